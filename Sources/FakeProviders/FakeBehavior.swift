@@ -1,0 +1,49 @@
+/// What the fake does for a model, chosen by substrings of its name so tests pick failures without any setup.
+struct FakeBehavior: Sendable, Equatable {
+    enum Outcome: Sendable, Equatable {
+        /// Close the connection without a response (after the first chunk when streaming).
+        case drop
+        case badRequest
+        case serverError
+        case rateLimited
+        case toolCall
+        case echo
+    }
+
+    var outcome: Outcome
+    /// Wait before answering (`slow` = 1.5 s, `slow-<ms>`).
+    var delay: Duration?
+    /// Wait between stream chunks (`stream-delay` = 50 ms) so first-chunk timing can be measured.
+    var chunkDelay: Duration?
+
+    /// Checks `drop`, `error-400`, `error-500`, `rate-limit`, `slow`, `tool` in that order; a slow model then answers normally.
+    init(model: String, hasTools: Bool) {
+        self.chunkDelay = model.contains("stream-delay") ? .milliseconds(50) : nil
+        self.delay = nil
+        if model.contains("drop") {
+            self.outcome = .drop
+            return
+        }
+        if model.contains("error-400") {
+            self.outcome = .badRequest
+            return
+        }
+        if model.contains("error-500") {
+            self.outcome = .serverError
+            return
+        }
+        if model.contains("rate-limit") {
+            self.outcome = .rateLimited
+            return
+        }
+        if let range = model.range(of: "slow") {
+            self.delay = .milliseconds(1_500)
+            let rest = model[range.upperBound...]
+            if rest.first == "-" {
+                let digits = rest.dropFirst().prefix(while: \.isNumber)
+                if let milliseconds = Int(digits) { self.delay = .milliseconds(milliseconds) }
+            }
+        }
+        self.outcome = hasTools && model.contains("tool") ? .toolCall : .echo
+    }
+}

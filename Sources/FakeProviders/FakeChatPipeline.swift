@@ -1,0 +1,113 @@
+import Foundation
+import Hummingbird
+
+/// The steps every fake chat endpoint shares: record, check the key, parse, apply the model's behaviour, answer or stream.
+struct FakeChatPipeline: Sendable {
+    /// `nil` when recording is off, so benchmarks skip the copy and the actor hop.
+    let recorder: FakeRequestRecorder?
+    static let maxBodySize = 16 << 20
+
+    func chat(_ request: Request, context: FakeRequestContext, dialect: some FakeDialect) async throws -> Response {
+        let body = try await receive(request, provider: dialect.provider)
+        do {
+            try dialect.precheck(request)
+            try authorize(request, dialect: dialect)
+            guard let json = FakeJSON.parseObject(body) else { throw FakeFailure.badRequest("The request body is not a JSON object.") }
+            let chat = try dialect.parseChat(json, request: request, context: context)
+            let behavior = FakeBehavior(model: chat.model, hasTools: chat.hasTools)
+            if let delay = behavior.delay { try await Task.sleep(for: delay) }
+            switch behavior.outcome {
+            case .drop where !chat.stream:
+                await context.dropConnection()
+                return Response(status: .ok)
+            case .badRequest: throw FakeFailure.badRequest("Invalid request for model \(chat.model).")
+            case .serverError: throw FakeFailure.serverError
+            case .rateLimited: throw FakeFailure.rateLimited
+            case .drop, .toolCall, .echo: break
+            }
+            let reply = FakeReply(provider: dialect.provider, chat: chat, toolCall: behavior.outcome == .toolCall)
+            guard chat.stream else { return dialect.completeResponse(chat: chat, reply: reply) }
+            let chunks = dialect.streamChunks(chat: chat, reply: reply, request: request)
+            return stream(chunks, contentType: dialect.streamContentType(request: request), behavior: behavior, context: context)
+        } catch let failure as FakeFailure {
+            return failureResponse(failure, dialect: dialect)
+        }
+    }
+
+    /// Handles a request that only needs a key (model lists): records it, then answers with `answer()`.
+    func authorized(
+        _ request: Request,
+        dialect: some FakeDialect,
+        answer: () -> Response
+    ) async throws -> Response {
+        _ = try await receive(request, provider: dialect.provider)
+        do {
+            try authorize(request, dialect: dialect)
+            return answer()
+        } catch {
+            return failureResponse(error, dialect: dialect)
+        }
+    }
+
+    func failureResponse(_ failure: FakeFailure, dialect: some FakeDialect) -> Response {
+        var response = dialect.errorResponse(failure)
+        if case .rateLimited = failure { response.headers[.retryAfter] = String(FakeFailure.retryAfterSeconds) }
+        return response
+    }
+
+    private func authorize(_ request: Request, dialect: some FakeDialect) throws(FakeFailure) {
+        guard let key = dialect.apiKey(in: request), !key.isEmpty else {
+            if dialect.requiresKey { throw .missingKey }
+            return
+        }
+        if key.hasPrefix("bad") { throw .invalidKey(key) }
+    }
+
+    /// Collects the body and, when recording, keeps a copy of the request.
+    private func receive(_ request: Request, provider: FakeProvider) async throws -> ByteBuffer {
+        let body = try await request.body.collect(upTo: Self.maxBodySize)
+        guard let recorder else { return body }
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            if let existing = headers[name] {
+                headers[name] = existing + ", " + field.value
+            } else {
+                headers[name] = field.value
+            }
+        }
+        let recorded = RecordedRequest(
+            provider: provider.rawValue,
+            method: request.method.rawValue,
+            path: request.uri.path,
+            query: request.uri.query ?? "",
+            headers: headers,
+            body: Data(body.readableBytesView)
+        )
+        await recorder.record(recorded)
+        return body
+    }
+
+    /// Writes pre-encoded chunks, spaced by `stream-delay`, cutting the connection after the first for `drop`.
+    private func stream(_ chunks: [ByteBuffer], contentType: String, behavior: FakeBehavior, context: FakeRequestContext) -> Response {
+        let dropConnection = context.dropConnection
+        let body = ResponseBody { writer in
+            for (index, chunk) in chunks.enumerated() {
+                if index > 0, let delay = behavior.chunkDelay { try await Task.sleep(for: delay) }
+                try await writer.write(chunk)
+                if behavior.outcome == .drop {
+                    // Let the first chunk reach the socket before the connection goes.
+                    try await Task.sleep(for: .milliseconds(20))
+                    await dropConnection()
+                    throw CancellationError()
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: contentType, .cacheControl: "no-cache"],
+            body: body
+        )
+    }
+}

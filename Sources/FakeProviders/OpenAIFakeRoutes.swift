@@ -1,0 +1,157 @@
+import Foundation
+import Hummingbird
+
+/// OpenAI chat completions as served by OpenAI, xAI, DeepSeek and (under its own paths and key header) Azure OpenAI.
+struct OpenAIFakeRoutes: FakeDialect {
+    let provider: FakeProvider
+
+    static func add(to router: Router<FakeRequestContext>, pipeline: FakeChatPipeline) {
+        for provider in [FakeProvider.openai, .xai, .deepseek] {
+            let dialect = OpenAIFakeRoutes(provider: provider)
+            let group = router.group("\(provider.basePath)")
+            group.post("chat/completions") { request, context in
+                try await pipeline.chat(request, context: context, dialect: dialect)
+            }
+            group.get("models") { request, _ in
+                try await pipeline.authorized(request, dialect: dialect) { dialect.modelList() }
+            }
+        }
+        let azure = OpenAIFakeRoutes(provider: .azure)
+        router.post("azure/openai/deployments/:deployment/chat/completions") { request, context in
+            try await pipeline.chat(request, context: context, dialect: azure)
+        }
+    }
+
+    private var isAzure: Bool { provider == .azure }
+
+    func apiKey(in request: Request) -> String? {
+        if isAzure, let key = request.header("api-key") { return key }
+        return request.bearerToken
+    }
+
+    func precheck(_ request: Request) throws(FakeFailure) {
+        // Azure answers 404 to a deployment URL without `api-version`.
+        if isAzure, request.uri.queryParameters["api-version"] == nil { throw .notFound("Resource not found") }
+    }
+
+    func parseChat(_ json: [String: Any], request: Request, context: FakeRequestContext) throws(FakeFailure) -> FakeChat {
+        let model: String
+        if isAzure {
+            model = context.parameters.get("deployment") ?? ""
+        } else {
+            guard let name = json["model"] as? String, !name.isEmpty else { throw .badRequest("you must provide a model parameter") }
+            model = name
+        }
+        guard let messages = json["messages"] as? [[String: Any]], !messages.isEmpty else {
+            throw .badRequest("'messages' is a required property")
+        }
+        var lastUser = ""
+        var words = 0
+        for message in messages {
+            let text = FakeText.text(ofContent: message["content"])
+            words += FakeText.wordCount(text)
+            if message["role"] as? String == "user" { lastUser = text }
+        }
+        let tools = (json["tools"] as? [Any])?.isEmpty == false || (json["functions"] as? [Any])?.isEmpty == false
+        let options = json["stream_options"] as? [String: Any]
+        return FakeChat(
+            model: model,
+            lastUserText: lastUser,
+            promptTokens: words,
+            hasTools: tools,
+            stream: json["stream"] as? Bool ?? false,
+            includeUsage: options?["include_usage"] as? Bool ?? false
+        )
+    }
+
+    func errorResponse(_ failure: FakeFailure) -> Response {
+        let (status, type, code, message): (HTTPResponse.Status, String, Any, String) =
+            switch failure {
+            case .missingKey:
+                (.unauthorized, "invalid_request_error", NSNull(), "You didn't provide an API key. Provide it in an Authorization header (Bearer).")
+            case .invalidKey(let key):
+                (.unauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided: \(key).")
+            case .badRequest(let message): (.badRequest, "invalid_request_error", "invalid_request", message)
+            case .notFound(let message): (.notFound, "invalid_request_error", "404", message)
+            case .serverError: (.internalServerError, "server_error", "server_error", "The server had an error while processing your request.")
+            case .rateLimited: (.tooManyRequests, "requests", "rate_limit_exceeded", "Rate limit reached. Please try again in 7s.")
+            }
+        return FakeJSON.response(["error": ["message": message, "type": type, "param": NSNull(), "code": code]], status: status)
+    }
+
+    func completeResponse(chat: FakeChat, reply: FakeReply) -> Response {
+        let message: [String: Any]
+        let finish: String
+        switch reply.content {
+        case .text(let text):
+            message = ["role": "assistant", "content": text]
+            finish = "stop"
+        case .toolCall:
+            message = ["role": "assistant", "content": NSNull(), "tool_calls": [Self.toolCall(arguments: FakeReply.toolArguments, index: nil)]]
+            finish = "tool_calls"
+        }
+        return FakeJSON.response([
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": Self.now,
+            "model": chat.model,
+            "choices": [["index": 0, "message": message, "finish_reason": finish]],
+            "usage": Self.usage(reply),
+        ])
+    }
+
+    func streamChunks(chat: FakeChat, reply: FakeReply, request: Request) -> [ByteBuffer] {
+        let created = Self.now
+        func chunk(_ delta: [String: Any], finish: String?) -> ByteBuffer {
+            FakeJSON.sseEvent([
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": chat.model,
+                "choices": [["index": 0, "delta": delta, "finish_reason": finish.map { $0 as Any } ?? NSNull()]],
+            ])
+        }
+        var chunks: [ByteBuffer] = []
+        switch reply.content {
+        case .text(let text):
+            for (index, piece) in FakeText.wordPieces(text).enumerated() {
+                chunks.append(chunk(index == 0 ? ["role": "assistant", "content": String(piece)] : ["content": String(piece)], finish: nil))
+            }
+            chunks.append(chunk([:], finish: "stop"))
+        case .toolCall:
+            let first = Self.toolCall(arguments: "", index: 0)
+            chunks.append(chunk(["role": "assistant", "content": NSNull(), "tool_calls": [first]], finish: nil))
+            for piece in FakeReply.toolArgumentPieces {
+                chunks.append(chunk(["tool_calls": [["index": 0, "function": ["arguments": piece]]]], finish: nil))
+            }
+            chunks.append(chunk([:], finish: "tool_calls"))
+        }
+        if chat.includeUsage {
+            chunks.append(
+                FakeJSON.sseEvent([
+                    "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created, "model": chat.model,
+                    "choices": [Any](), "usage": Self.usage(reply),
+                ])
+            )
+        }
+        chunks.append(ByteBuffer(string: "data: [DONE]\n\n"))
+        return chunks
+    }
+
+    func modelList() -> Response {
+        let data = FakeProvider.listedModels.map { ["id": $0, "object": "model", "created": 1_700_000_000, "owned_by": provider.rawValue] }
+        return FakeJSON.response(["object": "list", "data": data])
+    }
+
+    private static var now: Int { Int(Date().timeIntervalSince1970) }
+
+    private static func usage(_ reply: FakeReply) -> [String: Any] {
+        ["prompt_tokens": reply.promptTokens, "completion_tokens": reply.completionTokens, "total_tokens": reply.totalTokens]
+    }
+
+    private static func toolCall(arguments: String, index: Int?) -> [String: Any] {
+        var call: [String: Any] = ["id": "call_fake_1", "type": "function", "function": ["name": FakeReply.toolName, "arguments": arguments]]
+        if let index { call["index"] = index }
+        return call
+    }
+}

@@ -1,0 +1,23 @@
+/// What a token may do: `admin` everything; `service` an internal system acting for any user it
+/// names; `user` one user's own keys, usage and chats.
+public enum AccessRole: String, Sendable, Codable, CaseIterable {
+    case admin, service, user
+}
+
+/// The authenticated caller of a request.
+public struct Principal: Sendable, Equatable {
+    public var tokenId: String
+    public var role: AccessRole
+    /// Set for `user` tokens (the user they are bound to); nil for admin and service tokens.
+    public var userId: String?
+
+    public init(tokenId: String, role: AccessRole, userId: String?) {
+        self.tokenId = tokenId
+        self.role = role
+        self.userId = userId
+    }
+
+    public var isAdmin: Bool { role == .admin }
+    /// Admin and service tokens act for any user they name.
+    public var actsForAnyUser: Bool { role != .user }
+}

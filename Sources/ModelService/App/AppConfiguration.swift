@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+
+/// Everything the service reads from its environment, parsed once at start.
+///
+/// Built from a plain dictionary so tests pass their own instead of mutating the process
+/// environment. Secrets are held as ``Secret`` and never printed.
+public struct AppConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var logLevel: Logger.Level
+    public var dataDirectory: String
+    public var databaseLocation: DatabaseLocation
+    public var adminToken: Secret?
+    public var internalSecret: Secret?
+    public var isProduction: Bool
+    /// Seed the default catalog on start (first start fills the registry; later starts add only new catalog entries).
+    public var seedOnStart: Bool
+    /// How often each instance checks the database for changes made by other instances.
+    public var changePollInterval: Duration
+    /// The whole environment, for provider base URLs and fallback keys named by models.
+    public var environment: [String: String]
+
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        self.environment = environment
+        host = environment["HOST"] ?? "0.0.0.0"
+        if let raw = environment["PORT"], !raw.isEmpty {
+            guard let port = Int(raw), (0...65535).contains(port) else {
+                throw .invalid("PORT must be a number from 0 to 65535, got '\(raw)'")
+            }
+            self.port = port
+        } else {
+            port = 3004
+        }
+        if let raw = environment["LOG_LEVEL"], !raw.isEmpty {
+            guard let level = Logger.Level(rawValue: raw.lowercased()) ?? (raw.lowercased() == "warn" ? .warning : nil) else {
+                throw .invalid("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; got '\(raw)'")
+            }
+            logLevel = level
+        } else {
+            logLevel = .info
+        }
+        dataDirectory = environment["DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
+        do {
+            databaseLocation = try DatabaseLocation.parse(environment["DATABASE_URL"], dataDirectory: dataDirectory)
+        } catch {
+            throw .invalid("DATABASE_URL: \(error.description)")
+        }
+        if let token = environment["ADMIN_TOKEN"], !token.isEmpty {
+            guard token.count >= 16 else { throw .invalid("ADMIN_TOKEN must be at least 16 characters long") }
+            adminToken = Secret(token)
+        }
+        internalSecret = environment["INTERNAL_SECRET"].flatMap { $0.isEmpty ? nil : Secret($0) }
+        isProduction = [environment["ENV"], environment["NODE_ENV"]].contains { $0?.lowercased() == "production" }
+        seedOnStart = (environment["SEED_ON_START"] ?? "true").lowercased() != "false"
+        let pollMillis = Int(environment["CHANGE_POLL_MS"] ?? "") ?? 250
+        changePollInterval = .milliseconds(max(20, pollMillis))
+    }
+}
+
+public enum ConfigurationError: Error, CustomStringConvertible {
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let message): message
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// The one wiring place: builds the components, the router and the application for `serve` and tests.
+public func buildApplication(configuration: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    let components = try await ServiceComponents.make(configuration: configuration, logger: logger)
+    return try await buildApplication(components: components, logger: logger)
+}
+
+public func buildApplication(components: ServiceComponents, logger: Logger) async throws -> some ApplicationProtocol {
+    let router = buildRouter(components: components)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(components.configuration.host, port: components.configuration.port), serverName: "model-service"),
+        services: components.services,
+        logger: logger
+    )
+    app.beforeServerStarts {
+        if let adminToken = try await components.prepare() {
+            // Printed once, on the first start only; it is stored hashed and cannot be shown again.
+            print("""
+
+                ==> Created the first admin access token (shown only this once; store it now):
+                    \(adminToken.reveal)
+
+                """)
+        }
+    }
+    return app
+}
+
+/// All routes: `/api/health` open, everything else behind a bearer token.
+public func buildRouter(components: ServiceComponents) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
+    HealthController(database: components.database, registry: components.registry).register(on: router)
+
+    let api = router.group("api").add(middleware: AuthMiddleware(tokens: components.tokens))
+    ModelController(registry: components.registry).register(on: api.group("models"))
+    TokenController(tokens: components.tokens).register(on: api.group("tokens"))
+    return router
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+
+/// `GET /api/health`, open to all (load balancers call it): status, database reachability, version, model count.
+struct HealthController {
+    let database: Database
+    let registry: ModelRegistry
+    let startedAt = Date()
+
+    struct Health: Encodable {
+        var status: String
+        var version: String
+        var database: DatabaseHealth
+        var models: Int
+        var activeModels: Int
+        var uptimeSeconds: Int
+    }
+
+    struct DatabaseHealth: Encodable {
+        var kind: String
+        var reachable: Bool
+        var error: String?
+    }
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/api/health", use: health)
+    }
+
+    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Health> {
+        var databaseHealth = DatabaseHealth(kind: database.dialect.rawValue, reachable: true, error: nil)
+        do {
+            try await database.checkReachable(timeout: .seconds(2))
+        } catch {
+            databaseHealth.reachable = false
+            databaseHealth.error = "not reachable"
+        }
+        let snapshot = registry.snapshot
+        let body = Health(
+            status: databaseHealth.reachable ? "ok" : "degraded",
+            version: ModelServiceVersion.current,
+            database: databaseHealth,
+            models: snapshot.models.count,
+            activeModels: snapshot.models.filter(\.isActive).count,
+            uptimeSeconds: Int(Date().timeIntervalSince(startedAt))
+        )
+        return JSONResponse(body, status: databaseHealth.reachable ? .ok : .serviceUnavailable)
+    }
+}
+
+public enum ModelServiceVersion {
+    public static let current = "0.1.0"
+}

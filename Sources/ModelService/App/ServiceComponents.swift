@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The long-lived parts of one running instance, made once by ``buildApplication(configuration:logger:)``
+/// or by a command-line command, and shared by the routes.
+public struct ServiceComponents: Sendable {
+    public let configuration: AppConfiguration
+    public let database: Database
+    public let changeFeed: ChangeFeed
+    public let registry: ModelRegistry
+    public let tokens: AccessTokenStore
+    public let logger: Logger
+
+    /// Opens the database and builds every component; nothing is loaded yet (see ``prepare()``).
+    public static func make(configuration: AppConfiguration, logger: Logger) async throws -> ServiceComponents {
+        let database = try await Database.open(configuration.databaseLocation, logger: logger)
+        return ServiceComponents(
+            configuration: configuration,
+            database: database,
+            changeFeed: ChangeFeed(database: database, interval: configuration.changePollInterval, logger: logger),
+            registry: ModelRegistry(database: database),
+            tokens: AccessTokenStore(database: database, environmentAdminToken: configuration.adminToken, logger: logger),
+            logger: logger
+        )
+    }
+
+    /// Everything to run in the service group, in start order (shut down in reverse: the database last).
+    public var services: [any Service] {
+        [database.service, changeFeed]
+    }
+
+    /// Checks the database, migrates, seeds and loads the caches; runs before the server accepts requests.
+    /// Returns the bootstrap admin token when one was just created (to be printed once).
+    public func prepare() async throws -> Secret? {
+        try await database.checkReachable()
+        try await Migrations.run(on: database)
+        let adminToken = try await tokens.bootstrapAdminIfNeeded()
+        if configuration.seedOnStart {
+            try await CatalogSeeder(database: database, logger: logger).seed()
+        }
+        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter])
+        changeFeed.subscribe(ModelStore.changeCounter) { [registry] in try await registry.reload() }
+        changeFeed.subscribe(AccessTokenStore.changeCounter) { [tokens] in try await tokens.reload() }
+        try await registry.reload()
+        try await tokens.reload()
+        return adminToken
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+/// A non-streamed OpenAI chat completion, the canonical answer every adapter produces.
+public struct ChatCompletionResponse: Codable, Sendable, Hashable {
+    public var id: String
+    public var object: String
+    public var created: Int
+    public var model: String
+    public var choices: [Choice]
+    public var usage: Usage?
+
+    public init(id: String, created: Int = currentUnixTime(), model: String, choices: [Choice], usage: Usage?) {
+        self.id = id
+        self.object = "chat.completion"
+        self.created = created
+        self.model = model
+        self.choices = choices
+        self.usage = usage
+    }
+
+    public struct Choice: Codable, Sendable, Hashable {
+        public var index: Int
+        public var message: ChatMessage
+        public var finishReason: String?
+
+        public init(index: Int, message: ChatMessage, finishReason: String?) {
+            self.index = index
+            self.message = message
+            self.finishReason = finishReason
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case index, message
+            case finishReason = "finish_reason"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(String.self, forKey: .id) ?? makeCompletionID()
+        object = try c.decodeIfPresent(String.self, forKey: .object) ?? "chat.completion"
+        created = try c.decodeIfPresent(Int.self, forKey: .created) ?? currentUnixTime()
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? ""
+        choices = try c.decode([Choice].self, forKey: .choices)
+        usage = try c.decodeIfPresent(Usage.self, forKey: .usage)
+    }
+}
+
+/// Token counts of one call, the figure usage and cost recording rely on.
+public struct Usage: Codable, Sendable, Hashable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var totalTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.totalTokens = totalTokens ?? promptTokens + completionTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case totalTokens = "total_tokens"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        promptTokens = try c.decodeIfPresent(Int.self, forKey: .promptTokens) ?? 0
+        completionTokens = try c.decodeIfPresent(Int.self, forKey: .completionTokens) ?? 0
+        totalTokens = try c.decodeIfPresent(Int.self, forKey: .totalTokens) ?? promptTokens + completionTokens
+    }
+}
+
+/// Seconds since 1970, OpenAI's `created`.
+public func currentUnixTime() -> Int { Int(Date().timeIntervalSince1970) }
+
+/// An id in OpenAI's style for answers whose upstream gives none.
+func makeCompletionID() -> String {
+    "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+}

@@ -1,0 +1,126 @@
+import AsyncHTTPClient
+import NIOCore
+
+/// OpenAI's chat-completions format, also spoken by xAI and DeepSeek (and reused by Azure):
+/// the canonical request goes out nearly unchanged.
+public struct OpenAIAdapter: ProviderAdapter {
+    public init() {}
+
+    public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
+        try await complete(request, url: target.url("/chat/completions"), headers: headers(for: target), target: target, client: client)
+    }
+
+    public func stream(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatChunkStream {
+        try await stream(request, url: target.url("/chat/completions"), headers: headers(for: target), target: target, client: client)
+    }
+
+    public func validateKey(target: UpstreamTarget, client: UpstreamClient) async -> KeyValidationResult {
+        await validateByGet(url: target.url("/models"), headers: headers(for: target), apiKey: target.apiKey, client: client)
+    }
+
+    /// `Authorization: Bearer`, left out when there is no key (self-hosted OpenAI-compatible servers).
+    func headers(for target: UpstreamTarget) -> [(String, String)] {
+        guard let key = target.apiKey else { return [] }
+        return [("authorization", "Bearer \(key.reveal)")]
+    }
+
+    /// The body sent upstream: the client's request with the upstream model, and streams always asking for usage.
+    func upstreamBody(_ request: ChatCompletionRequest, target: UpstreamTarget, streaming: Bool) -> ChatCompletionRequest {
+        var body = request
+        body.model = target.upstreamModel
+        body.stream = streaming ? true : nil
+        body.streamOptions = streaming ? .init(includeUsage: true) : nil
+        return body
+    }
+
+    func complete(
+        _ request: ChatCompletionRequest,
+        url: String,
+        headers: [(String, String)],
+        target: UpstreamTarget,
+        client: UpstreamClient
+    ) async throws -> ChatCompletionResponse {
+        let body = try ProviderJSON.encodeBuffer(upstreamBody(request, target: target, streaming: false))
+        let answer = try await client.send(.jsonPost(url: url, headers: headers, body: body), apiKey: target.apiKey)
+        return try ProviderJSON.decodeUpstream(ChatCompletionResponse.self, from: answer)
+    }
+
+    func stream(
+        _ request: ChatCompletionRequest,
+        url: String,
+        headers: [(String, String)],
+        target: UpstreamTarget,
+        client: UpstreamClient
+    ) async throws -> ChatChunkStream {
+        let body = try ProviderJSON.encodeBuffer(upstreamBody(request, target: target, streaming: true))
+        let response = try await client.open(.jsonPost(url: url, headers: headers, body: body), apiKey: target.apiKey)
+        let decoder = OpenAIStreamDecoder(forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey)
+        return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)
+    }
+}
+
+/// Reads OpenAI SSE (`data: {chunk}` … `data: [DONE]`), keeping the usage chunk for the record
+/// and forwarding it only when the client asked.
+struct OpenAIStreamDecoder: ChatStreamDecoder {
+    private var parser = ServerSentEventParser()
+    private let forwardUsage: Bool
+    private let apiKey: Secret?
+    private(set) var usage: Usage?
+    private var done = false
+
+    init(forwardUsage: Bool, apiKey: Secret?) {
+        self.forwardUsage = forwardUsage
+        self.apiKey = apiKey
+    }
+
+    mutating func decode(_ bytes: ByteBuffer) throws -> [ChatCompletionChunk] {
+        try handle(parser.push(bytes))
+    }
+
+    mutating func finish() throws -> [ChatCompletionChunk] {
+        try handle(parser.finish())
+    }
+
+    private mutating func handle(_ events: [ServerSentEvent]) throws -> [ChatCompletionChunk] {
+        var chunks: [ChatCompletionChunk] = []
+        for event in events where !done {
+            if event.data.readableBytesView.elementsEqual("[DONE]".utf8) {
+                done = true
+                break
+            }
+            let envelope = try ProviderJSON.decodeUpstream(Envelope.self, from: event.data)
+            if let error = envelope.error {
+                throw ProviderError.fromStreamError(type: error.type, message: error.message, apiKey: apiKey)
+            }
+            guard var chunk = envelope.chunk else { continue }
+            if let chunkUsage = chunk.usage {
+                usage = chunkUsage
+                if !forwardUsage {
+                    if chunk.choices.isEmpty { continue }
+                    chunk.usage = nil
+                }
+            }
+            chunks.append(chunk)
+        }
+        return chunks
+    }
+
+    /// A chunk, or the `{error: {...}}` object some OpenAI-compatible servers send mid-stream.
+    private struct Envelope: Decodable {
+        var chunk: ChatCompletionChunk?
+        var error: StreamError?
+
+        struct StreamError: Decodable {
+            var message: String?
+            var type: String?
+        }
+
+        enum CodingKeys: String, CodingKey { case error }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            error = try? container.decodeIfPresent(StreamError.self, forKey: .error)
+            chunk = error == nil ? try ChatCompletionChunk(from: decoder) : nil
+        }
+    }
+}

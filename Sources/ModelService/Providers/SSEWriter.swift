@@ -1,0 +1,68 @@
+import Foundation
+import NIOCore
+
+/// Encodes chunks as SSE frames for the gateway's streamed answers.
+public enum SSEWriter {
+    /// The frame that ends an OpenAI stream.
+    public static let doneFrame = "data: [DONE]\n\n"
+
+    /// `doneFrame` as bytes.
+    public static var doneBuffer: ByteBuffer { ByteBuffer(string: doneFrame) }
+
+    /// `data: {json}\n\n` for one chunk.
+    public static func sseFrame(for chunk: ChatCompletionChunk) throws -> ByteBuffer {
+        let json = try ProviderJSON.encode(chunk)
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(json.count + 8)
+        buffer.writeString("data: ")
+        buffer.writeBytes(json)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}
+
+/// Encodes a chunk as one SSE frame; a free function so the gateway writes `sseFrame(for: chunk)`.
+public func sseFrame(for chunk: ChatCompletionChunk) throws -> ByteBuffer {
+    try SSEWriter.sseFrame(for: chunk)
+}
+
+/// The JSON settings every adapter uses: no escaped slashes (URLs stay readable), nil fields omitted by the types.
+enum ProviderJSON {
+    static func encode(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    static func encodeBuffer(_ value: some Encodable) throws -> ByteBuffer {
+        ByteBuffer(bytes: try encode(value))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
+        try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+    }
+
+    /// Decodes an upstream body, turning a shape mismatch into `ProviderError.invalidResponse`.
+    static func decodeUpstream<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
+        do {
+            return try decode(type, from: buffer)
+        } catch {
+            throw ProviderError.invalidResponse("cannot decode \(T.self): \(Self.describe(error))")
+        }
+    }
+
+    /// A decoding error's path and reason, without the payload.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "malformed JSON" }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing '\(path(context.codingPath + [key]))'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "bad value at '\(path(context.codingPath))'"
+        @unknown default: return "malformed JSON"
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+
+/// `/api/models`: reads for any token (from memory), writes for admins.
+struct ModelController {
+    let registry: ModelRegistry
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        group.get(use: list)
+        group.post(use: create)
+        group.get("stats", use: stats)
+        // Names such as `openai/gpt-4o` hold a slash: accept it raw (two segments) or percent-encoded (one).
+        for path: RouterPath in ["{id}", "{id}/{rest}"] {
+            group.get(path, use: show)
+            group.patch(path, use: update)
+            group.delete(path, use: delete)
+        }
+    }
+
+    static func identifier(_ context: AppRequestContext) -> String {
+        let parts = [context.parameters.get("id"), context.parameters.get("rest")].compactMap { $0 }
+        let joined = parts.joined(separator: "/")
+        return joined.removingPercentEncoding ?? joined
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[Model]> {
+        _ = try context.requirePrincipal()
+        var provider: ProviderKind?
+        if let name = request.uri.queryParameters.get("provider") {
+            guard let kind = ProviderKind(name: String(name)) else {
+                throw APIError.invalidField("provider", "unknown provider '\(name)'; known providers: \(ProviderKind.knownList)")
+            }
+            provider = kind
+        }
+        return JSONResponse(registry.models(provider: provider, isActive: try request.boolQuery("isActive")))
+    }
+
+    @Sendable func stats(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ModelStats> {
+        _ = try context.requirePrincipal()
+        return JSONResponse(registry.stats())
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Model> {
+        _ = try context.requirePrincipal()
+        guard let model = registry.model(idOrName: Self.identifier(context)) else { throw APIError.notFound("model") }
+        return JSONResponse(model)
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Model> {
+        _ = try context.requireAdmin()
+        let fields = try await request.decodeJSON(as: ModelFields.self, context: context)
+        return JSONResponse(try await registry.create(fields), status: .created)
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Model> {
+        _ = try context.requireAdmin()
+        guard let existing = registry.model(idOrName: Self.identifier(context)) else { throw APIError.notFound("model") }
+        let fields = try await request.decodeJSON(as: ModelFields.self, context: context)
+        guard let model = try await registry.update(id: existing.id, fields) else { throw APIError.notFound("model") }
+        return JSONResponse(model)
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try context.requireAdmin()
+        guard let existing = registry.model(idOrName: Self.identifier(context)),
+            try await registry.delete(id: existing.id)
+        else { throw APIError.notFound("model") }
+        return Response(status: .noContent)
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import SQLKit
+
+/// The `models` table. Every write runs in one transaction that also bumps the `models` change
+/// counter, so other instances reload.
+struct ModelStore: Sendable {
+    static let changeCounter = "models"
+    let database: Database
+
+    func all() async throws -> [Model] {
+        try await database.run { sql in
+            try await sql.raw("SELECT * FROM models ORDER BY provider, name").all()
+        }.map(Model.init(row:))
+    }
+
+    /// Inserts a validated model; 409 when the name is taken.
+    func insert(_ fields: ModelFields) async throws -> Model {
+        do {
+            return try await database.transaction { sql in try await Self.insert(fields, on: sql) }
+        } catch where Database.isUniqueViolation(error) {
+            throw APIError.conflict("a model named '\(fields.name.value ?? "")' already exists")
+        }
+    }
+
+    /// The insert itself, inside the caller's transaction (the seeder claims and inserts in one).
+    static func insert(_ fields: ModelFields, on sql: any SQLDatabase) async throws -> Model {
+        guard let name = fields.name.value, let providerName = fields.provider.value, let provider = ProviderKind(name: providerName),
+            let modelId = fields.modelId.value
+        else { throw APIError.badRequest("name, provider and modelId are required") }
+        let id = UUID().uuidString.lowercased()
+        let now = Clock.nowMillis()
+        let isDefault = fields.isDefault.value ?? false
+        if try await sql.raw("SELECT id FROM models WHERE name = \(bind: name)").first() != nil {
+            throw APIError.conflict("a model named '\(name)' already exists")
+        }
+        if isDefault { try await clearDefault(provider: provider, except: id, on: sql) }
+        try await sql.insert(into: "models")
+            .columns(
+                "id", "name", "display_name", "provider", "model_id", "description", "max_tokens", "supports_streaming",
+                "default_temperature", "rate_limit_per_minute", "rate_limit_per_hour", "rate_limit_per_day",
+                "input_cost_per_1k_tokens", "output_cost_per_1k_tokens", "provider_settings", "api_key_env_var",
+                "is_active", "is_default", "metadata", "created_at", "updated_at"
+            )
+            .values(
+                SQLBind(id), SQLBind(name), SQLBind(fields.displayName.value), SQLBind(provider.rawValue), SQLBind(modelId),
+                SQLBind(fields.description.value), SQLBind(fields.maxTokens.value), SQLBind(fields.supportsStreaming.value ?? true),
+                SQLBind(fields.defaultTemperature.value), SQLBind(fields.rateLimitPerMinute.value),
+                SQLBind(fields.rateLimitPerHour.value), SQLBind(fields.rateLimitPerDay.value),
+                SQLBind(fields.inputCostPer1kTokens.value ?? 0), SQLBind(fields.outputCostPer1kTokens.value ?? 0),
+                SQLBind(Model.encodeObject(fields.providerSettings.value ?? [:])),
+                SQLBind(fields.apiKeyEnvVar.value ?? provider.defaultAPIKeyEnvVar),
+                SQLBind(fields.isActive.value ?? true), SQLBind(isDefault),
+                SQLBind(Model.encodeObject(fields.metadata.value ?? [:])), SQLBind(now), SQLBind(now)
+            )
+            .run()
+        try await ChangeFeed.bump(changeCounter, on: sql)
+        return try await fetch(id: id, on: sql)
+    }
+
+    /// Applies a validated partial update; nil when no model has that id.
+    func update(id: String, _ fields: ModelFields) async throws -> Model? {
+        do {
+            return try await database.transaction { sql in
+                guard let current = try await sql.raw("SELECT * FROM models WHERE id = \(bind: id)").first().map(Model.init(row:)) else {
+                    return nil
+                }
+                if let name = fields.name.value, name != current.name,
+                    try await sql.raw("SELECT id FROM models WHERE name = \(bind: name)").first() != nil
+                {
+                    throw APIError.conflict("a model named '\(name)' already exists")
+                }
+                let provider = fields.provider.value.flatMap(ProviderKind.init(name:)) ?? current.provider
+                let becomesDefault = fields.isDefault.value ?? current.isDefault
+                if becomesDefault { try await Self.clearDefault(provider: provider, except: id, on: sql) }
+
+                var update = sql.update("models").where("id", .equal, SQLBind(id))
+                    .set("updated_at", to: SQLBind(Clock.nowMillis()))
+                    .set("provider", to: SQLBind(provider.rawValue))
+                    .set("is_default", to: SQLBind(becomesDefault))
+                func apply<T: Encodable & Sendable>(_ column: String, _ field: FieldUpdate<T>) {
+                    if case .set(let value) = field { update = update.set(SQLIdentifier(column), to: SQLBind(value)) }
+                }
+                apply("name", fields.name)
+                apply("display_name", fields.displayName)
+                apply("model_id", fields.modelId)
+                apply("description", fields.description)
+                apply("max_tokens", fields.maxTokens)
+                apply("supports_streaming", fields.supportsStreaming)
+                apply("default_temperature", fields.defaultTemperature)
+                apply("rate_limit_per_minute", fields.rateLimitPerMinute)
+                apply("rate_limit_per_hour", fields.rateLimitPerHour)
+                apply("rate_limit_per_day", fields.rateLimitPerDay)
+                apply("input_cost_per_1k_tokens", fields.inputCostPer1kTokens)
+                apply("output_cost_per_1k_tokens", fields.outputCostPer1kTokens)
+                apply("api_key_env_var", fields.apiKeyEnvVar)
+                apply("is_active", fields.isActive)
+                if case .set(let settings) = fields.providerSettings {
+                    update = update.set("provider_settings", to: SQLBind(Model.encodeObject(settings ?? [:])))
+                }
+                if case .set(let metadata) = fields.metadata {
+                    update = update.set("metadata", to: SQLBind(Model.encodeObject(metadata ?? [:])))
+                }
+                try await update.run()
+                try await ChangeFeed.bump(Self.changeCounter, on: sql)
+                return try await Self.fetch(id: id, on: sql)
+            }
+        } catch where Database.isUniqueViolation(error) {
+            throw APIError.conflict("a model with that name already exists, or another default was set at the same time; retry")
+        }
+    }
+
+    /// Deletes a model; false when no model has that id.
+    func delete(id: String) async throws -> Bool {
+        try await database.transaction { sql in
+            guard try await sql.raw("SELECT id FROM models WHERE id = \(bind: id)").first() != nil else { return false }
+            try await sql.raw("DELETE FROM models WHERE id = \(bind: id)").run()
+            try await ChangeFeed.bump(Self.changeCounter, on: sql)
+            return true
+        }
+    }
+
+    static func clearDefault(provider: ProviderKind, except id: String, on sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            "UPDATE models SET is_default = \(bind: false) WHERE provider = \(bind: provider.rawValue) AND id <> \(bind: id) AND is_default"
+        ).run()
+    }
+
+    static func fetch(id: String, on sql: any SQLDatabase) async throws -> Model {
+        guard let row = try await sql.raw("SELECT * FROM models WHERE id = \(bind: id)").first() else {
+            throw StorageError.unavailable("model \(id) vanished inside its own transaction")
+        }
+        return try Model(row: row)
+    }
+}

@@ -1,0 +1,106 @@
+import Logging
+import SQLKit
+import ServiceLifecycle
+import Synchronization
+
+/// Tells every instance sharing the database that cached data changed.
+///
+/// A write bumps a named counter in `change_counters` in the same transaction; each instance polls
+/// the (tiny) counter table every `interval` and reloads only what changed. This works the same on
+/// SQLite and PostgreSQL, costs one small query per interval, and keeps the request path free of
+/// database reads. Local writes reload at once, so they are visible to the next request.
+public final class ChangeFeed: Service, Sendable {
+    public typealias Listener = @Sendable () async throws -> Void
+
+    private let database: Database
+    private let interval: Duration
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var listeners: [String: [Listener]] = [:]
+        var seen: [String: Int64] = [:]
+        var armed = false
+    }
+
+    public init(database: Database, interval: Duration = .milliseconds(250), logger: Logger) {
+        self.database = database
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// Calls `listener` whenever counter `name` moves (on any instance).
+    public func subscribe(_ name: String, _ listener: @escaping Listener) {
+        state.withLock { $0.listeners[name, default: []].append(listener) }
+    }
+
+    /// Bumps counter `name`; call inside the transaction that made the change.
+    public static func bump(_ name: String, on sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE change_counters SET version = version + 1 WHERE name = \(bind: name)").run()
+    }
+
+    /// Creates the counters (idempotent) and records their current values, so the first poll does
+    /// not reload what was just loaded at start. Polling starts after this.
+    public func arm(counters: [String]) async throws {
+        let current = try await database.run { sql in
+            for name in counters {
+                try await sql.insert(into: "change_counters").columns("name", "version")
+                    .values(SQLBind(name), SQLBind(Int64(0)))
+                    .ignoringConflicts(with: ["name"])
+                    .run()
+            }
+            return try await Self.read(sql)
+        }
+        state.withLock {
+            $0.seen = current
+            $0.armed = true
+        }
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            await poll()
+        }
+    }
+
+    func poll() async {
+        guard state.withLock({ $0.armed }) else { return }
+        let current: [String: Int64]
+        do {
+            current = try await database.run { try await Self.read($0) }
+        } catch {
+            logger.warning("change feed poll failed", metadata: ["error": "\(Database.describe(error))"])
+            return
+        }
+        let due: [(String, [Listener])] = state.withLock { state in
+            var due: [(String, [Listener])] = []
+            for (name, version) in current where state.seen[name] != version {
+                state.seen[name] = version
+                due.append((name, state.listeners[name] ?? []))
+            }
+            return due
+        }
+        for (name, listeners) in due {
+            for listener in listeners {
+                do {
+                    try await listener()
+                } catch {
+                    logger.warning("reload after change failed", metadata: ["counter": "\(name)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    private static func read(_ sql: any SQLDatabase) async throws -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        for row in try await sql.raw("SELECT name, version FROM change_counters").all() {
+            result[try row.decode(column: "name", as: String.self)] = try row.decode(column: "version", as: Int64.self)
+        }
+        return result
+    }
+}

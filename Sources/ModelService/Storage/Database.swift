@@ -1,0 +1,246 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresKit
+import PostgresNIO
+import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import ServiceLifecycle
+
+/// The one SQL layer over SQLite and PostgreSQL.
+///
+/// Callers write SQLKit queries against the `any SQLDatabase` handed to `run`/`transaction`; the
+/// backend decides how a connection is found. SQLite uses one connection (WAL mode) behind an
+/// async lock so a transaction never interleaves with another task's statements; PostgreSQL uses a
+/// pooled `PostgresClient`, which must be running (see ``service`` and ``withRunning(_:)``).
+public final class Database: Sendable {
+    private enum Backend: Sendable {
+        case sqlite(SQLiteConnection, AsyncLock)
+        case postgres(PostgresClient)
+    }
+
+    private let backend: Backend
+    public let location: DatabaseLocation
+    let logger: Logger
+
+    public var dialect: SQLDialectKind { location.dialect }
+
+    private init(backend: Backend, location: DatabaseLocation, logger: Logger) {
+        self.backend = backend
+        self.location = location
+        self.logger = logger
+    }
+
+    /// Opens the database. SQLite files (and their folder) are created; PostgreSQL connections are
+    /// made lazily by the client once its service runs.
+    public static func open(_ location: DatabaseLocation, logger: Logger) async throws -> Database {
+        switch location {
+        case .sqlite(let path):
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw StorageError.unavailable("cannot create the folder \(directory) for the SQLite file")
+                }
+            }
+            let connection: SQLiteConnection
+            do {
+                connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger).get()
+            } catch {
+                throw StorageError.unavailable("cannot open the SQLite file \(path): \(error)")
+            }
+            let sql = connection.sql(queryLogLevel: nil)
+            // WAL lets readers of other processes go on while one writes; busy_timeout makes a second
+            // instance on the same file wait for the lock instead of failing at once.
+            try await sql.raw("PRAGMA journal_mode=WAL").run()
+            try await sql.raw("PRAGMA busy_timeout=10000").run()
+            try await sql.raw("PRAGMA synchronous=NORMAL").run()
+            try await sql.raw("PRAGMA foreign_keys=ON").run()
+            return Database(backend: .sqlite(connection, AsyncLock()), location: location, logger: logger)
+        case .postgres(let postgres):
+            var configuration = PostgresClient.Configuration(
+                host: postgres.host,
+                port: postgres.port,
+                username: postgres.username,
+                password: postgres.password?.reveal,
+                database: postgres.database,
+                tls: postgres.requireTLS ? .require(.makeClientConfiguration()) : .disable
+            )
+            configuration.options.maximumConnections = 16
+            configuration.options.connectTimeout = .seconds(5)
+            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+            return Database(backend: .postgres(client), location: location, logger: logger)
+        }
+    }
+
+    /// The long-lived part to run in the service group: the PostgreSQL pool, or (SQLite) a service
+    /// that closes the file on shutdown.
+    public var service: any Service {
+        switch backend {
+        case .postgres(let client): PostgresClientService(client: client)
+        case .sqlite(let connection, _): SQLiteCloseService(connection: connection)
+        }
+    }
+
+    /// Runs `body` with the database usable, for command-line commands that have no service group.
+    public func withRunning<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(let connection, _):
+            do {
+                let result = try await body(self)
+                try? await connection.close().get()
+                return result
+            } catch {
+                try? await connection.close().get()
+                throw error
+            }
+        case .postgres(let client):
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                defer { group.cancelAll() }
+                return try await body(self)
+            }
+        }
+    }
+
+    /// Runs statements outside a transaction.
+    public func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(let connection, let lock):
+            return try await lock.withLock { try await body(connection.sql(queryLogLevel: nil)) }
+        case .postgres(let client):
+            return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+        }
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(let connection, let lock):
+            return try await lock.withLock {
+                let sql = connection.sql(queryLogLevel: nil)
+                // IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
+                try await sql.raw("BEGIN IMMEDIATE").run()
+                return try await Self.finish(sql, body)
+            }
+        case .postgres(let client):
+            return try await client.withConnection { connection in
+                let sql = connection.sql(queryLogLevel: nil)
+                try await sql.raw("BEGIN").run()
+                return try await Self.finish(sql, body)
+            }
+        }
+    }
+
+    private static func finish<T>(_ sql: any SQLDatabase, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(sql)
+            try await sql.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await sql.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+
+    /// Runs `body` while holding a database-wide lock named by `key`, so that two instances starting
+    /// at once do not both migrate or seed. SQLite: the transaction's write lock; PostgreSQL: an
+    /// advisory lock on one connection.
+    public func exclusively<T: Sendable>(key: Int64, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite:
+            return try await transaction(body)
+        case .postgres(let client):
+            return try await client.withConnection { connection in
+                let sql = connection.sql(queryLogLevel: nil)
+                try await sql.raw("SELECT pg_advisory_lock(\(bind: key))").run()
+                do {
+                    let result = try await body(sql)
+                    try await sql.raw("SELECT pg_advisory_unlock(\(bind: key))").run()
+                    return result
+                } catch {
+                    try? await sql.raw("SELECT pg_advisory_unlock(\(bind: key))").run()
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Fails fast with a clear message when the database cannot be reached, instead of the pool's
+    /// long wait: PostgreSQL's circuit breaker otherwise trips only after about a minute.
+    public func checkReachable(timeout: Duration = .seconds(8)) async throws {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await self.run { try await $0.raw("SELECT 1").all() } }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw StorageError.unavailable("timed out after \(timeout) connecting to \(self.location)")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError.unavailable("cannot reach \(location): \(Self.describe(error))")
+        }
+    }
+
+    /// True when `error` is a UNIQUE constraint violation in either database.
+    public static func isUniqueViolation(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError {
+            return error.serverInfo?[.sqlState] == PostgresError.Code.uniqueViolation.raw
+        }
+        if let error = error as? SQLiteError {
+            return [.constraint, .constraintUniqueFailed, .constraintPrimaryKeyFailed].contains(error.reason)
+        }
+        return false
+    }
+
+    /// A one-line explanation of a driver error, without query text or bound values.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            switch error.code {
+            case .connectionError, .serverClosedConnection, .connectionClosed:
+                return "connection failed (\(error.underlying.map { "\($0)" } ?? "no answer"))"
+            default:
+                return error.code.description
+            }
+        }
+        return "\(error)"
+    }
+}
+
+/// Keeps the PostgreSQL pool running for the life of the service group.
+struct PostgresClientService: Service {
+    let client: PostgresClient
+    func run() async throws {
+        await client.run()
+    }
+}
+
+/// Closes the SQLite file when the service group shuts down, so the WAL is checkpointed.
+struct SQLiteCloseService: Service {
+    let connection: SQLiteConnection
+    func run() async throws {
+        try? await gracefulShutdown()
+        try? await connection.close().get()
+    }
+}
+
+public enum StorageError: Error, CustomStringConvertible {
+    case unavailable(String)
+    case migrationFailed(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let message): "database unavailable: \(message)"
+        case .migrationFailed(let message): "database migration failed: \(message)"
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import ModelService
+
+/// Two instances on one database, and restarts: nothing is lost, changes travel within a second.
+@Suite struct SharedDatabaseTests {
+    @Test(arguments: TestDatabase.available)
+    func aChangeOnOneInstanceIsSeenByAnotherWithinOneSecond(database: TestDatabase) async throws {
+        let url = try await database.makeURL()
+        try await TestApp.run(databaseURL: url, extra: ["CHANGE_POLL_MS": "250"]) { clientA, _ in
+            try await TestApp.run(databaseURL: url, extra: ["CHANGE_POLL_MS": "250"]) { clientB, _ in
+                let created = try await clientA.call(.post, "/api/models", json: ModelAPITests.sampleBody)
+                #expect(created.status == .created)
+                // Visible on the writing instance at once.
+                #expect(try await clientA.call(.get, "/api/models/gpt-4-turbo").status == .ok)
+                let seen = try await eventually(timeout: .seconds(1)) {
+                    try await clientB.call(.get, "/api/models/gpt-4-turbo").status == .ok
+                }
+                #expect(seen != nil)
+
+                _ = try await clientA.call(.patch, "/api/models/gpt-4-turbo", json: #"{"maxTokens": 4096}"#)
+                let updated = try await eventually(timeout: .seconds(1)) {
+                    try decodeJSON(Model.self, try await clientB.call(.get, "/api/models/gpt-4-turbo").body).maxTokens == 4096
+                }
+                #expect(updated != nil)
+
+                // A token revoked on A stops working on B within the same second.
+                let created2 = try await clientA.call(.post, "/api/tokens", json: #"{"role": "service"}"#)
+                let token = try decodeJSON(AccessTokenTests.Created.self, created2.body)
+                let usable = try await eventually(timeout: .seconds(1)) {
+                    try await clientB.call(.get, "/api/models", token: token.token).status == .ok
+                }
+                #expect(usable != nil)
+                _ = try await clientA.call(.delete, "/api/tokens/\(token.accessToken.id)")
+                let revoked = try await eventually(timeout: .seconds(1)) {
+                    try await clientB.call(.get, "/api/models", token: token.token).status == .unauthorized
+                }
+                #expect(revoked != nil)
+            }
+        }
+    }
+
+    @Test(arguments: TestDatabase.available)
+    func aRestartKeepsAllData(database: TestDatabase) async throws {
+        let url = try await database.makeURL()
+        let (modelId, token) = try await TestApp.run(databaseURL: url) { client, _ in
+            let model = try decodeJSON(Model.self, try await client.call(.post, "/api/models", json: ModelAPITests.sampleBody).body)
+            _ = try await client.call(.patch, "/api/models/openai/gpt-4o", json: #"{"isActive": false}"#)
+            let created = try decodeJSON(
+                AccessTokenTests.Created.self, try await client.call(.post, "/api/tokens", json: #"{"role": "user", "userId": "u1"}"#).body)
+            return (model.id, created.token)
+        }
+        try await TestApp.run(databaseURL: url) { client, _ in
+            let model = try await client.call(.get, "/api/models/\(modelId)")
+            #expect(model.status == .ok)
+            #expect(try decodeJSON(Model.self, model.body).maxTokens == 128000)
+            #expect(try decodeJSON(Model.self, try await client.call(.get, "/api/models/openai/gpt-4o").body).isActive == false)
+            #expect(try await client.call(.get, "/api/models", token: token).status == .ok)
+            let catalogCount = try CatalogSeeder.catalog().count
+            #expect(try decodeJSON([Model].self, try await client.call(.get, "/api/models").body).count == catalogCount + 1)
+        }
+    }
+
+    @Test func badDatabaseURLsAreClearErrors() throws {
+        #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["DATABASE_URL": "mysql://x/y"]) }
+        #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["DATABASE_URL": "postgres://host"]) }
+        let sqlite = try AppConfiguration(environment: ["DATABASE_URL": "sqlite:///tmp/x.sqlite"])
+        #expect(sqlite.databaseLocation == .sqlite(path: "/tmp/x.sqlite"))
+        let fallback = try AppConfiguration(environment: [:])
+        #expect(fallback.databaseLocation == .sqlite(path: "./data/model-service.sqlite"))
+        #expect(fallback.port == 3004)
+        let postgres = try AppConfiguration(environment: ["DATABASE_URL": "postgresql://u:p%40ss@db:6543/ms"])
+        guard case .postgres(let location) = postgres.databaseLocation else { Issue.record("not postgres"); return }
+        #expect(location.host == "db" && location.port == 6543 && location.password?.reveal == "p@ss" && location.database == "ms")
+        #expect(!"\(postgres.databaseLocation)".contains("p@ss"))
+    }
+
+    @Test func anUnreachablePostgresFailsFastWithAClearMessage() async throws {
+        let components = try await TestApp.components(databaseURL: "postgres://nobody:pw@127.0.0.1:1/none")
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: StorageError.self) {
+            try await components.database.withRunning { try await $0.checkReachable(timeout: .seconds(3)) }
+        }
+        #expect(clock.now - start < .seconds(10))
+    }
+}
