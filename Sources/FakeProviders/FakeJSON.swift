@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// JSON and SSE encoding for the fakes: JSONSerialization on small dictionaries, written once per answer or chunk.
+/// JSON and SSE framing for the fakes: requests parsed with JSONSerialization, answers written by `FakeJSONWriter`.
 enum FakeJSON {
     static func parseObject(_ buffer: ByteBuffer) -> [String: Any]? {
         guard buffer.readableBytes > 0 else { return nil }
@@ -10,9 +10,10 @@ enum FakeJSON {
     }
 
     static func buffer(_ object: Any) -> ByteBuffer {
-        // Only dictionaries of strings, numbers, bools, arrays and NSNull reach here, so encoding cannot fail.
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return ByteBuffer(bytes: data)
+        var out = ByteBuffer()
+        out.reserveCapacity(256)
+        FakeJSONWriter.write(object, into: &out)
+        return out
     }
 
     static func response(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {

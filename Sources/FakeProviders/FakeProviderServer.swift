@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -78,7 +79,8 @@ public enum FakeProviderServer {
         let app = buildApplication(host: host, port: port, recorder: record ? FakeRequestRecorder() : nil, logger: logger) { bound in
             let urls = RunningFakeProviders.baseURLs(host: host, port: bound)
             let line = urls.keys.sorted().map { "\($0)=\(urls[$0] ?? "")" }.joined(separator: " ")
-            print("fake-providers listening on \(host):\(bound) \(line)")
+            // Written unbuffered so a parent process reading a pipe sees the URLs at once.
+            FileHandle.standardOutput.write(Data("fake-providers listening on \(host):\(bound) \(line)\n".utf8))
         }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }

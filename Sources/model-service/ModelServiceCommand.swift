@@ -44,9 +44,9 @@ enum CommandSupport {
         let logger = logger(configuration)
         do {
             let components = try await ServiceComponents.make(configuration: configuration, logger: logger)
-            return try await components.database.withRunning { database in
-                try await database.checkReachable()
-                try await Migrations.run(on: database)
+            return try await components.withRunning { components in
+                try await components.database.checkReachable()
+                try await Migrations.run(on: components.database)
                 return try await body(components)
             }
         } catch {

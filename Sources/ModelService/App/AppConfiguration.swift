@@ -18,6 +18,12 @@ public struct AppConfiguration: Sendable {
     public var seedOnStart: Bool
     /// How often each instance checks the database for changes made by other instances.
     public var changePollInterval: Duration
+    /// Limit for a whole non-streamed upstream call (and the wait for a stream's first byte).
+    public var upstreamTimeout: Duration
+    /// Limit for opening a connection to an upstream.
+    public var upstreamConnectTimeout: Duration
+    /// How often batched usage records are written.
+    public var usageFlushInterval: Duration
     /// The whole environment, for provider base URLs and fallback keys named by models.
     public var environment: [String: String]
 
@@ -55,6 +61,15 @@ public struct AppConfiguration: Sendable {
         seedOnStart = (environment["SEED_ON_START"] ?? "true").lowercased() != "false"
         let pollMillis = Int(environment["CHANGE_POLL_MS"] ?? "") ?? 250
         changePollInterval = .milliseconds(max(20, pollMillis))
+        upstreamTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_TIMEOUT_SECONDS", default: 600))
+        upstreamConnectTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", default: 10))
+        usageFlushInterval = .milliseconds(try Self.positiveInt(environment, "USAGE_FLUSH_MS", default: 200))
+    }
+
+    static func positiveInt(_ environment: [String: String], _ name: String, default value: Int) throws(ConfigurationError) -> Int {
+        guard let raw = environment[name], !raw.isEmpty else { return value }
+        guard let parsed = Int(raw), parsed > 0 else { throw .invalid("\(name) must be a positive whole number, got '\(raw)'") }
+        return parsed
     }
 }
 

@@ -40,5 +40,9 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     let api = router.group("api").add(middleware: AuthMiddleware(tokens: components.tokens))
     ModelController(registry: components.registry).register(on: api.group("models"))
     TokenController(tokens: components.tokens).register(on: api.group("tokens"))
+    UsageController(database: components.database).register(on: api.group("usage"))
+
+    let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))
+    GatewayController(gateway: components.gateway, registry: components.registry).register(on: v1)
     return router
 }

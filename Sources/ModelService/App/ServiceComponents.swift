@@ -10,24 +10,55 @@ public struct ServiceComponents: Sendable {
     public let changeFeed: ChangeFeed
     public let registry: ModelRegistry
     public let tokens: AccessTokenStore
+    public let keys: KeyResolver
+    /// The one HTTP client for every upstream call (validation and gateway), pooled.
+    public let upstream: UpstreamClient
+    public let usage: UsageRecorder
+    public let gateway: ChatGateway
     public let logger: Logger
 
     /// Opens the database and builds every component; nothing is loaded yet (see ``prepare()``).
     public static func make(configuration: AppConfiguration, logger: Logger) async throws -> ServiceComponents {
         let database = try await Database.open(configuration.databaseLocation, logger: logger)
+        let registry = ModelRegistry(database: database)
+        let keys = KeyResolver(environment: configuration.environment)
+        let upstream = UpstreamClient(
+            httpClient: UpstreamClient.makeHTTPClient(connectTimeout: .init(configuration.upstreamConnectTimeout)),
+            requestTimeout: .init(configuration.upstreamTimeout)
+        )
+        let usage = UsageRecorder(database: database, interval: configuration.usageFlushInterval, logger: logger)
         return ServiceComponents(
             configuration: configuration,
             database: database,
             changeFeed: ChangeFeed(database: database, interval: configuration.changePollInterval, logger: logger),
-            registry: ModelRegistry(database: database),
+            registry: registry,
             tokens: AccessTokenStore(database: database, environmentAdminToken: configuration.adminToken, logger: logger),
+            keys: keys,
+            upstream: upstream,
+            usage: usage,
+            gateway: ChatGateway(
+                registry: registry, keys: keys, endpoints: UpstreamEndpoints(environment: configuration.environment), upstream: upstream, usage: usage
+            ),
             logger: logger
         )
     }
 
     /// Everything to run in the service group, in start order (shut down in reverse: the database last).
     public var services: [any Service] {
-        [database.service, changeFeed]
+        [database.service, changeFeed, usage, HTTPClientService(client: upstream.httpClient)]
+    }
+
+    /// Runs `body` with the database usable and shuts the HTTP client down afterwards, for
+    /// command-line commands and tests that have no service group.
+    public func withRunning<T: Sendable>(_ body: @Sendable (ServiceComponents) async throws -> T) async throws -> T {
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await database.withRunning { _ in try await body(self) })
+        } catch {
+            result = .failure(error)
+        }
+        try? await upstream.httpClient.shutdown()
+        return try result.get()
     }
 
     /// Checks the database, migrates, seeds and loads the caches; runs before the server accepts requests.

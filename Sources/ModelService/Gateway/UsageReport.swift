@@ -39,12 +39,14 @@ public struct UsageReport: Sendable, Codable, Equatable {
 
     /// Runs the report on the database. `userId` restricts it to one user's calls.
     static func make(database: Database, fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: Grouping?) async throws -> UsageReport {
+        // SUM of BIGINT is NUMERIC in PostgreSQL: cast back so both databases decode the same.
         let rows = try await database.run { sql in
             let key = groupBy.map { "\($0.expression)" } ?? "'all'"
             var query: SQLQueryString = """
                 SELECT \(unsafeRaw: key) AS group_key, COUNT(*) AS requests,
-                COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens, COALESCE(SUM(completion_tokens), 0) AS completion_tokens,
-                COALESCE(SUM(total_tokens), 0) AS total_tokens, COALESCE(SUM(cost), 0) AS cost
+                CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT) AS prompt_tokens,
+                CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT) AS completion_tokens,
+                CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT) AS total_tokens, COALESCE(SUM(cost), 0) AS cost
                 FROM usage_records WHERE at >= \(bind: fromMillis) AND at < \(bind: toMillis)
                 """
             if let userId { query = query + " AND user_id = \(bind: userId)" }

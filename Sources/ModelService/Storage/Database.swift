@@ -82,7 +82,7 @@ public final class Database: Sendable {
     public var service: any Service {
         switch backend {
         case .postgres(let client): PostgresClientService(client: client)
-        case .sqlite(let connection, _): SQLiteCloseService(connection: connection)
+        case .sqlite(let connection, let lock): SQLiteCloseService(connection: connection, lock: lock)
         }
     }
 
@@ -124,7 +124,15 @@ public final class Database: Sendable {
             return try await lock.withLock {
                 let sql = connection.sql(queryLogLevel: nil)
                 // IMMEDIATE takes the write lock up front, so two processes never deadlock upgrading.
-                try await sql.raw("BEGIN IMMEDIATE").run()
+                do {
+                    try await sql.raw("BEGIN IMMEDIATE").run()
+                } catch let error as SQLiteError where "\(error)".contains("within a transaction") {
+                    // A transaction left open (a task stopped between BEGIN and COMMIT) would wedge every
+                    // later write: roll it back and start ours, rather than fail forever.
+                    logger.warning("rolled back a transaction left open on the SQLite connection")
+                    try await sql.raw("ROLLBACK").run()
+                    try await sql.raw("BEGIN IMMEDIATE").run()
+                }
                 return try await Self.finish(sql, body)
             }
         case .postgres(let client):
@@ -224,12 +232,15 @@ struct PostgresClientService: Service {
     }
 }
 
-/// Closes the SQLite file when the service group shuts down, so the WAL is checkpointed.
+/// Closes the SQLite file when the service group shuts down, so the WAL is checkpointed. The close
+/// takes the connection's lock, so it never lands in the middle of another task's transaction
+/// (on cancellation every service stops at once).
 struct SQLiteCloseService: Service {
     let connection: SQLiteConnection
+    let lock: AsyncLock
     func run() async throws {
         try? await gracefulShutdown()
-        try? await connection.close().get()
+        try? await lock.withLock { try await connection.close().get() }
     }
 }
 

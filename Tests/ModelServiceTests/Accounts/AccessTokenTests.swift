@@ -74,10 +74,10 @@ import Testing
     func firstStartWithoutAdminTokenMakesOneOnlyOnce(database: TestDatabase) async throws {
         let url = try await database.makeURL()
         let first = try await TestApp.components(databaseURL: url, extra: ["ADMIN_TOKEN": "", "SEED_ON_START": "false"])
-        let secret = try await first.database.withRunning { _ in try await first.prepare() }
+        let secret = try await first.withRunning { _ in try await first.prepare() }
         let token = try #require(secret)
         let again = try await TestApp.components(databaseURL: url, extra: ["ADMIN_TOKEN": "", "SEED_ON_START": "false"])
-        try await again.database.withRunning { _ in
+        try await again.withRunning { _ in
             #expect(try await again.prepare() == nil)
             #expect(again.tokens.authenticate(token)?.role == .admin)
             let stored = try await again.database.run { try await $0.raw("SELECT token_hash FROM access_tokens").all() }

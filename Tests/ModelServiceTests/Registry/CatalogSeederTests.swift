@@ -22,7 +22,8 @@ import Testing
         let url = try await database.makeURL()
         let catalogCount = try CatalogSeeder.catalog().count
         let components = try await TestApp.components(databaseURL: url, extra: ["SEED_ON_START": "false"])
-        try await components.database.withRunning { database in
+        try await components.withRunning { components in
+            let database = components.database
             try await Migrations.run(on: database)
             let seeder = CatalogSeeder(database: database, logger: TestApp.logger)
             #expect(try await seeder.seed().count == catalogCount)
@@ -45,15 +46,16 @@ import Testing
         let catalogCount = try CatalogSeeder.catalog().count
         let first = try await TestApp.components(databaseURL: url)
         let second = try await TestApp.components(databaseURL: url)
-        try await first.database.withRunning { _ in
-            try await second.database.withRunning { _ in
+        try await first.withRunning { _ in
+            try await second.withRunning { _ in
                 async let a = first.prepare()
                 async let b = second.prepare()
                 _ = try await (a, b)
             }
         }
         let check = try await TestApp.components(databaseURL: url)
-        try await check.database.withRunning { database in
+        try await check.withRunning { components in
+            let database = components.database
             let rows = try await database.run { try await $0.raw("SELECT name FROM models").all() }
             let names = try rows.map { try $0.decode(column: "name", as: String.self) }
             #expect(names.count == catalogCount)

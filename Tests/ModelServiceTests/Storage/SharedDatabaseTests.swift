@@ -80,7 +80,7 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         await #expect(throws: StorageError.self) {
-            try await components.database.withRunning { try await $0.checkReachable(timeout: .seconds(3)) }
+            try await components.withRunning { try await $0.database.checkReachable(timeout: .seconds(3)) }
         }
         #expect(clock.now - start < .seconds(10))
     }

@@ -30,7 +30,7 @@ struct TestApp {
         return logger
     }
 
-    static func components(databaseURL: String, extra: [String: String] = [:]) async throws -> ServiceComponents {
+    static func components(databaseURL: String, extra: [String: String] = [:], logger: Logger = TestApp.logger) async throws -> ServiceComponents {
         let configuration = try AppConfiguration(environment: environment(databaseURL: databaseURL, extra: extra))
         return try await ServiceComponents.make(configuration: configuration, logger: logger)
     }
@@ -39,11 +39,13 @@ struct TestApp {
     static func run<T: Sendable>(
         databaseURL: String,
         extra: [String: String] = [:],
+        live: Bool = false,
+        logger: Logger = TestApp.logger,
         _ test: @Sendable (any TestClientProtocol, ServiceComponents) async throws -> T
     ) async throws -> T {
-        let components = try await components(databaseURL: databaseURL, extra: extra)
+        let components = try await components(databaseURL: databaseURL, extra: extra, logger: logger)
         let app = try await buildApplication(components: components, logger: logger)
-        return try await app.test(.router) { client in try await test(client, components) }
+        return try await app.test(live ? .live : .router) { client in try await test(client, components) }
     }
 }
 
