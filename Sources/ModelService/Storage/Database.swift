@@ -214,7 +214,7 @@ public final class Database: Sendable {
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
             switch error.code {
-            case .connectionError, .serverClosedConnection, .connectionClosed:
+            case .connectionError, .serverClosedConnection, .clientClosedConnection:
                 return "connection failed (\(error.underlying.map { "\($0)" } ?? "no answer"))"
             default:
                 return error.code.description
