@@ -73,6 +73,15 @@ let package = Package(
             path: "Benchmarks/VaultBench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "HotPathBench",
+            dependencies: [
+                "ModelService",
+                "FakeProviders",
+            ],
+            path: "Benchmarks/HotPathBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ModelServiceTests",
             dependencies: [

@@ -1,0 +1,1 @@
+print("hot path benchmarks: not written yet")
