@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+@testable import ModelService
+
+/// The official OpenAI Python SDK against the gateway on a real port: a chat, a streamed chat,
+/// the model list and the error classes. CI installs the SDK; elsewhere the test runs when it is there.
+@Suite struct OpenAISDKTests {
+    static let script = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("sdk/openai_sdk_check.py")
+
+    static var sdkInstalled: Bool {
+        (try? run(["python3", "-c", "import openai"]).status) == 0
+    }
+
+    /// In CI the SDK must be there: a missing SDK fails instead of skipping.
+    static var enabled: Bool { sdkInstalled || ProcessInfo.processInfo.environment["CI"] != nil }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    struct Result: Decodable {
+        struct NotFound: Decodable {
+            var status: Int
+            var message: String
+        }
+        var plain: String
+        var plainUsage: Int?
+        var finish: String
+        var streamed: String
+        var streamUsage: Int?
+        var models: [String]
+        var notFound: NotFound?
+        var unauthorized: Int?
+    }
+
+    @Test(.enabled(if: OpenAISDKTests.enabled, "the openai Python package is not installed (pip install openai)"))
+    func officialSDKRunsAChatAndAStreamedChat() async throws {
+        try await GatewayHarness.run { client, _, _ in
+            let port = try #require(client.port)
+            let model = GatewayHarness.modelName(.anthropic)
+            let (status, output) = try await Task.detached {
+                try Self.run(["python3", Self.script.path, "http://127.0.0.1:\(port)/v1", TestApp.adminToken, model])
+            }.value
+            #expect(status == 0, "\(output)")
+            let line = try #require(output.split(separator: "\n").last)
+            let result = try JSONDecoder().decode(Result.self, from: Data(line.utf8))
+            #expect(result.plain == "Echo from anthropic: Hello from the SDK")
+            #expect(result.finish == "stop")
+            #expect(result.plainUsage == 13)  // 6 prompt words + 7 answer words
+            #expect(result.streamed == "Echo from anthropic: Hello from the SDK")
+            #expect(result.streamUsage != nil)
+            #expect(result.models.contains(model))
+            #expect(result.notFound?.status == 404)
+            #expect(result.unauthorized == 401)
+        }
+    }
+}
