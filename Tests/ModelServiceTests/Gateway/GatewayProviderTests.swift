@@ -141,3 +141,28 @@ import Testing
         }
     }
 }
+
+/// The default output limit: `maxTokens`, or `providerSettings.maxOutputTokens` where smaller.
+@Suite struct GatewayDefaultsTests {
+    @Test func defaultMaxTokensNeverExceedsTheModelsOutputLimit() throws {
+        let catalog = try CatalogSeeder.catalog()
+        for entry in catalog where entry.provider.value != "ollama" {
+            let output = try #require(entry.providerSettings.value?["maxOutputTokens"]?.intValue, "\(entry.name.value ?? "")")
+            #expect(output <= (entry.maxTokens.value ?? .max))
+        }
+    }
+
+    @Test func theRequestsOwnLimitWinsElseTheSmallerModelLimit() async throws {
+        try await GatewayHarness.run { client, fakes, _ in
+            _ = try await client.call(.patch, "/api/models/\(GatewayHarness.modelName(.openai))", json: #"{"providerSettings": {"maxOutputTokens": 100}}"#)
+            _ = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai), stream: false))
+            #expect(await fakes.recorder.last(provider: "openai")?.bodyObject?["max_tokens"] as? Int == 100)
+            _ = try await client.call(
+                .post, "/v1/chat/completions",
+                json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai), stream: false, extra: #", "max_tokens": 7, "temperature": 1.25"#))
+            let body = await fakes.recorder.last(provider: "openai")?.bodyObject
+            #expect(body?["max_tokens"] as? Int == 7)
+            #expect(body?["temperature"] as? Double == 1.25)
+        }
+    }
+}
