@@ -72,7 +72,10 @@ public final class Database: Sendable {
             )
             configuration.options.maximumConnections = 16
             configuration.options.connectTimeout = .seconds(5)
-            let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+            // The pool logs every failed connection attempt at info; keep that for debug and trace.
+            var poolLogger = logger
+            poolLogger.logLevel = max(logger.logLevel, .warning)
+            let client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
             return Database(backend: .postgres(client), location: location, logger: logger)
         }
     }
@@ -179,11 +182,12 @@ public final class Database: Sendable {
     }
 
     /// Fails fast with a clear message when the database cannot be reached, instead of the pool's
-    /// long wait: PostgreSQL's circuit breaker otherwise trips only after about a minute.
+    /// long wait (PostgreSQL's pool retries for about a minute). For PostgreSQL it opens one direct
+    /// connection, so the answer names the real cause: refused, bad password, no such database.
     public func checkReachable(timeout: Duration = .seconds(8)) async throws {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await self.run { try await $0.raw("SELECT 1").all() } }
+                group.addTask { try await self.probe() }
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     throw StorageError.unavailable("timed out after \(timeout) connecting to \(self.location)")
@@ -195,6 +199,26 @@ public final class Database: Sendable {
             throw error
         } catch {
             throw StorageError.unavailable("cannot reach \(location): \(Self.describe(error))")
+        }
+    }
+
+    private func probe() async throws {
+        guard case .postgres(let postgres) = location else {
+            _ = try await run { try await $0.raw("SELECT 1").all() }
+            return
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: postgres.host, port: postgres.port, username: postgres.username, password: postgres.password?.reveal,
+            database: postgres.database, tls: postgres.requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+        )
+        configuration.options.connectTimeout = .seconds(5)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        do {
+            _ = try await connection.query("SELECT 1", logger: logger)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
         }
     }
 
