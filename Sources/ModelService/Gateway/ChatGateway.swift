@@ -8,8 +8,13 @@ public struct ChatGateway: Sendable {
     let endpoints: UpstreamEndpoints
     let upstream: UpstreamClient
     let usage: UsageRecorder
+    let traffic: TrafficControl
 
-    public init(registry: ModelRegistry, keys: KeyResolver, endpoints: UpstreamEndpoints, upstream: UpstreamClient, usage: UsageRecorder) {
+    public init(
+        registry: ModelRegistry, keys: KeyResolver, endpoints: UpstreamEndpoints, upstream: UpstreamClient, usage: UsageRecorder,
+        traffic: TrafficControl = TrafficControl()
+    ) {
+        self.traffic = traffic
         self.registry = registry
         self.keys = keys
         self.endpoints = endpoints
@@ -41,6 +46,7 @@ public struct ChatGateway: Sendable {
             if let namedUser, namedUser != principal.userId { throw APIError.forbidden("A user token calls only for its own user.") }
             userId = principal.userId
         }
+        try traffic.admit(model: model, caller: userId.map { "user:\($0)" } ?? "token:\(principal.tokenId)")
         if request.isStreaming, !model.supportsStreaming {
             throw APIError.invalidField("stream", "the model '\(model.name)' does not support streaming")
         }
