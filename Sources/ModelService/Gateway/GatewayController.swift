@@ -49,7 +49,8 @@ struct GatewayController {
         context.logger.debug("gateway call", metadata: ["model": "\(call.model.name)", "key.source": "\(call.key.source.rawValue)"])
         guard body.isStreaming else {
             let response = try await gateway.complete(call)
-            return try JSONResponse(response).response(from: request, context: context)
+            // Straight into a buffer, keys unsorted: this is the hot path.
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: try ProviderJSON.encodeBuffer(response)))
         }
         let stream = try await gateway.stream(call)
         let gateway = self.gateway
