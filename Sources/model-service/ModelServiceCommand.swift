@@ -8,7 +8,7 @@ struct ModelServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model-service",
         abstract: "Model registry, encrypted provider keys and one OpenAI-compatible gateway for LLM calls.",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Tokens.self],
+        subcommands: [Serve.self, Migrate.self, Seed.self, Tokens.self, RotateEncryptionKey.self, ImportEnvKeys.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -10,24 +10,44 @@ public struct ServiceComponents: Sendable {
     public let changeFeed: ChangeFeed
     public let registry: ModelRegistry
     public let tokens: AccessTokenStore
+    /// The one HTTP client for upstream calls: key validation here, chat calls in the gateway.
+    public let upstream: UpstreamClient
+    /// Stored provider keys: encryption, CRUD, validation, audit.
+    public let vault: KeyVault
+    /// Picks the key for each gateway call, from memory.
+    public let keyResolver: KeyResolver
     public let logger: Logger
+    private let httpClientLifetime: HTTPClientLifetime
 
     /// Opens the database and builds every component; nothing is loaded yet (see ``prepare()``).
     public static func make(configuration: AppConfiguration, logger: Logger) async throws -> ServiceComponents {
         let database = try await Database.open(configuration.databaseLocation, logger: logger)
+        let upstream = UpstreamClient(httpClient: UpstreamClient.makeHTTPClient(connectTimeout: .seconds(5)))
+        let keyResolver = KeyResolver(environment: configuration.environment)
+        let vault = KeyVault(
+            database: database,
+            resolver: keyResolver,
+            validator: KeyValidator(environment: configuration.environment, upstream: upstream),
+            newVersionCost: .forNewVersions(environment: configuration.environment),
+            logger: logger
+        )
         return ServiceComponents(
             configuration: configuration,
             database: database,
             changeFeed: ChangeFeed(database: database, interval: configuration.changePollInterval, logger: logger),
             registry: ModelRegistry(database: database),
             tokens: AccessTokenStore(database: database, environmentAdminToken: configuration.adminToken, logger: logger),
-            logger: logger
+            upstream: upstream,
+            vault: vault,
+            keyResolver: keyResolver,
+            logger: logger,
+            httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )
     }
 
     /// Everything to run in the service group, in start order (shut down in reverse: the database last).
     public var services: [any Service] {
-        [database.service, changeFeed]
+        [database.service, HTTPClientService(client: upstream.httpClient), changeFeed]
     }
 
     /// Checks the database, migrates, seeds and loads the caches; runs before the server accepts requests.
@@ -35,15 +55,19 @@ public struct ServiceComponents: Sendable {
     public func prepare() async throws -> Secret? {
         try await database.checkReachable()
         try await Migrations.run(on: database)
+        // A wrong or missing master secret stops the start here, before any request is served.
+        try await vault.unlock(environment: configuration.environment, dataDirectory: configuration.dataDirectory)
         let adminToken = try await tokens.bootstrapAdminIfNeeded()
         if configuration.seedOnStart {
             try await CatalogSeeder(database: database, logger: logger).seed()
         }
-        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter])
+        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter])
         changeFeed.subscribe(ModelStore.changeCounter) { [registry] in try await registry.reload() }
         changeFeed.subscribe(AccessTokenStore.changeCounter) { [tokens] in try await tokens.reload() }
+        changeFeed.subscribe(KeyVault.changeCounter) { [vault] in try await vault.reload() }
         try await registry.reload()
         try await tokens.reload()
+        try await vault.reload()
         return adminToken
     }
 }

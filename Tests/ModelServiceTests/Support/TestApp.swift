@@ -19,6 +19,8 @@ struct TestApp {
             "CHANGE_POLL_MS": "50",
             "PORT": "0",
             "HOST": "127.0.0.1",
+            // A cheap scrypt for new master-key versions; the cost is stored per version, so restarts agree.
+            "ENCRYPTION_KDF_COST": "fast-for-tests",
         ]
         environment.merge(extra) { _, new in new }
         return environment
@@ -30,7 +32,7 @@ struct TestApp {
         return logger
     }
 
-    static func components(databaseURL: String, extra: [String: String] = [:]) async throws -> ServiceComponents {
+    static func components(databaseURL: String, extra: [String: String] = [:], logger: Logger = TestApp.logger) async throws -> ServiceComponents {
         let configuration = try AppConfiguration(environment: environment(databaseURL: databaseURL, extra: extra))
         return try await ServiceComponents.make(configuration: configuration, logger: logger)
     }
@@ -39,9 +41,10 @@ struct TestApp {
     static func run<T: Sendable>(
         databaseURL: String,
         extra: [String: String] = [:],
+        logger: Logger = TestApp.logger,
         _ test: @Sendable (any TestClientProtocol, ServiceComponents) async throws -> T
     ) async throws -> T {
-        let components = try await components(databaseURL: databaseURL, extra: extra)
+        let components = try await components(databaseURL: databaseURL, extra: extra, logger: logger)
         let app = try await buildApplication(components: components, logger: logger)
         return try await app.test(.router) { client in try await test(client, components) }
     }
