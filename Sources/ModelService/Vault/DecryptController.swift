@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `GET /api/api-keys/{id}/decrypt`: the one response that carries a plaintext key, for internal services.

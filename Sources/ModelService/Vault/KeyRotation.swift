@@ -35,7 +35,8 @@ public struct KeyRotation: Sendable {
         var cursor = ""
         var paused = false
         while true {
-            let batch = try await database.run { try await APIKeyStore.batchNotUnder(version: version, after: cursor, limit: batchSize, on: $0) }
+            let after = cursor
+            let batch = try await database.run { try await APIKeyStore.batchNotUnder(version: version, after: after, limit: batchSize, on: $0) }
             guard let last = batch.last else { break }
             cursor = last.id
             let written = try await database.transaction { sql in

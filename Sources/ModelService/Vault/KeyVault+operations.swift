@@ -64,17 +64,9 @@ extension KeyVault {
 
     func update(id: String, changes: Changes, access: KeyAccess, actor: AuditLog.Actor) async throws -> APIKey {
         let existing = try await manageable(id: id, access: access)
-        var encrypted: (text: String, version: Int, prefix: String)?
-        var isValid: Bool??
-        if let apiKey = changes.apiKey {
-            if changes.validate {
-                isValid = .some(try await check(apiKey, provider: existing.provider, action: .update, actor: actor, subject: .init(existing)))
-            } else {
-                isValid = .some(nil)
-            }
-            let cipher = try cipher()
-            encrypted = (try cipher.encrypt(apiKey, binding: existing.binding), cipher.keyring.current.version, KeyMasking.maskedPrefix(apiKey))
-        }
+        let replacement = try await replacement(for: changes, of: existing, actor: actor)
+        let encrypted = replacement?.encrypted
+        let isValid: Bool?? = replacement.map { $0.isValid }
         let fields = [changes.keyName.map { _ in "keyName" }, changes.isActive.map { _ in "isActive" }, changes.apiKey.map { _ in "apiKey" },
                       changes.metadata.map { _ in "metadata" }].compactMap { $0 }
         let stored = try await writing {
@@ -88,6 +80,16 @@ extension KeyVault {
         }
         await reloadAfterWrite()
         return record(stored)
+    }
+
+    /// The new ciphertext (same row binding) and validity when a change replaces the key.
+    private func replacement(for changes: Changes, of existing: StoredAPIKey, actor: AuditLog.Actor) async throws
+        -> (encrypted: (text: String, version: Int, prefix: String), isValid: Bool?)?
+    {
+        guard let apiKey = changes.apiKey else { return nil }
+        let isValid = changes.validate ? try await check(apiKey, provider: existing.provider, action: .update, actor: actor, subject: .init(existing)) : nil
+        let cipher = try cipher()
+        return ((try cipher.encrypt(apiKey, binding: existing.binding), cipher.keyring.current.version, KeyMasking.maskedPrefix(apiKey)), isValid)
     }
 
     func delete(id: String, access: KeyAccess, actor: AuditLog.Actor) async throws {

@@ -46,7 +46,7 @@ public enum VaultUnlock {
             versions = try await database.run { try await MasterKeyVersion.all(on: $0) }
             current = firstUnlocked(by: secrets.current, in: versions.filter(\.isActive))
         }
-        guard let current else { throw VaultConfigurationError.canaryMismatch(variable: EncryptionSecretPolicy.currentVariable) }
+        guard let currentKey = current else { throw VaultConfigurationError.canaryMismatch(variable: EncryptionSecretPolicy.currentVariable) }
         if let secret = secrets.previous, secret != secrets.current, previous == nil {
             let retired = versions.filter { !$0.isActive }
             if retired.contains(where: { $0.unlock(secret) != nil }) {
@@ -55,7 +55,7 @@ public enum VaultUnlock {
                 throw VaultConfigurationError.canaryMismatch(variable: EncryptionSecretPolicy.previousVariable)
             }
         }
-        let keyring = try Keyring(current: current, previous: previous.map { [$0] } ?? [])
+        let keyring = try Keyring(current: currentKey, previous: previous.map { [$0] } ?? [])
         let missing = versions.filter { $0.isActive && keyring.key(forVersion: $0.version) == nil }.map(\.version)
         if !missing.isEmpty {
             logger.warning(

@@ -1,5 +1,6 @@
 import FakeProviders
 import Foundation
+import HummingbirdTesting
 import Testing
 @testable import ModelService
 
@@ -116,7 +117,7 @@ import Testing
                 let key = try decodeJSON(APIKey.self, bobsKey.body)
                 #expect(key.userId == "bob")
                 let again = try await client.call(.put, "/api/users/me/keys/openai", token: bob, json: #"{"apiKey": "sk-bob-secret-key-5678"}"#)
-                #expect(again.status == .ok && try decodeJSON(APIKey.self, again.body).id == key.id)
+                #expect(try again.status == .ok && decodeJSON(APIKey.self, again.body).id == key.id)
 
                 // Alice: 404 for every operation on Bob's key id, and an empty list for Bob's user id.
                 #expect(try await client.call(.get, "/api/api-keys/\(key.id)", token: alice).status == .notFound)

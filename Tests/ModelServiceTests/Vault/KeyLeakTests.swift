@@ -1,5 +1,6 @@
 import FakeProviders
 import Foundation
+import HTTPTypes
 import Synchronization
 import Testing
 @testable import ModelService

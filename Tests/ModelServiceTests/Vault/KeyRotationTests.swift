@@ -30,7 +30,7 @@ import Darwin
 
     /// Starts the CLI with `arguments` and `environment`, stdout and stderr into `output`.
     static func launch(_ arguments: [String], environment: [String: String], output: URL) throws -> Process {
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let process = Process()
         process.executableURL = try binary()
         process.arguments = arguments

@@ -1,5 +1,6 @@
 import FakeProviders
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Logging
 import SQLKit
@@ -119,11 +120,8 @@ struct CapturingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String,
-        line: UInt
-    ) {
-        let merged = metadata.merging(explicit ?? [:]) { _, new in new }
-        capture.append("\(level) \(label) \(message) \(merged)")
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        capture.append("\(event.level) \(label) \(event.message) \(merged) \(event.error.map { "\($0)" } ?? "")")
     }
 }
