@@ -24,7 +24,7 @@ import Testing
                 #expect(!created.body.contains("sk-proj-abc123..."))
                 let key = try decodeJSON(APIKey.self, created.body)
                 #expect(key.userId == "user-123" && key.provider == .openai && key.keyName == "Production Key")
-                #expect(key.keyPrefix == "sk-proj********3...")
+                #expect(key.keyPrefix == "sk-p********3...")
                 #expect(key.isActive && key.isValid == true && key.usageCount == 0 && key.status == "ok")
                 #expect(created.body.contains(#""lastUsedAt":null"#))
 
