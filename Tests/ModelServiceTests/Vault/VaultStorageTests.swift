@@ -69,9 +69,9 @@ import Testing
         let previousError = try await Self.startError(url, extra: wrongPrevious)
         #expect(previousError as? VaultConfigurationError == .canaryMismatch(variable: "ENCRYPTION_SECRET_PREVIOUS"))
         // Production without a secret refuses; development creates one file with 0600 permissions.
-        let production = try await Self.startError(try await database.makeURL(), extra: ["ENV": "production"])
+        let production = try await Self.startError(try await database.makeURL(), extra: ["ENV": "production", "ENCRYPTION_SECRET": ""])
         #expect(production as? VaultConfigurationError == .secretRequiredInProduction)
-        let development = try await TestApp.components(databaseURL: try await database.makeURL())
+        let development = try await TestApp.components(databaseURL: try await database.makeURL(), extra: ["ENCRYPTION_SECRET": ""])
         try await development.database.withRunning { _ in _ = try await development.prepare() }
         let file = development.configuration.dataDirectory + "/encryption-secret"
         let permissions = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
