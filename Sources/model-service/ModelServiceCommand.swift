@@ -8,7 +8,9 @@ struct ModelServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model-service",
         abstract: "Model registry, encrypted provider keys and one OpenAI-compatible gateway for LLM calls.",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Tokens.self, FakeProvidersCommand.self],
+        subcommands: [
+            Serve.self, Migrate.self, Seed.self, Tokens.self, RotateEncryptionKey.self, ImportEnvKeys.self, FakeProvidersCommand.self,
+        ],
         defaultSubcommand: Serve.self
     )
 }

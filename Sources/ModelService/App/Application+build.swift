@@ -35,11 +35,16 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
-    HealthController(database: components.database, registry: components.registry).register(on: router)
+    HealthController(database: components.database, registry: components.registry, vault: components.vault).register(on: router)
+    // Outside the bearer-token group: it answers only to x-internal-secret.
+    DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret).register(on: router)
 
     let api = router.group("api").add(middleware: AuthMiddleware(tokens: components.tokens))
     ModelController(registry: components.registry).register(on: api.group("models"))
     TokenController(tokens: components.tokens).register(on: api.group("tokens"))
+    APIKeyController(vault: components.vault).register(on: api.group("api-keys"))
+    UserKeyController(vault: components.vault).register(on: api.group("users/me/keys"))
+    AuditController(database: components.database).register(on: api.group("audit"))
     UsageController(database: components.database).register(on: api.group("usage"))
 
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))

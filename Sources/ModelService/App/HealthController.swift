@@ -5,6 +5,7 @@ import Hummingbird
 struct HealthController {
     let database: Database
     let registry: ModelRegistry
+    let vault: KeyVault
     let startedAt = Date()
 
     struct Health: Encodable {
@@ -13,6 +14,8 @@ struct HealthController {
         var database: DatabaseHealth
         var models: Int
         var activeModels: Int
+        /// Stored key counts; `undecryptable` > 0 means the master secret does not open some keys.
+        var vault: KeyVault.Health
         var uptimeSeconds: Int
     }
 
@@ -41,6 +44,7 @@ struct HealthController {
             database: databaseHealth,
             models: snapshot.models.count,
             activeModels: snapshot.models.filter(\.isActive).count,
+            vault: vault.health,
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt))
         )
         return JSONResponse(body, status: databaseHealth.reachable ? .ok : .serviceUnavailable)

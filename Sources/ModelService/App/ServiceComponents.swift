@@ -10,21 +10,32 @@ public struct ServiceComponents: Sendable {
     public let changeFeed: ChangeFeed
     public let registry: ModelRegistry
     public let tokens: AccessTokenStore
-    public let keys: KeyResolver
-    /// The one HTTP client for every upstream call (validation and gateway), pooled.
+    /// The one HTTP client for every upstream call (key validation and the gateway), pooled.
     public let upstream: UpstreamClient
+    /// Stored provider keys: encryption, CRUD, validation, audit.
+    public let vault: KeyVault
+    /// Picks the key for each gateway call, from memory.
+    public let keyResolver: KeyResolver
     public let usage: UsageRecorder
     public let gateway: ChatGateway
     public let logger: Logger
+    private let httpClientLifetime: HTTPClientLifetime
 
     /// Opens the database and builds every component; nothing is loaded yet (see ``prepare()``).
     public static func make(configuration: AppConfiguration, logger: Logger) async throws -> ServiceComponents {
         let database = try await Database.open(configuration.databaseLocation, logger: logger)
         let registry = ModelRegistry(database: database)
-        let keys = KeyResolver(environment: configuration.environment)
         let upstream = UpstreamClient(
             httpClient: UpstreamClient.makeHTTPClient(connectTimeout: .init(configuration.upstreamConnectTimeout)),
             requestTimeout: .init(configuration.upstreamTimeout)
+        )
+        let keyResolver = KeyResolver(environment: configuration.environment)
+        let vault = KeyVault(
+            database: database,
+            resolver: keyResolver,
+            validator: KeyValidator(environment: configuration.environment, upstream: upstream),
+            newVersionCost: .forNewVersions(environment: configuration.environment),
+            logger: logger
         )
         let usage = UsageRecorder(database: database, interval: configuration.usageFlushInterval, logger: logger)
         return ServiceComponents(
@@ -33,13 +44,16 @@ public struct ServiceComponents: Sendable {
             changeFeed: ChangeFeed(database: database, interval: configuration.changePollInterval, logger: logger),
             registry: registry,
             tokens: AccessTokenStore(database: database, environmentAdminToken: configuration.adminToken, logger: logger),
-            keys: keys,
             upstream: upstream,
+            vault: vault,
+            keyResolver: keyResolver,
             usage: usage,
             gateway: ChatGateway(
-                registry: registry, keys: keys, endpoints: UpstreamEndpoints(environment: configuration.environment), upstream: upstream, usage: usage
+                registry: registry, keys: keyResolver, endpoints: UpstreamEndpoints(environment: configuration.environment),
+                upstream: upstream, usage: usage
             ),
-            logger: logger
+            logger: logger,
+            httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )
     }
 
@@ -66,15 +80,19 @@ public struct ServiceComponents: Sendable {
     public func prepare() async throws -> Secret? {
         try await database.checkReachable()
         try await Migrations.run(on: database)
+        // A wrong or missing master secret stops the start here, before any request is served.
+        try await vault.unlock(environment: configuration.environment, dataDirectory: configuration.dataDirectory)
         let adminToken = try await tokens.bootstrapAdminIfNeeded()
         if configuration.seedOnStart {
             try await CatalogSeeder(database: database, logger: logger).seed()
         }
-        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter])
+        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter])
         changeFeed.subscribe(ModelStore.changeCounter) { [registry] in try await registry.reload() }
         changeFeed.subscribe(AccessTokenStore.changeCounter) { [tokens] in try await tokens.reload() }
+        changeFeed.subscribe(KeyVault.changeCounter) { [vault] in try await vault.reload() }
         try await registry.reload()
         try await tokens.reload()
+        try await vault.reload()
         return adminToken
     }
 }

@@ -145,6 +145,15 @@ public enum Migrations {
             "CREATE INDEX IF NOT EXISTS usage_records_at ON usage_records (at)",
             "CREATE INDEX IF NOT EXISTS usage_records_user_at ON usage_records (user_id, at)",
         ]),
+        // The scrypt cost is stored per master-key version, so a start derives the key exactly as it
+        // was made (NULL = MasterKey.Cost.production); rotation scans by key_version.
+        Migration(name: "002_vault", statements: [
+            "ALTER TABLE encryption_keys ADD COLUMN kdf_rounds BIGINT",
+            "ALTER TABLE encryption_keys ADD COLUMN kdf_block_size BIGINT",
+            "ALTER TABLE encryption_keys ADD COLUMN kdf_parallelism BIGINT",
+            "CREATE INDEX IF NOT EXISTS api_keys_key_version ON api_keys (key_version)",
+            "CREATE INDEX IF NOT EXISTS audit_log_key_id ON audit_log (key_id)",
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where the key for an upstream call came from (recorded with each usage record).
 public enum KeySource: String, Sendable, Codable {
@@ -35,23 +36,68 @@ public struct KeyResolutionError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Picks the key for a call, from memory: the user's active key for the provider, else a shared
-/// key, else the environment variable named by the model (ADR priority).
+/// Picks the key for a call, from memory: the user's active key for the provider (newest first),
+/// else an active shared key, else the environment variable named by the model (ADR priority).
 ///
-/// PLACEHOLDER until the vault lands: environment variables only.
+/// The gateway calls this on every request, so it never touches the database: the active keys'
+/// ciphertexts are held in memory (replaced by ``KeyVault`` when the `api_keys` counter moves) and
+/// one is decrypted per call, which costs microseconds. Plaintext lives only in the returned value.
 public final class KeyResolver: Sendable {
+    /// One active stored key, still encrypted.
+    struct Entry: Sendable {
+        let id: String
+        let binding: RecordBinding
+        let ciphertext: String
+    }
+
+    private struct Slot: Hashable {
+        let owner: String
+        let provider: ProviderKind
+    }
+
+    private struct Snapshot: Sendable {
+        var cipher: KeyCipher?
+        var entries: [Slot: [Entry]] = [:]
+    }
+
     let environment: [String: String]
+    private let snapshot = Mutex(Snapshot())
 
     public init(environment: [String: String]) {
         self.environment = environment
     }
 
+    /// Replaces the in-memory keys; `entries` are newest first within each owner and provider.
+    func install(cipher: KeyCipher?, entries: [(owner: String, provider: ProviderKind, entry: Entry)]) {
+        var grouped: [Slot: [Entry]] = [:]
+        for item in entries {
+            grouped[Slot(owner: item.owner, provider: item.provider), default: []].append(item.entry)
+        }
+        snapshot.withLock { $0 = Snapshot(cipher: cipher, entries: grouped) }
+    }
+
     public func resolve(userId: String?, provider: ProviderKind, model: Model) throws(KeyResolutionError) -> ResolvedKey {
-        if provider == .ollama { return ResolvedKey(secret: nil, source: .none, keyId: nil) }
+        let (cipher, userEntries, sharedEntries) = snapshot.withLock { state in
+            (
+                state.cipher,
+                userId.flatMap { $0.hasPrefix("@") ? nil : state.entries[Slot(owner: $0, provider: provider)] } ?? [],
+                state.entries[Slot(owner: RecordBinding.sharedOwner, provider: provider)] ?? []
+            )
+        }
+        var undecryptable = false
+        for (entries, source) in [(userEntries, KeySource.user), (sharedEntries, .shared)] {
+            for entry in entries {
+                if let cipher, let secret = try? cipher.decrypt(entry.ciphertext, binding: entry.binding) {
+                    return ResolvedKey(secret: secret, source: source, keyId: entry.id)
+                }
+                undecryptable = true
+            }
+        }
         let variable = model.fallbackKeyEnvVar
         if let variable, let value = environment[variable], !value.isEmpty {
             return ResolvedKey(secret: Secret(value), source: .env, keyId: nil)
         }
-        throw KeyResolutionError(provider: provider, environmentVariable: variable)
+        if provider == .ollama { return ResolvedKey(secret: nil, source: .none, keyId: nil) }
+        throw KeyResolutionError(provider: provider, environmentVariable: variable, undecryptable: undecryptable)
     }
 }

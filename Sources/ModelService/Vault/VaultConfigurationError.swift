@@ -14,6 +14,8 @@ public enum VaultConfigurationError: Error, Sendable, Hashable, CustomStringConv
     case duplicateKeyVersion(Int)
     case keyDerivationFailed
     case canaryMismatch(variable: String)
+    /// The secret opens only a version that rotation retired: the operator started with the old secret.
+    case retiredSecret(variable: String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum VaultConfigurationError: Error, Sendable, Hashable, CustomStringConv
             "master key derivation (scrypt) failed"
         case .canaryMismatch(let variable):
             "\(variable) does not match the key this database was encrypted with (canary check failed)"
+        case .retiredSecret(let variable):
+            "\(variable) is the old secret of a finished key rotation; start with the new ENCRYPTION_SECRET"
         }
     }
 }

@@ -19,6 +19,10 @@ struct TestApp {
             "CHANGE_POLL_MS": "50",
             "PORT": "0",
             "HOST": "127.0.0.1",
+            // A cheap scrypt for new master-key versions; the cost is stored per version, so restarts agree.
+            "ENCRYPTION_KDF_COST": "fast-for-tests",
+            // One secret for every instance of a test: two instances on one database must agree (canary check).
+            "ENCRYPTION_SECRET": "test-encryption-secret-9f2c4e7a1b3d5f60",
         ]
         environment.merge(extra) { _, new in new }
         return environment

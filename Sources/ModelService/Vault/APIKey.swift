@@ -1,0 +1,115 @@
+import Foundation
+import SQLKit
+
+/// A stored provider key as the API shows it: everything but the key, which appears only masked.
+public struct APIKey: Sendable, Codable, Equatable {
+    public static let statusOK = "ok"
+    /// The row exists but the loaded master keys cannot open it: reported, never treated as "no key".
+    public static let statusUndecryptable = "undecryptable"
+
+    public var id: String
+    /// Nil for a shared key (usable by every user, managed by admins).
+    public var userId: String?
+    public var shared: Bool
+    public var provider: ProviderKind
+    public var keyName: String
+    public var keyPrefix: String
+    public var isActive: Bool
+    /// Nil when the key was stored without a check (or the provider cannot check keys).
+    public var isValid: Bool?
+    public var status: String
+    public var usageCount: Int
+    public var lastUsedAt: String?
+    public var metadata: [String: JSONValue]
+    public var createdAt: String
+    public var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, userId, shared, provider, keyName, keyPrefix, isActive, isValid, status, usageCount, lastUsedAt, metadata, createdAt,
+            updatedAt
+    }
+
+    /// Writes `null` for unknown values instead of omitting them, as the seed's records do.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(userId, forKey: .userId)
+        try container.encode(shared, forKey: .shared)
+        try container.encode(provider, forKey: .provider)
+        try container.encode(keyName, forKey: .keyName)
+        try container.encode(keyPrefix, forKey: .keyPrefix)
+        try container.encode(isActive, forKey: .isActive)
+        try container.encode(isValid, forKey: .isValid)
+        try container.encode(status, forKey: .status)
+        try container.encode(usageCount, forKey: .usageCount)
+        try container.encode(lastUsedAt, forKey: .lastUsedAt)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+/// One `api_keys` row as read from the database, ciphertext included; never leaves the vault.
+struct StoredAPIKey: Sendable {
+    let id: String
+    /// `user_id` as stored: a user id or `RecordBinding.sharedOwner`.
+    let owner: String
+    let providerName: String
+    let provider: ProviderKind
+    let keyName: String
+    let encryptedKey: String
+    let keyVersion: Int
+    let keyPrefix: String
+    let isActive: Bool
+    let isValid: Bool?
+    let usageCount: Int
+    let lastUsedAt: Int64?
+    let metadata: [String: JSONValue]
+    let createdAt: Int64
+    let updatedAt: Int64
+
+    var isShared: Bool { owner == RecordBinding.sharedOwner }
+
+    /// The associated data the ciphertext is bound to, with the fields exactly as stored.
+    var binding: RecordBinding { RecordBinding(keyId: id, owner: owner, provider: providerName) }
+
+    init(row: any SQLRow) throws {
+        id = try row.decode(column: "id", as: String.self)
+        owner = try row.decode(column: "user_id", as: String.self)
+        providerName = try row.decode(column: "provider", as: String.self)
+        guard let provider = ProviderKind(name: providerName) else {
+            throw StorageError.unavailable("api key \(id) has an unknown provider '\(providerName)'")
+        }
+        self.provider = provider
+        keyName = try row.decode(column: "key_name", as: String.self)
+        encryptedKey = try row.decode(column: "encrypted_key", as: String.self)
+        keyVersion = Int(try row.decode(column: "key_version", as: Int64.self))
+        keyPrefix = try row.decode(column: "key_prefix", as: String.self)
+        isActive = try row.decode(column: "is_active", as: Bool.self)
+        isValid = try row.decode(column: "is_valid", as: Bool?.self)
+        usageCount = Int(try row.decode(column: "usage_count", as: Int64.self))
+        lastUsedAt = try row.decode(column: "last_used_at", as: Int64?.self)
+        metadata = Model.decodeObject(try row.decode(column: "metadata", as: String.self))
+        createdAt = try row.decode(column: "created_at", as: Int64.self)
+        updatedAt = try row.decode(column: "updated_at", as: Int64.self)
+    }
+
+    func record(decryptable: Bool) -> APIKey {
+        APIKey(
+            id: id,
+            userId: isShared ? nil : owner,
+            shared: isShared,
+            provider: provider,
+            keyName: keyName,
+            keyPrefix: keyPrefix,
+            isActive: isActive,
+            isValid: isValid,
+            status: decryptable ? APIKey.statusOK : APIKey.statusUndecryptable,
+            usageCount: usageCount,
+            lastUsedAt: lastUsedAt.map(Clock.iso8601(millis:)),
+            metadata: metadata,
+            createdAt: Clock.iso8601(millis: createdAt),
+            updatedAt: Clock.iso8601(millis: updatedAt)
+        )
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// Checks a key against its provider before it is stored, at the base URL the environment names.
+///
+/// Tests point `OPENAI_BASE_URL` and friends at fake providers on loopback; production uses the
+/// official endpoints. The adapter never throws; every reason is scrubbed of the key.
+public struct KeyValidator: Sendable {
+    let environment: [String: String]
+    let upstream: UpstreamClient
+
+    public init(environment: [String: String], upstream: UpstreamClient) {
+        self.environment = environment
+        self.upstream = upstream
+    }
+
+    public func baseURL(for provider: ProviderKind) -> String {
+        if let value = environment[provider.baseURLEnvVar], !value.isEmpty { return value }
+        return provider.defaultBaseURL
+    }
+
+    public func validate(_ key: Secret, provider: ProviderKind) async -> KeyValidationResult {
+        let target = UpstreamTarget(provider: provider, upstreamModel: "", baseURL: baseURL(for: provider), apiKey: key)
+        switch await ProviderAdapters.adapter(for: provider).validateKey(target: target, client: upstream) {
+        case .valid: return .valid
+        case .rejected(let reason): return .rejected(reason: ProviderError.scrub(reason, apiKey: key))
+        case .unreachable(let reason): return .unreachable(reason: ProviderError.scrub(reason, apiKey: key))
+        case .notChecked(let reason): return .notChecked(reason: ProviderError.scrub(reason, apiKey: key))
+        }
+    }
+}
+
+extension KeyValidationResult {
+    /// What `is_valid` becomes: true, false, or unknown.
+    var isValid: Bool? {
+        switch self {
+        case .valid: true
+        case .rejected: false
+        case .unreachable, .notChecked: nil
+        }
+    }
+
+    var label: String {
+        switch self {
+        case .valid: "valid"
+        case .rejected: "rejected"
+        case .unreachable: "unreachable"
+        case .notChecked: "not_checked"
+        }
+    }
+
+    var reason: String? {
+        switch self {
+        case .valid: nil
+        case .rejected(let reason), .unreachable(let reason), .notChecked(let reason): reason
+        }
+    }
+}
