@@ -32,11 +32,10 @@ public final class UsageRecorder: Service, Sendable {
     public var pendingCount: Int { pending.withLock { $0.count } }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.interval)
-                await self.flush()
-            }
+        // Only the wait is cut short by shutdown: a write in progress finishes, then the rest is written.
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            await flush()
         }
         await flush()
     }

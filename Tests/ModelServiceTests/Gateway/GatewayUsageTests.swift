@@ -71,3 +71,24 @@ import Testing
         }
     }
 }
+
+/// Records still buffered when the service stops are written on the way out.
+@Suite struct UsageShutdownTests {
+    @Test(arguments: TestDatabase.available)
+    func aGracefulShutdownLosesNoRecord(database: TestDatabase) async throws {
+        let url = try await database.makeURL()
+        // A flush interval far longer than the test: only the shutdown can write these records.
+        try await GatewayHarness.run(databaseURL: url, extra: ["USAGE_FLUSH_MS": "600000"]) { client, _, components in
+            for _ in 0..<25 {
+                let response = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai), stream: false))
+                #expect(response.status == .ok)
+            }
+            #expect(components.usage.pendingCount == 25)
+        }
+        let components = try await TestApp.components(databaseURL: url)
+        let count = try await components.withRunning { components in
+            try await components.database.run { try await $0.raw("SELECT COUNT(*) AS n FROM usage_records").first()?.decode(column: "n", as: Int.self) }
+        }
+        #expect(count == 25)
+    }
+}

@@ -16,6 +16,7 @@ enum GatewayHarness {
 
     static func run(
         database: TestDatabase = .sqlite,
+        databaseURL: String? = nil,
         extra: [String: String] = [:],
         withEnvKeys: Bool = true,
         _ test: @Sendable (any TestClientProtocol, RunningFakeProviders, ServiceComponents) async throws -> Void
@@ -32,7 +33,9 @@ enum GatewayHarness {
         environment["UPSTREAM_TIMEOUT_SECONDS"] = "1"
         environment.merge(extra) { _, new in new }
         do {
-            try await TestApp.run(databaseURL: try await database.makeURL(), extra: environment, live: true) { client, components in
+            let url: String
+            if let databaseURL { url = databaseURL } else { url = try await database.makeURL() }
+            try await TestApp.run(databaseURL: url, extra: environment, live: true) { client, components in
                 for provider in ProviderKind.allCases {
                     for upstream in upstreamModels {
                         let body = """
