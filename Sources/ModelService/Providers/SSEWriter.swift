@@ -63,6 +63,6 @@ enum ProviderJSON {
     }
 
     private static func path(_ keys: [any CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        JSONBody.path(keys)
     }
 }

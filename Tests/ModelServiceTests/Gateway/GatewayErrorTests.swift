@@ -5,15 +5,6 @@ import Testing
 
 /// Upstream failures map to the right status in OpenAI's error shape, never a 200 or a 500, never with a key.
 @Suite struct GatewayErrorTests {
-    struct OpenAIError: Decodable {
-        struct Detail: Decodable {
-            var message: String
-            var type: String
-            var code: String
-        }
-        var error: Detail
-    }
-
     @Test(arguments: [ProviderKind.openai, .anthropic, .gemini, .azure, .ollama])
     func upstreamErrorsMapToStatuses(provider: ProviderKind) async throws {
         try await GatewayHarness.run { client, _, _ in
@@ -29,7 +20,7 @@ import Testing
                         continue
                     }
                     #expect(response.status.code == expected, "\(provider) \(upstream) stream=\(stream): \(response.status) \(response.body)")
-                    let error = try decodeJSON(OpenAIError.self, response.body)
+                    let error = try decodeJSON(ErrorBody.self, response.body)
                     #expect(!error.error.message.isEmpty)
                     if expected == 429 { #expect(response.headers[.retryAfter] == "7") }
                 }
@@ -46,7 +37,7 @@ import Testing
                         .post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(provider), stream: stream))
                     #expect(response.status == .unauthorized)
                     #expect(!response.body.contains("SECRET-PART"))
-                    #expect(try decodeJSON(OpenAIError.self, response.body).error.code == "provider_key_rejected")
+                    #expect(try decodeJSON(ErrorBody.self, response.body).error.code == "provider_key_rejected")
                 }
             }
         }
@@ -56,7 +47,7 @@ import Testing
         try await GatewayHarness.run(extra: ["OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "1"]) { client, _, _ in
             let response = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai), stream: false))
             #expect(response.status.code == 502)
-            #expect(try decodeJSON(OpenAIError.self, response.body).error.code == "upstream_unreachable")
+            #expect(try decodeJSON(ErrorBody.self, response.body).error.code == "upstream_unreachable")
         }
     }
 
@@ -64,7 +55,7 @@ import Testing
         try await GatewayHarness.run { client, _, _ in
             let unknown = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: "no/such-model", stream: false))
             #expect(unknown.status == .notFound)
-            let error = try decodeJSON(OpenAIError.self, unknown.body)
+            let error = try decodeJSON(ErrorBody.self, unknown.body)
             #expect(error.error.code == "model_not_found" && error.error.type == "invalid_request_error")
 
             _ = try await client.call(.patch, "/api/models/\(GatewayHarness.modelName(.openai))", json: #"{"isActive": false}"#)
@@ -84,7 +75,7 @@ import Testing
         try await GatewayHarness.run(withEnvKeys: false) { client, fakes, _ in
             let response = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.anthropic), stream: false))
             #expect(response.status == .badRequest)
-            let error = try decodeJSON(OpenAIError.self, response.body)
+            let error = try decodeJSON(ErrorBody.self, response.body)
             #expect(error.error.code == "missing_provider_key")
             #expect(error.error.message.contains("anthropic") && error.error.message.contains("ANTHROPIC_API_KEY"))
             #expect(await fakes.recorder.last(provider: "anthropic") == nil)

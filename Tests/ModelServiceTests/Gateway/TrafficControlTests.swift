@@ -17,7 +17,7 @@ import Testing
             let refused = try await client.call(.post, "/v1/chat/completions", json: body, headers: alice)
             #expect(refused.status == .tooManyRequests)
             #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 >= 1)
-            #expect(try decodeJSON(GatewayErrorTests.OpenAIError.self, refused.body).error.code == "rate_limit_exceeded")
+            #expect(try decodeJSON(ErrorBody.self, refused.body).error.code == "rate_limit_exceeded")
             // Another user has a window of its own.
             #expect(try await client.call(.post, "/v1/chat/completions", json: body, headers: [.init("X-User-Id")!: "bob"]).status == .ok)
         }
