@@ -1,1 +1,275 @@
-print("hot path benchmarks: not written yet")
+/// Micro-benchmarks of the gateway's per-request pieces, through the library's public API.
+///
+/// `swift run -c release --scratch-path .build-release HotPathBench [--json PATH] [--scale F]`
+///
+/// Each operation is timed in batches (`batch` calls per clock read, so sub-microsecond operations
+/// are not dominated by the clock); mean, p50 and p99 are per call, over the batches. `--scale`
+/// multiplies the number of batches (0.2 for a quick run).
+///
+/// Translators (`AnthropicTranslator`, `GeminiTranslator`, `OllamaTranslator`, `AnthropicMessage`,
+/// `GeminiResponse`, `OllamaChatResponse`, `OpenAIAdapter.upstreamBody`, `ProviderJSON`) are
+/// internal, so per-provider translation is measured by what is reachable: the canonical request's
+/// decode/encode and the provider body's JSON encode/decode as `JSONValue` (the translators build a
+/// `JSONValue` and encode it with `JSONEncoder`). See BENCHMARKS.md for what should be exposed.
+import Foundation
+import Logging
+import ModelService
+import NIOCore
+
+struct Stats: Codable {
+    let operation: String
+    let group: String
+    let batch: Int
+    let calls: Int
+    let meanMicroseconds: Double
+    let p50Microseconds: Double
+    let p99Microseconds: Double
+    let note: String?
+}
+
+func option(_ name: String) -> String? {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+
+let scale = option("--scale").flatMap(Double.init) ?? 1.0
+nonisolated(unsafe) var results: [Stats] = []
+nonisolated(unsafe) var sink = 0
+
+@inline(never)
+func blackHole(_ value: Int) { sink &+= value }
+
+func measure(_ group: String, _ name: String, batch: Int, batches: Int, note: String? = nil, _ body: () throws -> Int) rethrows {
+    let batches = max(50, Int(Double(batches) * scale))
+    for _ in 0..<max(10, batches / 10) * batch { blackHole(try body()) }
+    var samples = [Double]()
+    samples.reserveCapacity(batches)
+    let clock = ContinuousClock()
+    for _ in 0..<batches {
+        let start = clock.now
+        for _ in 0..<batch { blackHole(try body()) }
+        let elapsed = clock.now - start
+        let (seconds, attoseconds) = elapsed.components
+        samples.append((Double(seconds) * 1e6 + Double(attoseconds) / 1e12) / Double(batch))
+    }
+    let mean = samples.reduce(0, +) / Double(samples.count)
+    samples.sort()
+    func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, max(0, Int((Double(samples.count) * p).rounded(.up)) - 1))] }
+    let stats = Stats(
+        operation: name, group: group, batch: batch, calls: batch * batches,
+        meanMicroseconds: mean, p50Microseconds: percentile(0.5), p99Microseconds: percentile(0.99), note: note
+    )
+    results.append(stats)
+    print(
+        "\(group.padding(toLength: 12, withPad: " ", startingAt: 0)) \(name.padding(toLength: 52, withPad: " ", startingAt: 0))",
+        String(format: "mean %9.3f µs  p50 %9.3f µs  p99 %9.3f µs  (batch %d)", mean, stats.p50Microseconds, stats.p99Microseconds, batch)
+    )
+}
+
+// MARK: - Canned payloads
+
+let clientBody = #"""
+{"model":"bench/echo","messages":[{"role":"system","content":"You are a terse assistant."},{"role":"user","content":"Say hello to the benchmark in a few short words please, nothing more."}],"temperature":0.2,"max_tokens":64,"stream":false}
+"""#
+let clientBodyData = Data(clientBody.utf8)
+
+let openAIResponse = #"""
+{"id":"chatcmpl-9xYz","object":"chat.completion","created":1732000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hello, benchmark! Nice to meet you in a few short words.","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":28,"completion_tokens":14,"total_tokens":42,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}},"system_fingerprint":"fp_0ba0d124f1"}
+"""#
+let anthropicResponse = #"""
+{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022","content":[{"type":"text","text":"Hello, benchmark! Nice to meet you in a few short words."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":28,"output_tokens":14,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}
+"""#
+let geminiResponse = #"""
+{"candidates":[{"content":{"parts":[{"text":"Hello, benchmark! Nice to meet you in a few short words."}],"role":"model"},"finishReason":"STOP","index":0,"safetyRatings":[{"category":"HARM_CATEGORY_HATE_SPEECH","probability":"NEGLIGIBLE"}]}],"usageMetadata":{"promptTokenCount":28,"candidatesTokenCount":14,"totalTokenCount":42},"modelVersion":"gemini-1.5-flash-002"}
+"""#
+let ollamaResponse = #"""
+{"model":"llama3.2","created_at":"2024-11-19T10:00:00.000000Z","message":{"role":"assistant","content":"Hello, benchmark! Nice to meet you in a few short words."},"done_reason":"stop","done":true,"total_duration":512345678,"load_duration":1234567,"prompt_eval_count":28,"prompt_eval_duration":12345678,"eval_count":14,"eval_duration":234567890}
+"""#
+
+/// The upstream body each translator produces for `clientBody` (shape as sent on the wire).
+let upstreamBodies: [(String, String)] = [
+    ("openai", #"{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a terse assistant."},{"role":"user","content":"Say hello to the benchmark in a few short words please, nothing more."}],"temperature":0.2,"max_tokens":64}"#),
+    ("anthropic", #"{"model":"claude-3-5-haiku-20241022","system":"You are a terse assistant.","messages":[{"role":"user","content":[{"type":"text","text":"Say hello to the benchmark in a few short words please, nothing more."}]}],"temperature":0.2,"max_tokens":64}"#),
+    ("gemini", #"{"systemInstruction":{"parts":[{"text":"You are a terse assistant."}]},"contents":[{"role":"user","parts":[{"text":"Say hello to the benchmark in a few short words please, nothing more."}]}],"generationConfig":{"temperature":0.2,"maxOutputTokens":64}}"#),
+    ("ollama", #"{"model":"llama3.2","messages":[{"role":"system","content":"You are a terse assistant."},{"role":"user","content":"Say hello to the benchmark in a few short words please, nothing more."}],"stream":false,"options":{"temperature":0.2,"num_predict":64}}"#),
+]
+
+/// A 50-event OpenAI stream: role chunk, 47 one-word content chunks, finish chunk, usage chunk, then `[DONE]`.
+func openAIStream() -> String {
+    var text = ""
+    func chunk(_ delta: String, finish: String?) -> String {
+        let finishJSON = finish.map { "\"\($0)\"" } ?? "null"
+        return #"data: {"id":"chatcmpl-9xYz","object":"chat.completion.chunk","created":1732000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":\#(delta),"finish_reason":\#(finishJSON)}]}"# + "\n\n"
+    }
+    text += chunk(#"{"role":"assistant","content":""}"#, finish: nil)
+    for index in 0..<47 { text += chunk(#"{"content":" word\#(index)"}"#, finish: nil) }
+    text += chunk("{}", finish: "stop")
+    text += #"data: {"id":"chatcmpl-9xYz","object":"chat.completion.chunk","created":1732000000,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":28,"completion_tokens":47,"total_tokens":75}}"# + "\n\n"
+    text += "data: [DONE]\n\n"
+    return text
+}
+
+// MARK: - Registry, tokens (need a database)
+
+let logger = Logger(label: "hotpath-bench") { _ in SwiftLogNoOpLogHandler() }
+let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hotpath-bench-\(getpid())")
+try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: directory) }
+
+let database = try await Database.open(.sqlite(path: directory.appendingPathComponent("bench.sqlite").path), logger: logger)
+try await Migrations.run(on: database)
+let registry = ModelRegistry(database: database)
+let providers: [ProviderKind] = [.openai, .anthropic, .gemini, .azure, .ollama, .xai]
+var names: [String] = []
+for index in 0..<30 {
+    var fields = ModelFields()
+    let provider = providers[index % providers.count]
+    let name = "\(provider.rawValue)/bench-model-\(index)"
+    fields.name = .set(name)
+    fields.provider = .set(provider.rawValue)
+    fields.modelId = .set("bench-model-\(index)")
+    fields.maxTokens = .set(4096)
+    fields.inputCostPer1kTokens = .set(0.001)
+    fields.outputCostPer1kTokens = .set(0.002)
+    _ = try await registry.create(fields)
+    names.append(name)
+}
+let tokens = AccessTokenStore(database: database, environmentAdminToken: Secret("bench-admin-token-0123456789"), logger: logger)
+let (_, serviceToken) = try await tokens.create(role: .service, userId: nil, name: "bench", expiresAt: nil)
+try await tokens.reload()
+
+print("HotPathBench (\(names.count) models in the registry; times per call)")
+do {
+    var index = 0
+    try measure("registry", "model(named:) from cache, 30 models", batch: 1_000, batches: 2_000) {
+        index &+= 1
+        return registry.model(named: names[index % names.count])?.maxTokens ?? 0
+    }
+    let upper = names.map { $0.uppercased() }
+    try measure("registry", "model(named:) mixed case", batch: 1_000, batches: 1_000) {
+        index &+= 1
+        return registry.model(named: upper[index % upper.count])?.maxTokens ?? 0
+    }
+}
+let wrongToken = Secret("not-a-token-0123456789abcdef")
+try measure("auth", "AccessTokenStore.authenticate (service token)", batch: 100, batches: 2_000) {
+    tokens.authenticate(serviceToken)?.tokenId.utf8.count ?? 0
+}
+try measure("auth", "AccessTokenStore.authenticate (unknown token)", batch: 100, batches: 1_000) {
+    tokens.authenticate(wrongToken) == nil ? 1 : 0
+}
+try await database.withRunning { _ in }
+
+// MARK: - Keys
+
+do {
+    let master = try MasterKey.derive(secret: Secret("k3J9x-Tq7wZ2pL0vR8mN4bY6cH1sD5fG-benchmark-only"), salt: MasterKey.makeInstallationSalt(), version: 1, cost: .fastForTests)
+    let cipher = KeyCipher(keyring: Keyring(only: master))
+    let binding = RecordBinding(keyId: "0b6c8f8e-7d1e-4c55-9a57-3f1f0c2f4d11", owner: "user-42", provider: "openai")
+    let apiKey = Secret("sk-proj-" + String(repeating: "AbCdEfGh12", count: 15) + "XyZ0123456")
+    let stored = try cipher.encrypt(apiKey, binding: binding)
+    try measure("keys", "KeyCipher.decrypt (HKDF + AES-GCM open, 164-char key)", batch: 10, batches: 5_000) {
+        try cipher.decrypt(stored, binding: binding).reveal.utf8.count
+    }
+    let resolver = KeyResolver(environment: ["OPENAI_API_KEY": apiKey.reveal])
+    let model = registry.model(named: names[0])!
+    try measure("keys", "KeyResolver.resolve (environment key)", batch: 100, batches: 2_000, note: "the vault's user/shared key lookup is not wired yet") {
+        try resolver.resolve(userId: "user-42", provider: .openai, model: model).secret?.reveal.utf8.count ?? 0
+    }
+}
+
+// MARK: - Request translation
+
+let decoder = JSONDecoder()
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.withoutEscapingSlashes]
+try measure("request", "decode client body → ChatCompletionRequest", batch: 10, batches: 5_000) {
+    try decoder.decode(ChatCompletionRequest.self, from: clientBodyData).messages.count
+}
+let canonical = try decoder.decode(ChatCompletionRequest.self, from: clientBodyData)
+try measure("request", "openai: encode ChatCompletionRequest (upstream body)", batch: 10, batches: 5_000, note: "what OpenAIAdapter sends: ProviderJSON.encodeBuffer(upstreamBody)") {
+    var body = canonical
+    body.model = "gpt-4o-mini"
+    return try ByteBuffer(bytes: encoder.encode(body)).readableBytes
+}
+for (provider, text) in upstreamBodies where provider != "openai" {
+    let value = try decoder.decode(JSONValue.self, from: Data(text.utf8))
+    try measure("request", "\(provider): encode JSONValue body", batch: 10, batches: 5_000, note: "encode half of \(provider.capitalized)Translator.body (internal)") {
+        try ByteBuffer(bytes: encoder.encode(value)).readableBytes
+    }
+}
+
+// MARK: - Response translation
+
+try measure("response", "openai: decode ChatCompletionResponse", batch: 10, batches: 5_000) {
+    try decoder.decode(ChatCompletionResponse.self, from: Data(openAIResponse.utf8)).choices.count
+}
+for (provider, text) in [("anthropic", anthropicResponse), ("gemini", geminiResponse), ("ollama", ollamaResponse)] {
+    let data = Data(text.utf8)
+    try measure("response", "\(provider): decode upstream body as JSONValue", batch: 10, batches: 5_000, note: "proxy: the typed decode (\(provider) response type) is internal") {
+        try decoder.decode(JSONValue.self, from: data).objectValue?.count ?? 0
+    }
+}
+let response = try decoder.decode(ChatCompletionResponse.self, from: Data(openAIResponse.utf8))
+try measure("response", "encode ChatCompletionResponse → client JSON", batch: 10, batches: 5_000) {
+    try encoder.encode(response).count
+}
+
+// MARK: - Streaming
+
+let stream = openAIStream()
+let streamBuffer = ByteBuffer(string: stream)
+try measure("sse", "ServerSentEventParser: 50-event stream, 1 buffer", batch: 1, batches: 5_000, note: "per stream (50 events + [DONE])") {
+    var parser = ServerSentEventParser()
+    return parser.push(streamBuffer).count + parser.finish().count
+}
+let pieces: [ByteBuffer] = stride(from: 0, to: streamBuffer.readableBytes, by: 512).map {
+    streamBuffer.getSlice(at: $0, length: min(512, streamBuffer.readableBytes - $0))!
+}
+try measure("sse", "ServerSentEventParser: same stream in 512-byte reads", batch: 1, batches: 5_000, note: "per stream, \(pieces.count) buffers") {
+    var parser = ServerSentEventParser()
+    var count = 0
+    for piece in pieces { count += parser.push(piece).count }
+    return count + parser.finish().count
+}
+var parser = ServerSentEventParser()
+let events = parser.push(streamBuffer).filter { $0.text != "[DONE]" }
+try measure("sse", "decode one event's data → ChatCompletionChunk", batch: 10, batches: 5_000, note: "per event") {
+    var total = 0
+    let event = events[1]
+    total += try decoder.decode(ChatCompletionChunk.self, from: Data(event.data.readableBytesView)).choices.count
+    return total
+}
+let chunk = try decoder.decode(ChatCompletionChunk.self, from: Data(events[1].data.readableBytesView))
+try measure("sse", "SSEWriter.sseFrame(for:) one chunk", batch: 10, batches: 5_000, note: "per event") {
+    try SSEWriter.sseFrame(for: chunk).readableBytes
+}
+try measure("sse", "relay 50-event stream: parse + decode + frame", batch: 1, batches: 2_000, note: "per stream: the gateway's per-stream CPU for an OpenAI upstream") {
+    var parser = ServerSentEventParser()
+    var total = 0
+    for event in parser.push(streamBuffer) + parser.finish() where event.text != "[DONE]" {
+        let chunk = try decoder.decode(ChatCompletionChunk.self, from: Data(event.data.readableBytesView))
+        total += try SSEWriter.sseFrame(for: chunk).readableBytes
+    }
+    return total
+}
+
+if sink == 42 { print("") }
+
+if let path = option("--json") {
+    struct Report: Codable {
+        let build: String
+        let scale: Double
+        let results: [Stats]
+    }
+    #if DEBUG
+    let build = "debug"
+    #else
+    let build = "release"
+    #endif
+    let out = JSONEncoder()
+    out.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try out.encode(Report(build: build, scale: scale, results: results)).write(to: URL(fileURLWithPath: path))
+    print("wrote \(path)")
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Profiles the gateway's hot path with perf (cpu-clock sampling, frame-pointer call graphs).
+#
+#   bash Benchmarks/profile.sh [--requests N] [--mode json|stream]
+#
+# Starts the release fake upstream and `model-service serve` on loopback, warms up with 100
+# requests, attaches `perf record -e cpu-clock -g` to the service, sends N requests (default 4,000)
+# at concurrency 4 with wrk (wrk stops at N but waits out its 15 s), and writes the top inclusive and self costs (demangled) to
+# Benchmarks/results/profile-<mode>.txt.
+# valgrind --tool=callgrind (3.19, Debian 12) aborts on this binary ("debuginfo reader: Possibly
+# corrupted debuginfo file"; with debug info stripped, SIGSEGV inside callgrind at the first thread),
+# and `perf stat -e instructions` is "not supported" on this VM, hence software-clock sampling.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+REQUESTS=4000 MODE=json FREQ=4999
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --requests) REQUESTS=$2; shift ;;
+    --mode) MODE=$2; shift ;;
+    *) echo "unknown option: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+command -v perf >/dev/null || apt-get install -y linux-perf >/dev/null
+SCRATCH=${SCRATCH_PATH:-.build-release}
+BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+[[ -x $BIN/model-service ]] || swift build -c release --scratch-path "$SCRATCH" --product model-service
+TMP=$(mktemp -d /tmp/model-service-profile.XXXXXX)
+PIDS=()
+cleanup() { set +e; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 1; for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {  # port [pid]
+  for _ in $(seq 1 1200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    [[ -z ${2:-} ]] || kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+FP_PORT=$(free_port) GW_PORT=$(free_port)
+"$BIN/model-service" fake-providers --port "$FP_PORT" > "$TMP/fake.log" 2>&1 &
+PIDS+=("$!"); wait_port "$FP_PORT"
+ADMIN_TOKEN="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
+(
+  cd "$TMP"
+  export PORT=$GW_PORT HOST=127.0.0.1 DATABASE_URL="sqlite://$TMP/bench.sqlite" DATA_DIR="$TMP/data" \
+    ADMIN_TOKEN="$ADMIN_TOKEN" SEED_ON_START=false LOG_LEVEL=warning \
+    ENCRYPTION_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')" \
+    OPENAI_BASE_URL="http://127.0.0.1:$FP_PORT/openai/v1" OPENAI_API_KEY="sk-bench-0123456789"
+  exec "$BIN/model-service" serve
+) > "$TMP/gateway.log" 2>&1 &
+GW_PID=$!; PIDS+=("$GW_PID")
+wait_port "$GW_PORT" "$GW_PID" || { cat "$TMP/gateway.log"; exit 1; }
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$GW_PORT/api/health" >/dev/null && break; sleep 0.2; done
+curl -sf -X POST "http://127.0.0.1:$GW_PORT/api/models" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+  -d '{"name":"bench/echo","provider":"openai","modelId":"fake-echo","maxTokens":64,"inputCostPer1kTokens":0.001,"outputCostPer1kTokens":0.002}' > /dev/null
+MESSAGES='"messages":[{"role":"system","content":"You are a terse assistant."},{"role":"user","content":"Say hello to the benchmark in a few short words please, nothing more."}],"max_tokens":64'
+if [[ $MODE == stream ]]; then
+  echo "{\"model\":\"bench/echo\",$MESSAGES,\"stream\":true,\"stream_options\":{\"include_usage\":true}}" > "$TMP/body"
+else
+  echo "{\"model\":\"bench/echo\",$MESSAGES}" > "$TMP/body"
+fi
+URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
+export BENCH_BODY="$TMP/body" BENCH_TOKEN="$ADMIN_TOKEN"
+BENCH_COUNT=100 timeout 60 wrk -t1 -c4 -d3s --timeout 20s -s "$ROOT/Benchmarks/lib/count.lua" "$URL" > /dev/null
+sleep 0.5
+perf record -e cpu-clock -F "$FREQ" -g -p "$GW_PID" -o "$TMP/perf.data" > "$TMP/perf.log" 2>&1 &
+PERF_PID=$!; PIDS+=("$PERF_PID")
+sleep 0.5
+START=$(date +%s.%N)
+BENCH_COUNT=$REQUESTS timeout 300 wrk -t1 -c4 -d15s --timeout 10s -s "$ROOT/Benchmarks/lib/count.lua" "$URL" > "$TMP/wrk.txt"
+END=$(date +%s.%N)
+sleep 0.3  # the usage batch flush (every 200 ms) falls inside the profiled window
+kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
+SENT=$(awk '/requests in/{print $1}' "$TMP/wrk.txt")
+OUT="$ROOT/Benchmarks/results/profile-$MODE.txt"
+{
+  echo "perf (cpu-clock, ${FREQ} Hz, frame-pointer call graphs) of model-service serve (release), $MODE,"
+  echo "$SENT requests at c=4 in $(python3 -c "print(round($END-$START,2))") s; samples: $(perf report -i "$TMP/perf.data" --stdio 2>/dev/null | awk '/^# Samples/{print $3; exit}')"
+  echo
+  echo "== inclusive (children) by symbol, >= 1.5% =="
+  perf report -i "$TMP/perf.data" --children --sort symbol --stdio -g none --percent-limit 1.5 2>/dev/null | grep -v '^#' | grep -v '^$' | swift demangle --simplified | cut -c1-220
+  echo
+  echo "== self by symbol, >= 0.7% =="
+  perf report -i "$TMP/perf.data" --no-children --sort symbol --stdio -g none --percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$' | swift demangle --simplified | cut -c1-220
+  echo
+  echo "== self by shared object =="
+  perf report -i "$TMP/perf.data" --no-children --sort dso --stdio -g none --percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^$'
+} > "$OUT"
+echo "requests profiled: $SENT; wrote $OUT; raw data in $TMP/perf.data (kept)"
+trap - EXIT
+cleanup
