@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ModelService
 
+
 @main
 struct ModelServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +14,21 @@ struct ModelServiceCommand: AsyncParsableCommand {
         ],
         defaultSubcommand: Serve.self
     )
+
+    /// `AsyncParsableCommand.main()` with the process set up first.
+    static func main() async {
+        ProcessSetup.apply()
+        do {
+            var command = try await asyncParseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Shared start-up of every command: configuration from the environment and logging.

@@ -26,7 +26,8 @@ public struct ServiceComponents: Sendable {
         let database = try await Database.open(configuration.databaseLocation, logger: logger)
         let registry = ModelRegistry(database: database)
         let upstream = UpstreamClient(
-            httpClient: UpstreamClient.makeHTTPClient(connectTimeout: .init(configuration.upstreamConnectTimeout)),
+            httpClient: UpstreamClient.makeHTTPClient(
+                connectTimeout: .init(configuration.upstreamConnectTimeout), idleReadTimeout: .init(configuration.upstreamTimeout)),
             requestTimeout: .init(configuration.upstreamTimeout)
         )
         let keyResolver = KeyResolver(environment: configuration.environment)

@@ -37,15 +37,15 @@ public struct UpstreamClient: Sendable {
     }
 
     /// Sends a request and returns the whole 2xx body; a non-2xx answer becomes a `ProviderError`.
+    ///
+    /// `requestTimeout` bounds the wait for the answer to start (AsyncHTTPClient's deadline); the
+    /// body is then bounded by the client's idle read timeout. No timer task per call: this is the hot path.
     func send(_ request: HTTPClientRequest, apiKey: Secret?) async throws -> ByteBuffer {
-        let limit = maxResponseBytes
-        return try await withTimeout(requestTimeout) {
-            let response = try await self.execute(request, apiKey: apiKey)
-            do {
-                return try await response.body.collect(upTo: limit)
-            } catch {
-                throw Self.providerError(for: error, apiKey: apiKey)
-            }
+        let response = try await execute(request, apiKey: apiKey)
+        do {
+            return try await response.body.collect(upTo: maxResponseBytes)
+        } catch {
+            throw Self.providerError(for: error, apiKey: apiKey)
         }
     }
 

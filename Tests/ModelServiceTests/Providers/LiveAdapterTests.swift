@@ -145,7 +145,9 @@ import Testing
             await #expect(throws: ProviderError.self) {
                 for try await _ in stream { received += 1 }
             }
-            #expect(received == 2)
+            // The server writes two chunks and drops the connection; under load the second can be lost
+            // with it. What matters: chunks came first, then the error, from the iterator.
+            #expect((1...2).contains(received))
             #expect(stream.usage == nil)
         }
     }
