@@ -146,6 +146,11 @@ curl -sf -X POST "http://127.0.0.1:$GW_PORT/api/models" \
   -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
   -d '{"name":"bench/echo","provider":"openai","modelId":"fake-echo","maxTokens":64,"inputCostPer1kTokens":0.001,"outputCostPer1kTokens":0.002}' \
   > "$TMP/model.json" || { echo "could not create the model:" >&2; cat "$TMP/gateway.log" >&2; exit 1; }
+# A stored shared key, so every gateway call resolves and decrypts it (and its counters are batched).
+curl -sf -X POST "http://127.0.0.1:$GW_PORT/api/api-keys?skipValidation=true" \
+  -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+  -d '{"shared":true,"provider":"openai","keyName":"bench","apiKey":"sk-bench-stored-0123456789abcdef"}' \
+  > "$TMP/key.json" || { echo "could not store the key:" >&2; cat "$TMP/gateway.log" >&2; exit 1; }
 
 # nginx: plain proxy_pass to the same upstream, keep-alive upstream connections, 2 workers
 NG_PORT=$(free_port)
@@ -275,7 +280,10 @@ import json, sqlite3, sys
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 total, ok, s499, other = db.execute(
     "select count(*), coalesce(sum(status = 200),0), coalesce(sum(status = 499),0), coalesce(sum(status not in (200, 499)),0) from usage_records").fetchone()
-print(json.dumps({"records": total, "status200": ok, "status499": s499, "statusOther": other}))
+sources = dict(db.execute("select coalesce(key_source, 'none'), count(*) from usage_records group by 1").fetchall())
+key_uses = db.execute("select coalesce(sum(usage_count), 0) from api_keys").fetchone()[0]
+print(json.dumps({"records": total, "status200": ok, "status499": s499, "statusOther": other,
+                  "keySources": sources, "storedKeyUsageCount": key_uses}))
 EOF
 curl -sf "http://127.0.0.1:$GW_PORT/api/usage" -H "Authorization: Bearer $ADMIN_TOKEN" > "$TMP/usage-api.json" || echo '{}' > "$TMP/usage-api.json"
 
