@@ -18,6 +18,7 @@ struct Tokens: AsyncParsableCommand {
 
         func validate() throws {
             if role == .user, user?.isEmpty ?? true { throw ValidationError("--user is required for a user token") }
+            if user?.hasPrefix("@") == true { throw ValidationError("--user must not start with @ (reserved)") }
             if role != .user, user != nil { throw ValidationError("--user is only for user tokens") }
             if let days = expiresInDays, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
         }

@@ -42,6 +42,9 @@ public struct ChatGateway: Sendable {
         let userId: String?
         if principal.actsForAnyUser {
             userId = namedUser ?? request.user
+            if let userId, userId.hasPrefix("@") || userId.count > 200 {
+                throw APIError.invalidField(namedUser != nil ? "X-User-Id" : "user", "must be 1 to 200 characters and not start with @ (reserved)")
+            }
         } else {
             if let namedUser, namedUser != principal.userId { throw APIError.forbidden("A user token calls only for its own user.") }
             userId = principal.userId

@@ -62,6 +62,8 @@ import Testing
 
             let noUser = try await client.call(.post, "/api/tokens", json: #"{"role": "user"}"#)
             #expect(noUser.status == .badRequest && noUser.body.contains("userId"))
+            let reserved = try await client.call(.post, "/api/tokens", json: #"{"role": "user", "userId": "@shared"}"#)
+            #expect(reserved.status == .badRequest && reserved.body.contains("userId"))
             let badRole = try await client.call(.post, "/api/tokens", json: #"{"role": "root"}"#)
             #expect(badRole.status == .badRequest && badRole.body.contains("role"))
             let past = try await client.call(.post, "/api/tokens", json: #"{"role": "admin", "expiresAt": "2001-01-01T00:00:00Z"}"#)

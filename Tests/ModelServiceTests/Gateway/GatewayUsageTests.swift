@@ -68,6 +68,10 @@ import Testing
                 .post, "/v1/chat/completions", token: user.token, json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai), stream: false),
                 headers: [.init("X-User-Id")!: "bob"])
             #expect(response.status == .forbidden)
+            let reserved = try await client.call(
+                .post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai), stream: false),
+                headers: [.init("X-User-Id")!: "@shared"])
+            #expect(reserved.status == .badRequest && reserved.body.contains("X-User-Id"))
         }
     }
 }
