@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// One streamed piece of an OpenAI chat completion (`chat.completion.chunk`).
 public struct ChatCompletionChunk: Codable, Sendable, Hashable {
@@ -8,6 +9,9 @@ public struct ChatCompletionChunk: Codable, Sendable, Hashable {
     public var model: String
     public var choices: [Choice]
     public var usage: Usage?
+    /// The upstream's own JSON for this chunk, when it is relayed unchanged (OpenAI-format streams):
+    /// the gateway writes these bytes instead of encoding the chunk again. Not encoded.
+    public var upstreamJSON: ByteBuffer?
 
     public init(id: String, created: Int, model: String, choices: [Choice], usage: Usage? = nil) {
         self.id = id

@@ -93,12 +93,19 @@ struct OpenAIStreamDecoder: ChatStreamDecoder {
                 throw ProviderError.fromStreamError(type: error.type, message: error.message, apiKey: apiKey)
             }
             guard var chunk = envelope.chunk else { continue }
+            var changed = false
             if let chunkUsage = chunk.usage {
                 usage = chunkUsage
                 if !forwardUsage {
                     if chunk.choices.isEmpty { continue }
                     chunk.usage = nil
+                    changed = true
                 }
+            }
+            // Unchanged and on one line: relay the upstream's bytes rather than encode the chunk again
+            // (a payload spread over several `data:` lines would need re-framing).
+            if !changed, !event.data.readableBytesView.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
+                chunk.upstreamJSON = event.data
             }
             chunks.append(chunk)
         }

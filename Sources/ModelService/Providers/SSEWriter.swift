@@ -9,8 +9,16 @@ public enum SSEWriter {
     /// `doneFrame` as bytes.
     public static var doneBuffer: ByteBuffer { ByteBuffer(string: doneFrame) }
 
-    /// `data: {json}\n\n` for one chunk.
+    /// `data: {json}\n\n` for one chunk; the upstream's own bytes when the chunk carries them.
     public static func sseFrame(for chunk: ChatCompletionChunk) throws -> ByteBuffer {
+        if let upstream = chunk.upstreamJSON {
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(upstream.readableBytes + 8)
+            buffer.writeString("data: ")
+            buffer.writeImmutableBuffer(upstream)
+            buffer.writeString("\n\n")
+            return buffer
+        }
         let json = try ProviderJSON.encode(chunk)
         var buffer = ByteBuffer()
         buffer.reserveCapacity(json.count + 8)

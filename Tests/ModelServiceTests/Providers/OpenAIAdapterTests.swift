@@ -128,3 +128,26 @@ import Testing
         #expect(AzureOpenAIAdapter().headers(for: azure).map(\.0) == ["api-key"])
     }
 }
+
+/// OpenAI-format chunks are relayed as the upstream's own bytes, unless the gateway changed them.
+@Suite struct OpenAIStreamRelayTests {
+    @Test func unchangedChunksAreRelayedVerbatimAndStrippedUsageIsReEncoded() throws {
+        let plain = #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","system_fingerprint":"fp","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#
+        let withUsage = #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#
+        let stream = "data: \(plain)\n\ndata: \(withUsage)\n\ndata: [DONE]\n\n"
+        for forward in [false, true] {
+            var decoder = OpenAIStreamDecoder(forwardUsage: forward, apiKey: nil)
+            let chunks = try decoder.decode(ByteBuffer(string: stream)) + decoder.finish()
+            #expect(chunks.count == 2)
+            let frames = try chunks.map { String(buffer: try SSEWriter.sseFrame(for: $0)) }
+            // Fields the gateway does not model (system_fingerprint) survive because the bytes are the upstream's.
+            #expect(frames[0] == "data: \(plain)\n\n")
+            if forward {
+                #expect(frames[1] == "data: \(withUsage)\n\n")
+            } else {
+                #expect(!frames[1].contains("usage") && frames[1].contains(#""finish_reason":"stop""#))
+            }
+            #expect(decoder.usage?.totalTokens == 4)
+        }
+    }
+}
