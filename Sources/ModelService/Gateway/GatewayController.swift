@@ -49,8 +49,9 @@ struct GatewayController {
         context.logger.debug("gateway call", metadata: ["model": "\(call.model.name)", "key.source": "\(call.key.source.rawValue)"])
         guard body.isStreaming else {
             let response = try await gateway.complete(call)
-            // Straight into a buffer, keys unsorted: this is the hot path.
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: try ProviderJSON.encodeBuffer(response)))
+            // The upstream's own bytes when the format is already OpenAI's, else encoded straight into a buffer.
+            let body = try response.upstreamJSON ?? ProviderJSON.encodeBuffer(response)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
         let stream = try await gateway.stream(call)
         let gateway = self.gateway

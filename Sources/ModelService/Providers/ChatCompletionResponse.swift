@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// A non-streamed OpenAI chat completion, the canonical answer every adapter produces.
 public struct ChatCompletionResponse: Codable, Sendable, Hashable {
@@ -8,6 +9,9 @@ public struct ChatCompletionResponse: Codable, Sendable, Hashable {
     public var model: String
     public var choices: [Choice]
     public var usage: Usage?
+    /// The upstream's own JSON, when the answer is relayed unchanged (OpenAI-format providers):
+    /// the gateway sends these bytes instead of encoding the answer again. Not encoded.
+    public var upstreamJSON: ByteBuffer?
 
     public init(id: String, created: Int = currentUnixTime(), model: String, choices: [Choice], usage: Usage?) {
         self.id = id

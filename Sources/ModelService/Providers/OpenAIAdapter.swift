@@ -42,7 +42,9 @@ public struct OpenAIAdapter: ProviderAdapter {
     ) async throws -> ChatCompletionResponse {
         let body = try ProviderJSON.encodeBuffer(upstreamBody(request, target: target, streaming: false))
         let answer = try await client.send(.jsonPost(url: url, headers: headers, body: body), apiKey: target.apiKey)
-        return try ProviderJSON.decodeUpstream(ChatCompletionResponse.self, from: answer)
+        var response = try ProviderJSON.decodeUpstream(ChatCompletionResponse.self, from: answer)
+        response.upstreamJSON = answer
+        return response
     }
 
     func stream(
