@@ -32,11 +32,15 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         var error: Detail
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        // Sorted keys: the same error is the same bytes every time (401s must not differ at all).
+    /// The JSON body. Sorted keys: the same error is the same bytes every time (401s must not differ at all).
+    public func jsonBody() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(Body(error: .init(code: code, message: message, type: type)))
+        return try encoder.encode(Body(error: .init(code: code, message: message, type: type)))
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try jsonBody()
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))

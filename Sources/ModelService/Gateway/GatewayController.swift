@@ -66,9 +66,9 @@ struct GatewayController {
             } catch let error as ProviderError {
                 // Mid-stream upstream failure: the status is already 200, so say it in the stream.
                 failure = error
-                let apiError = GatewayError.from(error)
-                let frame = #"data: {"error":{"code":"\#(apiError.code)","message":\#(Self.jsonString(apiError.message)),"type":"\#(apiError.type)"}}"# + "\n\n"
-                try? await writer.write(ByteBuffer(string: frame))
+                if let json = try? GatewayError.from(error).jsonBody() {
+                    try? await writer.write(ByteBuffer(string: "data: " + String(decoding: json, as: UTF8.self) + "\n\n"))
+                }
                 try? await writer.write(SSEWriter.doneBuffer)
             } catch {
                 // The client went away (or the task was cancelled): leaving the loop cancels the upstream request.
@@ -83,10 +83,6 @@ struct GatewayController {
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
             body: responseBody
         )
-    }
-
-    static func jsonString(_ text: String) -> String {
-        (try? String(decoding: JSONEncoder().encode(text), as: UTF8.self)) ?? "\"\""
     }
 }
 
