@@ -34,9 +34,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
 
     /// The JSON body. Sorted keys: the same error is the same bytes every time (401s must not differ at all).
     public func jsonBody() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(Body(error: .init(code: code, message: message, type: type)))
+        try JSONResponse<Body>.encoder().encode(Body(error: .init(code: code, message: message, type: type)))
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -12,10 +12,15 @@ public struct JSONResponse<Value: Encodable>: ResponseGenerator {
         self.status = status
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// The encoder of every API body: sorted keys, so the same value is always the same bytes.
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
+        return encoder
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try Self.encoder().encode(value)
         return Response(
             status: status,
             headers: [.contentType: "application/json; charset=utf-8"],

@@ -30,11 +30,12 @@ public struct ServiceComponents: Sendable {
                 connectTimeout: .init(configuration.upstreamConnectTimeout), idleReadTimeout: .init(configuration.upstreamTimeout)),
             requestTimeout: .init(configuration.upstreamTimeout)
         )
+        let endpoints = UpstreamEndpoints(environment: configuration.environment)
         let keyResolver = KeyResolver(environment: configuration.environment)
         let vault = KeyVault(
             database: database,
             resolver: keyResolver,
-            validator: KeyValidator(environment: configuration.environment, upstream: upstream),
+            validator: KeyValidator(endpoints: endpoints, upstream: upstream),
             newVersionCost: .forNewVersions(environment: configuration.environment),
             logger: logger
         )
@@ -50,7 +51,7 @@ public struct ServiceComponents: Sendable {
             keyResolver: keyResolver,
             usage: usage,
             gateway: ChatGateway(
-                registry: registry, keys: keyResolver, endpoints: UpstreamEndpoints(environment: configuration.environment),
+                registry: registry, keys: keyResolver, endpoints: endpoints,
                 upstream: upstream, usage: usage
             ),
             logger: logger,

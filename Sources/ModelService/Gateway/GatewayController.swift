@@ -67,7 +67,7 @@ struct GatewayController {
                 // Mid-stream upstream failure: the status is already 200, so say it in the stream.
                 failure = error
                 if let json = try? GatewayError.from(error).jsonBody() {
-                    try? await writer.write(ByteBuffer(string: "data: " + String(decoding: json, as: UTF8.self) + "\n\n"))
+                    try? await writer.write(SSEWriter.frame(json))
                 }
                 try? await writer.write(SSEWriter.doneBuffer)
             } catch {

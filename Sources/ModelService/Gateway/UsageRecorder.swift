@@ -57,9 +57,10 @@ public final class UsageRecorder: Service, Sendable {
 
     private func write(_ batch: [UsageRecord]) async throws {
         var perKey: [String: (count: Int64, lastUsed: Int64)] = [:]
-        for record in batch where record.keyId != nil && (200..<300).contains(record.status) {
-            let current = perKey[record.keyId!] ?? (0, 0)
-            perKey[record.keyId!] = (current.count + 1, max(current.lastUsed, record.at))
+        for record in batch where (200..<300).contains(record.status) {
+            guard let keyId = record.keyId else { continue }
+            let current = perKey[keyId] ?? (0, 0)
+            perKey[keyId] = (current.count + 1, max(current.lastUsed, record.at))
         }
         let keyCounters = perKey
         try await database.transaction { sql in

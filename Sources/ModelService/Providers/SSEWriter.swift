@@ -11,28 +11,21 @@ public enum SSEWriter {
 
     /// `data: {json}\n\n` for one chunk; the upstream's own bytes when the chunk carries them.
     public static func sseFrame(for chunk: ChatCompletionChunk) throws -> ByteBuffer {
-        if let upstream = chunk.upstreamJSON {
-            var buffer = ByteBuffer()
-            buffer.reserveCapacity(upstream.readableBytes + 8)
-            buffer.writeString("data: ")
-            buffer.writeImmutableBuffer(upstream)
-            buffer.writeString("\n\n")
-            return buffer
-        }
-        let json = try ProviderJSON.encode(chunk)
+        if let upstream = chunk.upstreamJSON { return frame(upstream.readableBytesView) }
+        return frame(try ProviderJSON.encode(chunk))
+    }
+
+    /// `data: <payload>\n\n`: one SSE event around a single-line JSON payload.
+    static func frame(_ payload: some Collection<UInt8>) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(json.count + 8)
+        buffer.reserveCapacity(payload.count + 8)
         buffer.writeString("data: ")
-        buffer.writeBytes(json)
+        buffer.writeBytes(payload)
         buffer.writeString("\n\n")
         return buffer
     }
 }
 
-/// Encodes a chunk as one SSE frame; a free function so the gateway writes `sseFrame(for: chunk)`.
-public func sseFrame(for chunk: ChatCompletionChunk) throws -> ByteBuffer {
-    try SSEWriter.sseFrame(for: chunk)
-}
 
 /// The JSON settings every adapter uses: no escaped slashes (URLs stay readable), nil fields omitted by the types.
 enum ProviderJSON {

@@ -1,25 +1,20 @@
 import Foundation
 
-/// Checks a key against its provider before it is stored, at the base URL the environment names.
+/// Checks a key against its provider before it is stored, at the same base URL the gateway calls.
 ///
 /// Tests point `OPENAI_BASE_URL` and friends at fake providers on loopback; production uses the
 /// official endpoints. The adapter never throws; every reason is scrubbed of the key.
 public struct KeyValidator: Sendable {
-    let environment: [String: String]
+    let endpoints: UpstreamEndpoints
     let upstream: UpstreamClient
 
-    public init(environment: [String: String], upstream: UpstreamClient) {
-        self.environment = environment
+    public init(endpoints: UpstreamEndpoints, upstream: UpstreamClient) {
+        self.endpoints = endpoints
         self.upstream = upstream
     }
 
-    public func baseURL(for provider: ProviderKind) -> String {
-        if let value = environment[provider.baseURLEnvVar], !value.isEmpty { return value }
-        return provider.defaultBaseURL
-    }
-
     public func validate(_ key: Secret, provider: ProviderKind) async -> KeyValidationResult {
-        let target = UpstreamTarget(provider: provider, upstreamModel: "", baseURL: baseURL(for: provider), apiKey: key)
+        let target = UpstreamTarget(provider: provider, upstreamModel: "", baseURL: endpoints.baseURL(for: provider), apiKey: key)
         switch await ProviderAdapters.adapter(for: provider).validateKey(target: target, client: upstream) {
         case .valid: return .valid
         case .rejected(let reason): return .rejected(reason: ProviderError.scrub(reason, apiKey: key))

@@ -73,7 +73,7 @@ import Testing
 
     @Test func sseFrameWritesDataLines() throws {
         let chunk = ChunkBuilder(id: "x", created: 1, model: "m").text("a/b")
-        let frame = String(buffer: try sseFrame(for: chunk))
+        let frame = String(buffer: try SSEWriter.sseFrame(for: chunk))
         #expect(frame.hasPrefix("data: {"))
         #expect(frame.hasSuffix("}\n\n"))
         #expect(frame.contains("a/b"))
