@@ -46,7 +46,8 @@ public enum TextInput {
         allowLineBreaks: Bool = false
     ) throws(APIError) -> String? {
         guard let value else { return nil }
-        return try check(value, field: field, maxCharacters: maxCharacters, maxBytes: maxBytes, allowLineBreaks: allowLineBreaks)
+        let checked: String = try check(value, field: field, maxCharacters: maxCharacters, maxBytes: maxBytes, allowLineBreaks: allowLineBreaks)
+        return checked
     }
 
     /// Why `value` holds a forbidden control character, or nil. Tab, LF and CR pass only with `allowLineBreaks`.

@@ -72,7 +72,8 @@ import Testing
             // Edited: the row itself is named.
             let second = try await id(seq: 2)
             try await db.run { try await $0.raw("UPDATE audit_log SET detail = \(bind: "model innocent") WHERE seq = 2").run() }
-            #expect(try await problem().contains("seq 2 (id \(second)) was altered"), "\(try await problem())")
+            let found = try await problem()
+            #expect(found.contains("seq 2 (id \(second)) was altered"), "\(found)")
             let cli = try Self.verifyWithCLI(url)
             #expect(cli.status == 1 && cli.output.contains(second), "\(cli.output)")
             try await db.run { try await $0.raw("UPDATE audit_log SET detail = \(bind: "model m1") WHERE seq = 2").run() }
@@ -82,10 +83,12 @@ import Testing
             let third = try await id(seq: 3)
             let saved = try await db.run { try await $0.raw("SELECT * FROM audit_log WHERE seq = 2").first() }
             try await db.run { try await $0.raw("DELETE FROM audit_log WHERE seq = 2").run() }
-            #expect(try await problem().contains("seq 3 (id \(third)) follows seq 1"), "\(try await problem())")
+            let gap = try await problem()
+            #expect(gap.contains("seq 3 (id \(third)) follows seq 1"), "\(gap)")
             _ = saved
             try await db.run { try await $0.raw("DELETE FROM audit_log").run() }
-            #expect(try await problem().contains("removed"), "\(try await problem())")
+            let emptied = try await problem()
+            #expect(emptied.contains("removed"), "\(emptied)")
         }
 
         // A fresh chain, then a forged row appended at the end and one without a chain position.

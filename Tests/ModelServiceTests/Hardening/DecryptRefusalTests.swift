@@ -40,12 +40,14 @@ import Testing
 
     @Test func theLimitIsPerAddressAndPerMinute() async throws {
         let components = try await TestApp.components(databaseURL: try await TestDatabase.sqlite.makeURL())
-        let refusals = DecryptRefusals(database: components.database, limitPerMinute: 3, logger: TestApp.logger)
-        let minute: Int64 = 1_800_000_000_000 / 60_000 * 60_000
-        for _ in 0..<3 { refusals.record(source: "10.0.0.1", keyId: "k", nowMillis: minute + 1_000) }
-        #expect(refusals.retryAfter(source: "10.0.0.1", nowMillis: minute + 1_000) == 59)
-        #expect(refusals.retryAfter(source: "10.0.0.2", nowMillis: minute + 1_000) == nil)
-        #expect(refusals.retryAfter(source: "10.0.0.1", nowMillis: minute + 60_000) == nil)
+        try await components.withRunning { components in
+            let refusals = DecryptRefusals(database: components.database, limitPerMinute: 3, logger: TestApp.logger)
+            let minute: Int64 = 1_800_000_000_000 / 60_000 * 60_000
+            for _ in 0..<3 { refusals.record(source: "10.0.0.1", keyId: "k", nowMillis: minute + 1_000) }
+            #expect(refusals.retryAfter(source: "10.0.0.1", nowMillis: minute + 1_000) == 59)
+            #expect(refusals.retryAfter(source: "10.0.0.2", nowMillis: minute + 1_000) == nil)
+            #expect(refusals.retryAfter(source: "10.0.0.1", nowMillis: minute + 60_000) == nil)
+        }
     }
 
     @Test func aHugeIdIsA400NotA500() async throws {
