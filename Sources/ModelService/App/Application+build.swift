@@ -34,10 +34,12 @@ public func buildApplication(components: ServiceComponents, logger: Logger) asyn
 public func buildRouter(components: ServiceComponents) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: InputCheckMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
     HealthController(database: components.database, registry: components.registry, vault: components.vault).register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
-    DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret).register(on: router)
+    DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret, refusals: components.decryptRefusals)
+        .register(on: router)
 
     let api = router.group("api").add(middleware: AuthMiddleware(tokens: components.tokens))
     ModelController(registry: components.registry).register(on: api.group("models"))

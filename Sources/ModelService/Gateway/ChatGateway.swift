@@ -53,9 +53,10 @@ public struct ChatGateway: Sendable {
         if request.isStreaming, !model.supportsStreaming {
             throw APIError.invalidField("stream", "the model '\(model.name)' does not support streaming")
         }
+        let baseURL = endpoints.baseURL(for: model)
         let key: ResolvedKey
         do {
-            key = try keys.resolve(userId: userId, provider: model.provider, model: model)
+            key = try keys.resolve(userId: userId, provider: model.provider, model: model, baseURL: baseURL)
         } catch {
             throw GatewayError.noKey(error)
         }
@@ -65,7 +66,7 @@ public struct ChatGateway: Sendable {
         let target = UpstreamTarget(
             provider: model.provider,
             upstreamModel: model.modelId,
-            baseURL: endpoints.baseURL(for: model),
+            baseURL: baseURL,
             apiKey: key.secret,
             settings: model.providerSettings
         )

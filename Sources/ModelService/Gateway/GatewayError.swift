@@ -36,7 +36,13 @@ enum GatewayError {
     }
 
     static func noKey(_ error: KeyResolutionError) -> APIError {
-        APIError(error.undecryptable ? .serviceUnavailable : .badRequest, code: error.undecryptable ? "provider_key_undecryptable" : "missing_provider_key",
+        if error.unboundEndpoint != nil {
+            return APIError(.badRequest, code: "provider_key_not_for_endpoint", message: error.description, type: "invalid_request_error")
+        }
+        if error.refusedVariable != nil {
+            return APIError(.badRequest, code: "invalid_api_key_env_var", message: error.description, type: "invalid_request_error")
+        }
+        return APIError(error.undecryptable ? .serviceUnavailable : .badRequest, code: error.undecryptable ? "provider_key_undecryptable" : "missing_provider_key",
                  message: error.description, type: "invalid_request_error")
     }
 }
