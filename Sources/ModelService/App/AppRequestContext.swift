@@ -6,10 +6,13 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AuthMiddleware``; nil only on the routes that need no token.
     public var principal: Principal?
+    /// Set from a safe incoming `X-Request-Id` by ``RequestIdMiddleware``; a fresh id otherwise.
+    public var requestId: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
+        requestId = UUID().uuidString.lowercased()
     }
 
     /// Chat requests may carry images as data URLs.
