@@ -1,15 +1,16 @@
 import Foundation
-import Hummingbird
 import SQLKit
 
 /// A registered model: what the gateway calls, at what price, with which limits and settings.
 /// Encoded in camelCase as the REST API and the console show it.
-public struct Model: Sendable, Codable, Equatable, ResponseEncodable {
+public struct Model: Sendable, Codable, Equatable {
     public var id: String
     public var name: String
     public var displayName: String?
     public var provider: ProviderKind
     public var modelId: String
+    /// `chat` or `embedding`: which front door may call it.
+    public var mode: ModelMode
     public var description: String?
     public var maxTokens: Int?
     public var supportsStreaming: Bool
@@ -45,6 +46,7 @@ public struct Model: Sendable, Codable, Equatable, ResponseEncodable {
         }
         self.provider = provider
         modelId = try row.decode(column: "model_id", as: String.self)
+        mode = ModelMode(rawValue: try row.decode(column: "mode", as: String.self)) ?? .chat
         description = try row.decode(column: "description", as: String?.self)
         maxTokens = try row.decode(column: "max_tokens", as: Int?.self)
         supportsStreaming = try row.decode(column: "supports_streaming", as: Bool.self)

@@ -154,6 +154,14 @@ public enum Migrations {
             "CREATE INDEX IF NOT EXISTS api_keys_key_version ON api_keys (key_version)",
             "CREATE INDEX IF NOT EXISTS audit_log_key_id ON audit_log (key_id)",
         ]),
+        Migration(name: "003_pipeline", statements: [
+            "ALTER TABLE models ADD COLUMN mode TEXT NOT NULL DEFAULT 'chat'",
+            "ALTER TABLE usage_records ADD COLUMN request_id TEXT",
+            "ALTER TABLE usage_records ADD COLUMN attempts BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE usage_records ADD COLUMN usage_estimated BOOLEAN NOT NULL DEFAULT FALSE",
+            "ALTER TABLE usage_records ADD COLUMN requested_model TEXT",
+            "CREATE INDEX IF NOT EXISTS usage_records_request_id ON usage_records (request_id)",
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).
