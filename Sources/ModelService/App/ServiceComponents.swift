@@ -17,7 +17,8 @@ public struct ServiceComponents: Sendable {
     /// Picks the key for each gateway call, from memory.
     public let keyResolver: KeyResolver
     public let usage: UsageRecorder
-    public let gateway: ChatGateway
+    /// The call pipeline every gateway door uses.
+    public let pipeline: CallPipeline
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -50,7 +51,7 @@ public struct ServiceComponents: Sendable {
             vault: vault,
             keyResolver: keyResolver,
             usage: usage,
-            gateway: ChatGateway(
+            pipeline: CallPipeline(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
                 upstream: upstream, usage: usage
             ),

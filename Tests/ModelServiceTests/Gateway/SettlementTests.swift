@@ -1,0 +1,91 @@
+import AsyncHTTPClient
+import FakeProviders
+import Foundation
+import NIOCore
+import Testing
+@testable import ModelService
+
+/// Every call leaves exactly one usage record, however it ends, with its request id, attempts and
+/// whether the counts were the provider's or estimated.
+@Suite struct SettlementTests {
+
+    static func count(_ components: ServiceComponents) async throws -> Int {
+        await components.usage.flush()
+        return try await components.database.run {
+            try await $0.raw("SELECT COUNT(*) AS n FROM usage_records").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    static func post(port: Int, body: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(TestApp.adminToken)")
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "x-request-id", value: "req-settle-1")
+        request.body = .bytes(ByteBuffer(string: body))
+        return request
+    }
+
+    @Test(arguments: TestDatabase.available)
+    func aClientThatLeavesMidStreamLeavesOneEstimatedRecord(database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database) { client, _, components in
+            let port = try #require(client.port)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let model = GatewayHarness.modelName(.openai, "fake-stream-delay")
+            let task = Task {
+                let response = try await http.execute(Self.post(port: port, body: GatewayHarness.chatBody(model: model, stream: true)), timeout: .seconds(10))
+                var iterator = response.body.makeAsyncIterator()
+                _ = try await iterator.next()  // the first chunk, then the client goes
+                return response.status.code
+            }
+            #expect(try await task.value == 200)
+            try await http.shutdown()
+            #expect(try await eventually(timeout: .seconds(5)) { try await Self.count(components) == 1 } != nil)
+            // Whatever else happens to the call afterwards, no second record appears.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Self.count(components) == 1)
+            let row = try #require(try await components.database.run { try await $0.raw("SELECT * FROM usage_records").first() })
+            #expect(try row.decode(column: "status", as: Int.self) == 499)
+            #expect(try row.decode(column: "error_code", as: String?.self) == "client_disconnected")
+            #expect(try row.decode(column: "request_id", as: String?.self) == "req-settle-1")
+            #expect(try row.decode(column: "attempts", as: Int.self) == 1)
+            #expect(try row.decode(column: "requested_model", as: String?.self) == model)
+            #expect(try row.decode(column: "usage_estimated", as: Bool.self))
+            #expect(try row.decode(column: "prompt_tokens", as: Int.self) > 0)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aClientThatLeavesBeforeTheResponseHeadLeavesOneRecord(stream: Bool) async throws {
+        try await GatewayHarness.run { client, _, components in
+            let port = try #require(client.port)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let model = GatewayHarness.modelName(.openai, "fake-slow-600")
+            await #expect(throws: (any Error).self) {
+                _ = try await http.execute(Self.post(port: port, body: GatewayHarness.chatBody(model: model, stream: stream)), timeout: .milliseconds(150))
+            }
+            try await http.shutdown()
+            #expect(try await eventually(timeout: .seconds(5)) { try await Self.count(components) == 1 } != nil)
+            try await Task.sleep(for: .milliseconds(900))
+            #expect(try await Self.count(components) == 1)
+            let row = try #require(try await components.database.run { try await $0.raw("SELECT * FROM usage_records").first() })
+            #expect(try row.decode(column: "request_id", as: String?.self) == "req-settle-1")
+        }
+    }
+
+    @Test func everyEndingIsSettledOnceWithTheRightStatus() async throws {
+        try await GatewayHarness.run { client, _, components in
+            let cases: [(String, Bool, Int)] = [
+                ("fake-echo", false, 200), ("fake-echo", true, 200), ("fake-error-500", false, 502), ("fake-error-500", true, 502),
+                ("fake-rate-limit", false, 429), ("fake-missing", false, 424),
+            ]
+            for (index, (upstream, stream, _)) in cases.enumerated() {
+                _ = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai, upstream), stream: stream))
+                #expect(try await eventually(timeout: .seconds(5)) { try await Self.count(components) == index + 1 } != nil, "\(upstream) \(stream)")
+            }
+            let statuses = try await components.database.run { try await $0.raw("SELECT status FROM usage_records").all() }
+                .map { try $0.decode(column: "status", as: Int.self) }
+            #expect(statuses.sorted() == cases.map(\.2).sorted())
+        }
+    }
+}
