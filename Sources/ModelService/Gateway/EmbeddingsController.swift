@@ -36,7 +36,7 @@ struct EmbeddingsController {
             case .translated(let vectors):
                 // Gemini counts no tokens: estimate from the text sent, and record that it is an estimate.
                 let counted = vectors.usage ?? Usage(promptTokens: CallSettlement.estimateTokens(bytes: bytes.readableBytes), completionTokens: 0)
-                out = ByteBuffer(data: try vectors.openAIAnswer(model: model.name, base64: body.encodingFormat == "base64", usage: counted))
+                out = ByteBuffer(bytes: try vectors.openAIAnswer(model: model.name, base64: body.encodingFormat == "base64", usage: counted))
                 usage = vectors.usage
             }
             settlement.settle(.success(usage.map { Usage(promptTokens: $0.promptTokens, completionTokens: 0) }))

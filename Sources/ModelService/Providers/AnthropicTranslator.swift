@@ -156,7 +156,7 @@ enum AnthropicTranslator {
             id: message.id ?? makeCompletionID(),
             model: message.model ?? "",
             choices: [.init(index: 0, message: reply, finishReason: finishReason(message.stopReason) ?? "stop")],
-            usage: message.usage.map { Usage(promptTokens: $0.inputTokens ?? 0, completionTokens: $0.outputTokens ?? 0) }
+            usage: message.usage.map { Usage(promptTokens: $0.promptTokens, completionTokens: $0.outputTokens ?? 0, cachedTokens: $0.cacheReadInputTokens) }
         )
     }
 }
@@ -195,9 +195,16 @@ struct AnthropicMessage: Decodable {
 struct AnthropicUsage: Decodable {
     var inputTokens: Int?
     var outputTokens: Int?
+    var cacheReadInputTokens: Int?
+    var cacheCreationInputTokens: Int?
 
     enum CodingKeys: String, CodingKey {
         case inputTokens = "input_tokens"
         case outputTokens = "output_tokens"
+        case cacheReadInputTokens = "cache_read_input_tokens"
+        case cacheCreationInputTokens = "cache_creation_input_tokens"
     }
+
+    /// Anthropic's `input_tokens` leave out cached and cache-written tokens; OpenAI's `prompt_tokens` count them.
+    var promptTokens: Int { (inputTokens ?? 0) + (cacheReadInputTokens ?? 0) + (cacheCreationInputTokens ?? 0) }
 }

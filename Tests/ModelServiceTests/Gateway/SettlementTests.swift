@@ -32,8 +32,11 @@ import Testing
             let port = try #require(client.port)
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
             let model = GatewayHarness.modelName(.openai, "fake-stream-delay")
+            // A long echo (about 60 chunks, 50 ms apart): the client is gone long before the upstream ends.
+            let words = (1...60).map { "word\($0)" }.joined(separator: " ")
+            let body = #"{"model": "\#(model)", "stream": true, "messages": [{"role": "user", "content": "\#(words)"}]}"#
             let task = Task {
-                let response = try await http.execute(Self.post(port: port, body: GatewayHarness.chatBody(model: model, stream: true)), timeout: .seconds(10))
+                let response = try await http.execute(Self.post(port: port, body: body), timeout: .seconds(10))
                 var iterator = response.body.makeAsyncIterator()
                 _ = try await iterator.next()  // the first chunk, then the client goes
                 return response.status.code
