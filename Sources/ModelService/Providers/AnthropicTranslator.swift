@@ -138,20 +138,23 @@ enum AnthropicTranslator {
     /// The canonical answer for a Messages API response.
     static func response(from message: AnthropicMessage) -> ChatCompletionResponse {
         var text = ""
+        var thinking = ""
         var calls: [ChatToolCall] = []
         for block in message.content {
             switch block.type {
             case "text": text += block.text ?? ""
+            case "thinking": thinking += block.thinking ?? ""
             case "tool_use":
                 calls.append(ChatToolCall(id: block.id ?? "call_\(calls.count)", name: block.name ?? "", arguments: (block.input ?? .object([:])).jsonText))
             default: break
             }
         }
-        let reply = ChatMessage(
+        var reply = ChatMessage(
             role: .assistant,
             content: text.isEmpty && !calls.isEmpty ? nil : .text(text),
             toolCalls: calls.isEmpty ? nil : calls
         )
+        reply.reasoningContent = thinking.isEmpty ? nil : thinking
         return ChatCompletionResponse(
             id: message.id ?? makeCompletionID(),
             model: message.model ?? "",
@@ -172,6 +175,7 @@ struct AnthropicMessage: Decodable {
     struct Block: Decodable {
         var type: String
         var text: String?
+        var thinking: String?
         var id: String?
         var name: String?
         var input: JSONValue?
