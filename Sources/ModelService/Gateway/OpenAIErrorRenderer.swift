@@ -7,11 +7,11 @@ enum OpenAIErrorRenderer {
         var headers: HTTPFields = [:]
         if let retryAfter = error.retryAfter { headers[.retryAfter] = retryAfter }
         let status = HTTPResponse.Status(code: error.status)
-        return APIError(status, code: error.code, message: error.message, type: type(of: error.kind, status: error.status), headers: headers)
+        return APIError(status, code: error.code, message: error.message, type: errorType(for: error.kind), headers: headers)
     }
 
     /// OpenAI's `error.type` for each kind.
-    static func type(of kind: CallError.Kind, status: Int) -> String {
+    static func errorType(for kind: CallError.Kind) -> String {
         switch kind {
         case .invalidRequest, .unknownModel, .wrongEndpoint, .unsupportedProvider, .noKey, .upstreamRejected: "invalid_request_error"
         case .forbidden: "permission_error"

@@ -9,11 +9,6 @@ public struct EmbeddingVectors: Sendable {
     /// `{"object":"list","data":[...],"model":...,"usage":...}`, each embedding a float array or, for
     /// `base64`, the little-endian float32 bytes in base64 as OpenAI sends them.
     func openAIAnswer(model: String, base64: Bool, usage: Usage) throws -> Data {
-        struct Item: Encodable {
-            var object = "embedding"
-            var index: Int
-            var embedding: Embedding
-        }
         enum Embedding: Encodable {
             case floats([Float])
             case base64(String)
@@ -25,6 +20,11 @@ public struct EmbeddingVectors: Sendable {
                 case .base64(let text): try container.encode(text)
                 }
             }
+        }
+        struct Item: Encodable {
+            var object = "embedding"
+            var index: Int
+            var embedding: Embedding
         }
         struct Body: Encodable {
             var object = "list"

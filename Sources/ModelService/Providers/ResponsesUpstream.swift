@@ -61,10 +61,10 @@ public enum ResponsesUpstream {
         guard var editor = JSONObjectEditor(json) else { return (json, nil) }
         if editor.contains("model") {
             editor.set("model", name)
-            return (editor.result(), usage(ofResponse: json.readableBytesView))
+            return (editor.result(), Self.usage(ofResponse: json.readableBytesView))
         }
         guard let raw = editor.rawValue("response"), var inner = JSONObjectEditor(Array(raw)) else { return (json, nil) }
-        let usage = usage(ofResponse: raw)
+        let usage = Self.usage(ofResponse: raw)
         if inner.contains("model") {
             inner.set("model", name)
             editor.set("response", json: inner.result().readableBytesView)
