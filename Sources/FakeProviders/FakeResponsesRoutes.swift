@@ -33,16 +33,16 @@ enum FakeResponsesRoutes {
         let outputTokens = FakeText.wordCount(reply)
         let created = Int(Date().timeIntervalSince1970)
         func response(status: String, withOutput: Bool) -> [String: Any] {
-            var object: [String: Any] = [
-                "id": "resp_fake", "object": "response", "created_at": created, "status": status, "model": model,
-                "output": withOutput ? [messageItem(reply)] : [Any](), "parallel_tool_calls": true, "tools": [Any](),
-            ]
+            let output: [Any] = withOutput ? [messageItem(reply)] : []
+            var object: [String: Any] = ["id": "resp_fake", "object": "response", "created_at": created, "status": status, "model": model]
+            object["output"] = output
+            object["parallel_tool_calls"] = true
+            object["tools"] = [Any]()
             if withOutput {
-                object["usage"] = [
-                    "input_tokens": inputTokens, "input_tokens_details": ["cached_tokens": 0],
-                    "output_tokens": outputTokens, "output_tokens_details": ["reasoning_tokens": 0],
-                    "total_tokens": inputTokens + outputTokens,
-                ]
+                var usage: [String: Any] = ["input_tokens": inputTokens, "output_tokens": outputTokens, "total_tokens": inputTokens + outputTokens]
+                usage["input_tokens_details"] = ["cached_tokens": 0]
+                usage["output_tokens_details"] = ["reasoning_tokens": 0]
+                object["usage"] = usage
             }
             return object
         }

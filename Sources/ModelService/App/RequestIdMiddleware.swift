@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Gives every request one id: the caller's `X-Request-Id` when it is safe to echo and log, else a new one.

@@ -40,19 +40,8 @@ public enum ResponsesUpstream {
     }
 
     /// The token counts of a response object (`usage.input_tokens`, `usage.output_tokens`).
-    static func usage(ofResponse json: some Collection<UInt8>) -> Usage? {
-        struct Envelope: Decodable {
-            struct Counts: Decodable {
-                var inputTokens: Int?
-                var outputTokens: Int?
-                enum CodingKeys: String, CodingKey {
-                    case inputTokens = "input_tokens"
-                    case outputTokens = "output_tokens"
-                }
-            }
-            var usage: Counts?
-        }
-        guard let counts = (try? JSONDecoder().decode(Envelope.self, from: Data(json)))?.usage else { return nil }
+    static func usage(ofResponse json: Data) -> Usage? {
+        guard let counts = (try? JSONDecoder().decode(ResponsesUsageEnvelope.self, from: json))?.usage else { return nil }
         return Usage(promptTokens: counts.inputTokens ?? 0, completionTokens: counts.outputTokens ?? 0)
     }
 
@@ -61,14 +50,27 @@ public enum ResponsesUpstream {
         guard var editor = JSONObjectEditor(json) else { return (json, nil) }
         if editor.contains("model") {
             editor.set("model", name)
-            return (editor.result(), Self.usage(ofResponse: json.readableBytesView))
+            return (editor.result(), Self.usage(ofResponse: Data(json.readableBytesView)))
         }
         guard let raw = editor.rawValue("response"), var inner = JSONObjectEditor(Array(raw)) else { return (json, nil) }
-        let usage = Self.usage(ofResponse: raw)
+        let usage = Self.usage(ofResponse: Data(raw))
         if inner.contains("model") {
             inner.set("model", name)
             editor.set("response", json: inner.result().readableBytesView)
         }
         return (editor.result(), usage)
     }
+}
+
+/// The `usage` of a Responses API response object.
+private struct ResponsesUsageEnvelope: Decodable {
+    struct Counts: Decodable {
+        var inputTokens: Int?
+        var outputTokens: Int?
+        enum CodingKeys: String, CodingKey {
+            case inputTokens = "input_tokens"
+            case outputTokens = "output_tokens"
+        }
+    }
+    var usage: Counts?
 }
