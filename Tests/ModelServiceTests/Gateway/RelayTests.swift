@@ -23,17 +23,18 @@ import Testing
         return #"{"model":"MODEL","messages":[{"role":"user","content":"Hello there"}],"# + extra + "}"
     }
 
-    @Test(arguments: [ProviderKind.openai, .xai, .deepseek, .azure])
-    func everyFieldReachesTheUpstreamUnchanged(provider: ProviderKind) async throws {
+    @Test func everyFieldReachesTheUpstreamUnchanged() async throws {
         try await GatewayHarness.run { client, fakes, _ in
+          for provider in [ProviderKind.openai, .xai, .deepseek, .azure] {
             let model = GatewayHarness.modelName(provider)
             let response = try await client.call(.post, "/v1/chat/completions", json: Self.clientBody.replacingOccurrences(of: "MODEL", with: model))
             #expect(response.status == .ok, "\(response.body)")
             let recorded = try #require(await fakes.recorder.last(provider: provider.rawValue))
             let sent = try #require(recorded.bodyObject)
             for (name, json) in Self.fields {
-                let expected = try JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed])
-                #expect(NSDictionary(dictionary: ["v": expected]).isEqual(to: ["v": sent[name] as Any]), "\(name) arrived as \(String(describing: sent[name]))")
+                // Byte for byte as the client wrote it, not merely an equal value.
+                #expect(recorded.bodyString.contains(#""\#(name)":\#(json)"#), "\(name) did not arrive as sent")
+                #expect(sent[name] != nil)
             }
             #expect(sent["model"] as? String == "fake-echo")
             // The registry's defaults fill only what the client left out.
@@ -50,6 +51,7 @@ import Testing
             let answer = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
             #expect(answer["model"] as? String == model)
             #expect(response.headers[.init("X-Model-Service-Model")!] == model)
+          }
         }
     }
 
