@@ -12,7 +12,7 @@ from openai import OpenAI
 base_url, token = sys.argv[1], sys.argv[2]
 split = sys.argv.index("--")
 embedding_models, responses_models = sys.argv[3:split], sys.argv[split + 1:]
-client = OpenAI(base_url=base_url, api_key=token, max_retries=0, timeout=20)
+client = OpenAI(base_url=base_url, api_key=token, max_retries=0, timeout=60)
 
 embeddings = {}
 for model in embedding_models:

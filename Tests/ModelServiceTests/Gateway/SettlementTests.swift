@@ -36,14 +36,15 @@ import Testing
             let words = (1...60).map { "word\($0)" }.joined(separator: " ")
             let body = #"{"model": "\#(model)", "stream": true, "messages": [{"role": "user", "content": "\#(words)"}]}"#
             let task = Task {
-                let response = try await http.execute(Self.post(port: port, body: body), timeout: .seconds(10))
+                let response = try await http.execute(Self.post(port: port, body: body), timeout: .seconds(30))
                 var iterator = response.body.makeAsyncIterator()
                 _ = try await iterator.next()  // the first chunk, then the client goes
                 return response.status.code
             }
-            #expect(try await task.value == 200)
+            let status = await task.result
             try await http.shutdown()
-            #expect(try await eventually(timeout: .seconds(5)) { try await Self.count(components) == 1 } != nil)
+            #expect(try status.get() == 200)
+            #expect(try await eventually(timeout: .seconds(20)) { try await Self.count(components) == 1 } != nil)
             // Whatever else happens to the call afterwards, no second record appears.
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await Self.count(components) == 1)
@@ -65,14 +66,19 @@ import Testing
             let created = try await client.call(.post, "/api/models", json: #"{"name": "\#(model)", "provider": "openai", "modelId": "fake-slow-600"}"#)
             #expect(created.status == .created)
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            for (index, stream) in [false, true].enumerated() {
-                // The client gives up long before the upstream (600 ms) starts answering.
-                await #expect(throws: (any Error).self) {
-                    _ = try await http.execute(Self.post(port: port, body: GatewayHarness.chatBody(model: model, stream: stream)), timeout: .milliseconds(150))
+            do {
+                for (index, stream) in [false, true].enumerated() {
+                    // The client gives up long before the upstream (600 ms) starts answering.
+                    await #expect(throws: (any Error).self) {
+                        _ = try await http.execute(Self.post(port: port, body: GatewayHarness.chatBody(model: model, stream: stream)), timeout: .milliseconds(150))
+                    }
+                    #expect(try await eventually(timeout: .seconds(20)) { try await Self.count(components) == index + 1 } != nil, "stream=\(stream)")
+                    try await Task.sleep(for: .milliseconds(900))
+                    #expect(try await Self.count(components) == index + 1, "stream=\(stream)")
                 }
-                #expect(try await eventually(timeout: .seconds(5)) { try await Self.count(components) == index + 1 } != nil, "stream=\(stream)")
-                try await Task.sleep(for: .milliseconds(900))
-                #expect(try await Self.count(components) == index + 1, "stream=\(stream)")
+            } catch {
+                try await http.shutdown()
+                throw error
             }
             try await http.shutdown()
             let ids = try await components.database.run { try await $0.raw("SELECT request_id FROM usage_records").all() }
@@ -89,7 +95,7 @@ import Testing
             ]
             for (index, (upstream, stream, _)) in cases.enumerated() {
                 _ = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai, upstream), stream: stream))
-                #expect(try await eventually(timeout: .seconds(5)) { try await Self.count(components) == index + 1 } != nil, "\(upstream) \(stream)")
+                #expect(try await eventually(timeout: .seconds(20)) { try await Self.count(components) == index + 1 } != nil, "\(upstream) \(stream)")
             }
             let statuses = try await components.database.run { try await $0.raw("SELECT status FROM usage_records").all() }
                 .map { try $0.decode(column: "status", as: Int.self) }
