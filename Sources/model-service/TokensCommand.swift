@@ -18,7 +18,7 @@ struct Tokens: AsyncParsableCommand {
 
         func validate() throws {
             if role == .user, user?.isEmpty ?? true { throw ValidationError("--user is required for a user token") }
-            if user?.hasPrefix("@") == true { throw ValidationError("--user must not start with @ (reserved)") }
+            if let user, let problem = UserId.problem(with: user) { throw ValidationError("--user \(problem)") }
             if role != .user, user != nil { throw ValidationError("--user is only for user tokens") }
             if let days = expiresInDays, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
         }

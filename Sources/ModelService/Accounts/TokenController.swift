@@ -58,10 +58,7 @@ struct TokenController {
             guard let userId, !userId.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw .invalidField("userId", "is required for a user token")
             }
-            try TextInput.check(userId, field: "userId")
-            // `@…` names are reserved for the vault's owners (shared keys are stored under `@shared`).
-            guard !userId.hasPrefix("@") else { throw .invalidField("userId", "must not start with @ (reserved)") }
-            return userId
+            return try UserId.checked(userId, field: "userId")
         case .admin, .service:
             guard userId == nil else { throw .invalidField("userId", "only user tokens are bound to a user") }
             return nil

@@ -9,11 +9,14 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var principal: Principal?
     /// The peer of the connection (nil in in-process tests); decrypt refusals are limited by it.
     public let remoteAddress: SocketAddress?
+    /// Set from a safe incoming `X-Request-Id` by ``RequestIdMiddleware``; a fresh id otherwise.
+    public var requestId: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
         remoteAddress = source.channel.remoteAddress
+        requestId = UUID().uuidString.lowercased()
     }
 
     /// The client's IP address as text (no port), or `unknown`.

@@ -33,6 +33,7 @@ public func buildApplication(components: ServiceComponents, logger: Logger) asyn
 /// All routes: `/api/health` open, everything else behind a bearer token.
 public func buildRouter(components: ServiceComponents) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIdMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: InputCheckMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
@@ -50,6 +51,8 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     UsageController(database: components.database).register(on: api.group("usage"))
 
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))
-    GatewayController(gateway: components.gateway, registry: components.registry).register(on: v1)
+    GatewayController(pipeline: components.pipeline, registry: components.registry).register(on: v1)
+    EmbeddingsController(pipeline: components.pipeline).register(on: v1)
+    ResponsesController(pipeline: components.pipeline).register(on: v1)
     return router
 }

@@ -19,7 +19,8 @@ public struct ServiceComponents: Sendable {
     public let usage: UsageRecorder
     /// Refused decrypt attempts: rate limit per address and aggregated audit rows.
     public let decryptRefusals: DecryptRefusals
-    public let gateway: ChatGateway
+    /// The call pipeline every gateway door uses.
+    public let pipeline: CallPipeline
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -53,7 +54,7 @@ public struct ServiceComponents: Sendable {
             keyResolver: keyResolver,
             usage: usage,
             decryptRefusals: DecryptRefusals(database: database, limitPerMinute: configuration.decryptRefusalsPerMinute, logger: logger),
-            gateway: ChatGateway(
+            pipeline: CallPipeline(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
                 upstream: upstream, usage: usage
             ),

@@ -10,6 +10,7 @@ public struct ModelFields: Sendable, Decodable {
     public var displayName: FieldUpdate<String> = .unchanged
     public var provider: FieldUpdate<String> = .unchanged
     public var modelId: FieldUpdate<String> = .unchanged
+    public var mode: FieldUpdate<String> = .unchanged
     public var description: FieldUpdate<String> = .unchanged
     public var maxTokens: FieldUpdate<Int> = .unchanged
     public var supportsStreaming: FieldUpdate<Bool> = .unchanged
@@ -26,7 +27,7 @@ public struct ModelFields: Sendable, Decodable {
     public var metadata: FieldUpdate<[String: JSONValue]> = .unchanged
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, displayName, provider, modelId, description, maxTokens, supportsStreaming, defaultTemperature
+        case name, displayName, provider, modelId, mode, description, maxTokens, supportsStreaming, defaultTemperature
         case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, inputCostPer1kTokens, outputCostPer1kTokens
         case providerSettings, apiKeyEnvVar, isActive, isDefault, metadata
     }
@@ -53,6 +54,7 @@ public struct ModelFields: Sendable, Decodable {
         displayName = try .decode(container, .displayName)
         provider = try .decode(container, .provider)
         modelId = try .decode(container, .modelId)
+        mode = try .decode(container, .mode)
         description = try .decode(container, .description)
         maxTokens = try .decode(container, .maxTokens)
         supportsStreaming = try .decode(container, .supportsStreaming)
@@ -84,6 +86,7 @@ public struct ModelFields: Sendable, Decodable {
             where update.isNull {
                 throw .invalidField(field, "cannot be null")
             }
+            if mode.isNull { throw .invalidField("mode", "cannot be null") }
         }
         if let name = name.value { try Self.checkText("name", name, maxLength: 200) }
         if let modelId = modelId.value { try Self.checkText("modelId", modelId, maxLength: 200) }
@@ -92,6 +95,9 @@ public struct ModelFields: Sendable, Decodable {
         try TextInput.check(provider.value, field: "provider", maxCharacters: 50)
         if let provider = provider.value, ProviderKind(name: provider) == nil {
             throw .invalidField("provider", "unknown provider '\(provider)'; known providers: \(ProviderKind.knownList)")
+        }
+        if let mode = mode.value, ModelMode(rawValue: mode) == nil {
+            throw .invalidField("mode", "must be one of \(ModelMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let maxTokens = maxTokens.value, !(1...100_000_000).contains(maxTokens) {
             throw .invalidField("maxTokens", "must be an integer from 1 to 100000000")

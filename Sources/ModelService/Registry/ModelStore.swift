@@ -43,7 +43,7 @@ struct ModelStore: Sendable {
                 "id", "name", "display_name", "provider", "model_id", "description", "max_tokens", "supports_streaming",
                 "default_temperature", "rate_limit_per_minute", "rate_limit_per_hour", "rate_limit_per_day",
                 "input_cost_per_1k_tokens", "output_cost_per_1k_tokens", "provider_settings", "api_key_env_var",
-                "is_active", "is_default", "metadata", "created_at", "updated_at"
+                "is_active", "is_default", "metadata", "created_at", "updated_at", "mode"
             )
             .values(
                 SQLBind(id), SQLBind(name), SQLBind(fields.displayName.value), SQLBind(provider.rawValue), SQLBind(modelId),
@@ -54,7 +54,8 @@ struct ModelStore: Sendable {
                 SQLBind(Model.encodeObject(fields.providerSettings.value ?? [:])),
                 SQLBind(fields.apiKeyEnvVar.value ?? provider.defaultAPIKeyEnvVar),
                 SQLBind(fields.isActive.value ?? true), SQLBind(isDefault),
-                SQLBind(Model.encodeObject(fields.metadata.value ?? [:])), SQLBind(now), SQLBind(now)
+                SQLBind(Model.encodeObject(fields.metadata.value ?? [:])), SQLBind(now), SQLBind(now),
+                SQLBind(fields.mode.value ?? ModelMode.chat.rawValue)
             )
             .run()
         try await ChangeFeed.bump(changeCounter, on: sql)
@@ -87,6 +88,7 @@ struct ModelStore: Sendable {
                 apply("name", fields.name)
                 apply("display_name", fields.displayName)
                 apply("model_id", fields.modelId)
+                apply("mode", fields.mode)
                 apply("description", fields.description)
                 apply("max_tokens", fields.maxTokens)
                 apply("supports_streaming", fields.supportsStreaming)

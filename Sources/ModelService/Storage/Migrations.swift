@@ -191,6 +191,14 @@ public enum Migrations {
                 ON CONFLICT (key) DO NOTHING
                 """),
         ]),
+        Migration(name: "003_pipeline", statements: [
+            "ALTER TABLE models ADD COLUMN mode TEXT NOT NULL DEFAULT 'chat'",
+            "ALTER TABLE usage_records ADD COLUMN request_id TEXT",
+            "ALTER TABLE usage_records ADD COLUMN attempts BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE usage_records ADD COLUMN usage_estimated BOOLEAN NOT NULL DEFAULT FALSE",
+            "ALTER TABLE usage_records ADD COLUMN requested_model TEXT",
+            "CREATE INDEX IF NOT EXISTS usage_records_request_id ON usage_records (request_id)",
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).

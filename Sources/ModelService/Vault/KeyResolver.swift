@@ -12,11 +12,14 @@ public struct ResolvedKey: Sendable {
     public var source: KeySource
     /// The `api_keys` row used (nil for env and none), for usage counters.
     public var keyId: String?
+    /// How a refusal names the key to the caller: name, masked prefix and owner, never the value.
+    public var label: String?
 
-    public init(secret: Secret?, source: KeySource, keyId: String?) {
+    public init(secret: Secret?, source: KeySource, keyId: String?, label: String? = nil) {
         self.secret = secret
         self.source = source
         self.keyId = keyId
+        self.label = label
     }
 }
 
@@ -69,6 +72,8 @@ public final class KeyResolver: Sendable {
         let ciphertext: String
         /// The normalized endpoint this key may be sent to (filled in by ``install(cipher:entries:)``).
         var endpoint: String = ""
+        var name: String = ""
+        var maskedPrefix: String = ""
     }
 
     private struct Slot: Hashable {
@@ -127,7 +132,9 @@ public final class KeyResolver: Sendable {
         for (entries, source) in [(userEntries, KeySource.user), (sharedEntries, .shared)] {
             for entry in entries where entry.endpoint == target {
                 if let cipher, let secret = try? cipher.decrypt(entry.ciphertext, binding: entry.binding) {
-                    return ResolvedKey(secret: secret, source: source, keyId: entry.id)
+                    let owner = source == .shared ? "shared" : "user '\(entry.binding.owner)'"
+                    let label = "'\(entry.name)' (\(entry.maskedPrefix), \(owner))"
+                    return ResolvedKey(secret: secret, source: source, keyId: entry.id, label: label)
                 }
                 undecryptable = true
             }
@@ -137,7 +144,7 @@ public final class KeyResolver: Sendable {
             throw KeyResolutionError(provider: provider, environmentVariable: nil, refusedVariable: variable)
         }
         if atHome, let variable, let value = environment[variable], !value.isEmpty {
-            return ResolvedKey(secret: Secret(value), source: .env, keyId: nil)
+            return ResolvedKey(secret: Secret(value), source: .env, keyId: nil, label: "from the server's \(variable) (\(KeyMasking.maskedPrefix(Secret(value))))")
         }
         if provider == .ollama || model.providerSettings["apiKeyRequired"]?.boolValue == false {
             return ResolvedKey(secret: nil, source: .none, keyId: nil)
