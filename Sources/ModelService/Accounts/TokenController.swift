@@ -34,7 +34,7 @@ struct TokenController {
             guard date > Date() else { throw APIError.invalidField("expiresAt", "must be in the future") }
             expiry = date
         }
-        if let name = body.name, name.isEmpty || name.count > 200 { throw APIError.invalidField("name", "must be 1 to 200 characters") }
+        try Self.validateName(body.name)
         let (record, secret) = try await tokens.create(role: body.role, userId: userId, name: body.name, expiresAt: expiry)
         return JSONResponse(Created(token: secret.reveal, accessToken: record), status: .created)
     }
@@ -48,6 +48,10 @@ struct TokenController {
         _ = try context.requireAdmin()
         guard let id = context.parameters.get("id"), try await tokens.revoke(id: id) else { throw APIError.notFound("token") }
         return Response(status: .noContent)
+    }
+
+    static func validateName(_ name: String?) throws(APIError) {
+        if let name, name.isEmpty || name.count > 200 { throw .invalidField("name", "must be 1 to 200 characters") }
     }
 
     /// A user token needs the user it is bound to; admin and service tokens take none.

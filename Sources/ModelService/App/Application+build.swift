@@ -35,7 +35,8 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
-    HealthController(database: components.database, registry: components.registry, vault: components.vault).register(on: router)
+    let health = HealthController(database: components.database, registry: components.registry, vault: components.vault)
+    health.register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
     DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret).register(on: router)
 
@@ -49,5 +50,7 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
 
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))
     GatewayController(gateway: components.gateway, registry: components.registry).register(on: v1)
+
+    buildConsole(on: router, components: components, health: health)
     return router
 }

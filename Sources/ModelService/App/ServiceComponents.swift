@@ -18,6 +18,8 @@ public struct ServiceComponents: Sendable {
     public let keyResolver: KeyResolver
     public let usage: UsageRecorder
     public let gateway: ChatGateway
+    /// The web console's templates, loaded once at start.
+    let consoleRenderer: ConsoleRenderer
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -54,6 +56,7 @@ public struct ServiceComponents: Sendable {
                 registry: registry, keys: keyResolver, endpoints: endpoints,
                 upstream: upstream, usage: usage
             ),
+            consoleRenderer: try await ConsoleRenderer.load(),
             logger: logger,
             httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )

@@ -38,9 +38,19 @@ public struct UsageReport: Sendable, Codable, Equatable {
     public var groups: [Group]
 
     /// Runs the report on the database. `userId` restricts it to one user's calls.
-    static func make(database: Database, fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: Grouping?) async throws -> UsageReport {
-        // SUM of BIGINT is NUMERIC in PostgreSQL: cast back so both databases decode the same.
+    /// `limit`/`offset` page the groups (the console pages its by-user table).
+    static func make(
+        database: Database, fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: Grouping?, limit: Int? = nil, offset: Int = 0
+    ) async throws -> UsageReport {
         let rows = try await database.run { sql in
+            try await sql.raw(query(fromMillis: fromMillis, toMillis: toMillis, userId: userId, groupBy: groupBy, limit: limit, offset: offset)).all()
+        }
+        return try report(rows: rows, fromMillis: fromMillis, toMillis: toMillis, userId: userId, groupBy: groupBy)
+    }
+
+    /// The aggregate query, also for checking its plan: it reads `usage_records` by the `at` (or `user_id, at`) index.
+    static func query(fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: Grouping?, limit: Int? = nil, offset: Int = 0) -> SQLQueryString {
+            // SUM of BIGINT is NUMERIC in PostgreSQL: cast back so both databases decode the same.
             let key = groupBy.map { "\($0.expression)" } ?? "'all'"
             var query: SQLQueryString = """
                 SELECT \(unsafeRaw: key) AS group_key, COUNT(*) AS requests,
@@ -51,8 +61,11 @@ public struct UsageReport: Sendable, Codable, Equatable {
                 """
             if let userId { query = query + " AND user_id = \(bind: userId)" }
             query = query + " GROUP BY \(unsafeRaw: groupBy == nil ? "1" : key) ORDER BY 1"
-            return try await sql.raw(query).all()
-        }
+            if let limit { query = query + " LIMIT \(bind: limit) OFFSET \(bind: offset)" }
+            return query
+    }
+
+    private static func report(rows: [any SQLRow], fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: Grouping?) throws -> UsageReport {
         var groups: [Group] = []
         var totals = Totals(requests: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0)
         for row in rows {

@@ -30,13 +30,9 @@ struct UserKeyController {
         let body = try await request.decodeJSON(as: PutRequest.self, context: context)
         let keyName = try APIKeyController.keyName(body.keyName ?? "default")
         let apiKey = try APIKeyController.apiKey(body.apiKey)
-        let actor = AuditLog.Actor(access.principal)
-        let existing = try await vault.list(.init(owner: userId, provider: provider)).first { $0.keyName == keyName }
-        if let existing {
-            let changes = KeyVault.Changes(isActive: true, apiKey: apiKey, metadata: body.metadata)
-            return JSONResponse(try await vault.update(id: existing.id, changes: changes, access: access, actor: actor))
-        }
-        let new = KeyVault.NewKey(owner: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: body.metadata ?? [:])
-        return JSONResponse(try await vault.create(new, actor: actor), status: .created)
+        let (key, created) = try await vault.setUserKey(
+            userId: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: body.metadata, access: access
+        )
+        return JSONResponse(key, status: created ? .created : .ok)
     }
 }

@@ -1,0 +1,44 @@
+import Foundation
+
+/// The console's "Test" button: one short prompt through the gateway, as the caller.
+///
+/// The only place the console calls the gateway, so re-pointing it at another call pipeline is a
+/// change of this one function.
+enum ConsoleGatewayProbe {
+    struct Outcome: Sendable {
+        var answer: String?
+        var error: String?
+        var latencyMs: Int
+        var cost: Double?
+        var promptTokens: Int?
+        var completionTokens: Int?
+    }
+
+    static let prompt = "Reply with one short sentence: are you there?"
+
+    static func run(model: Model, principal: Principal, gateway: ChatGateway) async -> Outcome {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var request = ChatCompletionRequest(model: model.name, messages: [.text(.user, prompt)])
+        request.maxTokens = 64
+        do {
+            let call = try gateway.prepare(request, principal: principal, namedUser: nil)
+            let response = try await gateway.complete(call)
+            let usage = response.usage
+            return Outcome(
+                answer: response.choices.first?.message.content?.text ?? "",
+                latencyMs: Self.millis(clock.now - started),
+                cost: usage.map { model.cost(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens) },
+                promptTokens: usage?.promptTokens, completionTokens: usage?.completionTokens
+            )
+        } catch let error as APIError {
+            return Outcome(error: error.message, latencyMs: Self.millis(clock.now - started))
+        } catch {
+            return Outcome(error: "The call failed.", latencyMs: Self.millis(clock.now - started))
+        }
+    }
+
+    private static func millis(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

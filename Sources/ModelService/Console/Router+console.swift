@@ -1,0 +1,21 @@
+import Foundation
+import Hummingbird
+
+/// The web console under `/console`: its static files, then every page behind ``ConsoleMiddleware``.
+func buildConsole(on router: Router<AppRequestContext>, components: ServiceComponents, health: HealthController) {
+    let sessions = ConsoleSessions(
+        database: components.database, tokens: components.tokens, hours: components.configuration.consoleSessionHours,
+        alwaysSecure: components.configuration.consoleSecureCookies
+    )
+    let pages = ConsolePages(renderer: components.consoleRenderer, sessions: sessions)
+    let console = router.group("console").add(middleware: ConsoleMiddleware(pages: pages))
+    console.add(middleware: FileMiddleware(ConsoleRenderer.staticDirectory, urlBasePath: "/console/static"))
+    ConsoleSignInController(pages: pages).register(on: router, group: console)
+    ConsoleModelsController(pages: pages, registry: components.registry, gateway: components.gateway).register(on: console)
+    ConsoleKeysController(pages: pages, vault: components.vault).register(on: console)
+    ConsoleTokensController(pages: pages, tokens: components.tokens).register(on: console)
+    ConsoleUsageController(pages: pages, database: components.database).register(on: console)
+    ConsoleAuditController(pages: pages, database: components.database).register(on: console)
+    ConsoleHealthController(pages: pages, health: health).register(on: console)
+    ConsoleSettingsController(pages: pages, registry: components.registry, vault: components.vault).register(on: console)
+}
