@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `/console/audit` (admin): the audit trail, newest first, filtered by action, user and days, paged.
@@ -55,7 +56,7 @@ struct ConsoleAuditController {
         var data: [String: Any] = [
             "entries": rows, "user": user, "from": query.get("from") ?? "", "to": query.get("to") ?? "", "page": page,
             "actionOptions": [["value": "", "label": "Any action", "selected": action.isEmpty] as [String: Any]]
-                + AuditLog.Action.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": $0.rawValue == action] },
+                + AuditLog.Action.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": $0.rawValue == action] as [String: Any] },
         ]
         if entries.count > Self.perPage { data["nextPage"] = pageLink(page + 1) }
         if page > 1 { data["previousPage"] = pageLink(page - 1) }

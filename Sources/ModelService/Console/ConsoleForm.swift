@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// A posted `application/x-www-form-urlencoded` form, read with a size limit, plus the field errors

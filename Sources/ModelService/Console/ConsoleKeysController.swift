@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `/console/keys` (admin): every stored key, masked, with its status; add a shared key, re-validate,

@@ -74,17 +74,17 @@ enum ConsoleModelForm {
             return .set(value)
         }
         func number(_ name: String, emptyAs empty: Double? = nil) -> FieldUpdate<Double> {
-            guard let raw = form.text(name) else { return empty.map { .set($0) } ?? (creating ? .unchanged : .set(nil)) }
+            guard let raw = form.text(name) else { return empty.map { FieldUpdate<Double>.set($0) } ?? (creating ? .unchanged : .set(nil)) }
             guard let value = Double(raw), value.isFinite else {
                 errors.add(name, "must be a number")
                 return .unchanged
             }
             return .set(value)
         }
-        fields.name = form.text("name").map { .set($0) } ?? (creating ? .unchanged : .set(""))
+        fields.name = form.text("name").map { FieldUpdate<String>.set($0) } ?? (creating ? .unchanged : .set(""))
         fields.displayName = text("displayName")
-        fields.provider = form.text("provider").map { .set($0) } ?? .unchanged
-        fields.modelId = form.text("modelId").map { .set($0) } ?? (creating ? .unchanged : .set(""))
+        fields.provider = form.text("provider").map { FieldUpdate<String>.set($0) } ?? .unchanged
+        fields.modelId = form.text("modelId").map { FieldUpdate<String>.set($0) } ?? (creating ? .unchanged : .set(""))
         fields.description = text("description")
         fields.maxTokens = integer("maxTokens")
         fields.defaultTemperature = number("defaultTemperature")

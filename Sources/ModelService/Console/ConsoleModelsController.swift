@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `/console/models`: the registry's table, its form, and the one-click actions, all through

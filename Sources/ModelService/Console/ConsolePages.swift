@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// What every console controller shares: the templates and the sign-in, and the checks each page

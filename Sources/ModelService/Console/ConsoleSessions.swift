@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
 
@@ -31,12 +32,11 @@ struct ConsoleSessions: Sendable {
         return ConsoleViewer(principal: principal, csrf: session.csrf)
     }
 
-    /// Checks the token and opens a session; nil for a token that is not accepted.
-    func signIn(token: Secret, request: Request) async throws -> (Principal, Cookie)? {
-        guard let principal = tokens.authenticate(token) else { return nil }
+    /// Opens a session for a caller whose token was just checked; returns the cookie that carries it.
+    func signIn(_ principal: Principal, request: Request) async throws -> Cookie {
         let session = ConsoleSession(tokenId: principal.tokenId, role: principal.role, userId: principal.userId, csrf: ConsoleSession.makeCSRF())
         let stored = try await storage.save(session: session, expiresIn: lifetime)
-        return (principal, cookie(value: stored.value, expires: Date().addingTimeInterval(Double(lifetime.components.seconds)), request: request))
+        return cookie(value: stored.value, expires: Date().addingTimeInterval(Double(lifetime.components.seconds)), request: request)
     }
 
     /// Deletes the session row and returns a cookie that clears the browser's copy.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `/console/settings` (user, seed 001 phase 4): one key card per provider that has an active model
@@ -73,8 +74,7 @@ struct ConsoleSettingsController {
             let field = "apiKey-\(provider.rawValue)"
             var card: [String: Any] = [
                 "provider": provider.rawValue, "name": provider.consoleName,
-                "field": ConsoleField.text(field, "\(provider.consoleName) API key", value: nil, error: errors[field], type: "password", autocomplete: "off")
-                    .merging(["formName": "apiKey"]) { _, new in new },
+                "field": ConsoleField.text(field, "\(provider.consoleName) API key", value: nil, error: errors[field], type: "password", autocomplete: "off"),
             ]
             if let key = keys.first(where: { $0.provider == provider && $0.keyName == Self.keyName }) {
                 card["stored"] = ["masked": key.keyPrefix, "status": ConsoleKeysController.status(key), "lastUsed": ConsoleKeysController.lastUsed(key)]

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `/console`: the sign-in form (an access token, asked once), sign-out, and `/` sending browsers here.
@@ -30,15 +31,15 @@ struct ConsoleSignInController {
             errors.add("token", "Enter an access token")
             return page(errors: errors)
         }
-        guard token.count <= 512, let (principal, cookie) = try await pages.sessions.signIn(token: Secret(token), request: request) else {
+        guard token.count <= 512, let principal = pages.sessions.tokens.authenticate(Secret(token)) else {
             errors.add("token", "This access token is not valid: it is unknown, expired or revoked")
             return page(errors: errors)
         }
         guard principal.isAdmin || (principal.role == .user && principal.userId != nil) else {
-            _ = await pages.sessions.signOut(request: request)
             errors.add("token", "Sign in with an admin token or a user token; service tokens have no console pages")
             return page(errors: errors)
         }
+        let cookie = try await pages.sessions.signIn(principal, request: request)
         var response = ConsoleRenderer.redirect(Self.home(principal))
         response.setCookie(cookie)
         return response

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `/console/tokens` (admin): create (the secret is shown on the next page only), list, revoke;
@@ -24,7 +25,7 @@ struct ConsoleTokensController {
         var errors = FieldErrors()
         let role = form.text("role").flatMap(AccessRole.init(rawValue:))
         if role == nil { errors.add("role", "Choose a role") }
-        do { try TokenController.validateName(form.text("name") ?? "") } catch let error as APIError { errors.add(error, fallbackField: "name") }
+        do { try TokenController.validateName(form.text("name")) } catch let error as APIError { errors.add(error, fallbackField: "name") }
         var userId: String?
         if let role {
             do { userId = try TokenController.validateUserId(form.text("userId"), role: role) } catch let error as APIError {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// `/console/usage` (admin), its CSV, and `/console/my-usage` (a user's own): per-day charts and

@@ -45,7 +45,8 @@ enum ConsoleField {
         return field.compactMapValues { $0 }
     }
 
+    /// Dollars, with enough digits that a single cheap call does not read as zero.
     static func money(_ value: Double) -> String {
-        String(format: "$%.4f", value)
+        value > 0 && value < 0.01 ? String(format: "$%.6f", value) : String(format: "$%.4f", value)
     }
 }

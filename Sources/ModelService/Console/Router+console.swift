@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The web console under `/console`: its static files, then every page behind ``ConsoleMiddleware``.

@@ -15,11 +15,11 @@ struct UsageChart {
     /// Every day from `from` up to `to` (exclusive), zero where nothing was used.
     static func days(fromMillis: Int64, toMillis: Int64, groups: [UsageReport.Group]) -> [(day: String, totals: UsageReport.Totals?)] {
         let byDay = Dictionary(groups.map { ($0.key, $0.totals) }, uniquingKeysWith: { first, _ in first })
-        var result: [(String, UsageReport.Totals?)] = []
+        var result: [(day: String, totals: UsageReport.Totals?)] = []
         var day = fromMillis / 86_400_000
         while day * 86_400_000 < toMillis, result.count < 366 {
             let key = String(Clock.iso8601(millis: day * 86_400_000).prefix(10))
-            result.append((key, byDay[key]))
+            result.append((day: key, totals: byDay[key]))
             day += 1
         }
         return result
