@@ -97,7 +97,7 @@ def admin_flows(browser):
     # A model: a bad value first (nothing stored, typed values kept), then create, edit, disable, default, test, delete.
     page.get_by_role("link", name="New model").click()
     page.get_by_label("Name", exact=True).fill("console/echo")
-    page.get_by_label("Provider").select_option("openai")
+    page.get_by_label("Provider", exact=True).select_option("openai")
     page.get_by_label("Model ID").fill("fake-echo")
     page.get_by_label("Max tokens").fill("-5")
     page.get_by_role("button", name="Save model").click()
@@ -151,13 +151,13 @@ def admin_flows(browser):
 
     # Keys: add a shared key (a rejected one first), re-validate, deactivate.
     page.goto(base + "/console/keys")
-    page.get_by_label("Provider").select_option("anthropic")
+    page.get_by_label("Provider", exact=True).select_option("anthropic")
     page.get_by_label("Key name").fill("team")
-    page.get_by_label("API key").fill("bad-shared-key-000")
+    page.get_by_label("API key", exact=True).fill("bad-shared-key-000")
     page.get_by_role("button", name="Add shared key").click()
     check("rejected" in page.locator("#field-apiKey-error").inner_text(), "a rejected shared key is not refused next to the field")
     check(page.get_by_label("Key name").input_value() == "team", "the typed key name was not kept")
-    page.get_by_label("API key").fill("sk-ant-shared-good-123456")
+    page.get_by_label("API key", exact=True).fill("sk-ant-shared-good-123456")
     page.get_by_role("button", name="Add shared key").click()
     page.wait_for_url("**/console/keys?done=added")
     row = page.locator("tbody tr", has_text="team")
@@ -235,12 +235,12 @@ def user_flows(browser):
     check(nav == ["Settings", "My usage"], f"user navigation is {nav}")
 
     # A valid key is saved; an invalid one is refused next to its field, nothing stored.
-    page.get_by_label("OpenAI API key").fill("sk-user-good-abcdef123456")
-    page.locator("section", has_text="OpenAI").get_by_role("button", name="Save key").click()
+    page.get_by_label("OpenAI API key", exact=True).fill("sk-user-good-abcdef123456")
+    page.locator("section", has=page.get_by_role("heading", name="OpenAI", exact=True)).get_by_role("button", name="Save key").click()
     page.wait_for_url("**/console/settings?done=saved")
     card = page.locator("section", has=page.get_by_role("heading", name="OpenAI", exact=True))
     check("valid" in card.inner_text() and "sk-user-good-abcdef123456" not in page.content(), "the saved key is not shown masked and valid")
-    page.get_by_label("Anthropic API key").fill("bad-user-key-000000")
+    page.get_by_label("Anthropic API key", exact=True).fill("bad-user-key-000000")
     page.locator("section", has=page.get_by_role("heading", name="Anthropic", exact=True)).get_by_role("button", name="Save key").click()
     error = page.locator("#field-apiKey-anthropic-error")
     check(error.count() == 1 and "rejected" in error.inner_text(), "an invalid key is not refused next to its field")
@@ -254,17 +254,17 @@ def user_flows(browser):
     for model in models:
         api("PATCH", "/api/models/" + model["id"], body={"isActive": False})
     page.goto(base + "/console/settings")
-    check(page.get_by_label("Gemini API key").count() == 0, "a provider with no active model still has a card")
+    check(page.get_by_label("Gemini API key", exact=True).count() == 0, "a provider with no active model still has a card")
     api("PATCH", "/api/models/" + models[0]["id"], body={"isActive": True})
     page.goto(base + "/console/settings")
-    check(page.get_by_label("Gemini API key").count() == 1, "a provider with an active model again has no card")
+    check(page.get_by_label("Gemini API key", exact=True).count() == 1, "a provider with an active model again has no card")
     shot(page, "12-settings")
 
     # Replace, then delete the stored key.
-    page.get_by_label("OpenAI API key").fill("sk-user-second-abcdef99")
+    page.get_by_label("OpenAI API key", exact=True).fill("sk-user-second-abcdef99")
     page.locator("section", has=page.get_by_role("heading", name="OpenAI", exact=True)).get_by_role("button", name="Replace key").click()
     page.wait_for_url("**/console/settings?done=saved")
-    page.get_by_role("button", name="Delete OpenAI key").click()
+    page.get_by_role("button", name="Delete OpenAI key", exact=True).click()
     page.wait_for_url("**/console/settings?done=deleted")
     check(api("GET", "/api/users/me/keys", token=user_token)[1] == [], "the deleted key is still stored")
 

@@ -58,6 +58,17 @@ struct FieldErrors: Sendable {
         entries.first { $0.field == field }?.message
     }
 
+    /// Runs a shared input check; its refusal becomes an error on `field` (or on the field it names).
+    @discardableResult
+    mutating func check<T>(_ field: String, _ body: () throws(APIError) -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            add(error, fallbackField: field)
+            return nil
+        }
+    }
+
     /// Turns a service's `invalid_field` answer ("field: problem") into an error on that field.
     mutating func add(_ error: APIError, fallbackField: String) {
         if error.code == "invalid_field", let colon = error.message.firstIndex(of: ":") {

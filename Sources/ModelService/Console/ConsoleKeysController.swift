@@ -47,11 +47,9 @@ struct ConsoleKeysController {
         var errors = FieldErrors()
         let provider = form.text("provider").flatMap { ProviderKind(name: $0) }
         if provider == nil { errors.add("provider", "Choose a provider") }
-        var keyName = "default"
-        do { keyName = try APIKeyController.keyName(form["keyName"] ?? "") } catch let error as APIError { errors.add(error, fallbackField: "keyName") }
-        var apiKey: Secret?
-        do { apiKey = try APIKeyController.apiKey(Secret(form["apiKey"] ?? "")) } catch let error as APIError { errors.add(error, fallbackField: "apiKey") }
-        if errors.isEmpty, let provider, let apiKey {
+        let keyName = errors.check("keyName") { () throws(APIError) in try APIKeyController.keyName(form["keyName"] ?? "") }
+        let apiKey = errors.check("apiKey") { () throws(APIError) in try APIKeyController.apiKey(Secret(form["apiKey"] ?? "")) }
+        if errors.isEmpty, let provider, let keyName, let apiKey {
             let access = KeyAccess(principal: viewer.principal)
             do {
                 let owner = try access.ownerForNewKey(userId: nil, shared: true)

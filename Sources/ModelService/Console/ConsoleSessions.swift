@@ -54,7 +54,7 @@ struct ConsoleSessions: Sendable {
 
     /// Behind a TLS-terminating proxy the request says so in `X-Forwarded-Proto`.
     static func cameOverTLS(_ request: Request) -> Bool {
-        if request.uri.scheme == "https" { return true }
+        if request.uri.scheme == .https { return true }
         guard let name = HTTPField.Name("X-Forwarded-Proto"), let proto = request.headers[name] else { return false }
         return proto.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
     }

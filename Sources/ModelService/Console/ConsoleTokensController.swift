@@ -25,12 +25,10 @@ struct ConsoleTokensController {
         var errors = FieldErrors()
         let role = form.text("role").flatMap(AccessRole.init(rawValue:))
         if role == nil { errors.add("role", "Choose a role") }
-        do { try TokenController.validateName(form.text("name")) } catch let error as APIError { errors.add(error, fallbackField: "name") }
+        errors.check("name") { () throws(APIError) in try TokenController.validateName(form.text("name")) }
         var userId: String?
         if let role {
-            do { userId = try TokenController.validateUserId(form.text("userId"), role: role) } catch let error as APIError {
-                errors.add(error, fallbackField: "userId")
-            }
+            userId = errors.check("userId") { () throws(APIError) in try TokenController.validateUserId(form.text("userId"), role: role) } ?? nil
         }
         var expiry: Date?
         if let text = form.text("expiresOn") {
@@ -40,10 +38,9 @@ struct ConsoleTokensController {
             return try await page(viewer: viewer, form: form, errors: errors)
         }
         let (record, secret) = try await tokens.create(role: role, userId: userId, name: form.text("name"), expiresAt: expiry)
-        return pages.renderer.page(
-            "token-created", title: "Token created", viewer: viewer, current: "/console/tokens",
-            ["secret": secret.reveal, "name": record.name, "role": record.role.rawValue, "userId": record.userId ?? ""]
-        )
+        var data: [String: Any] = ["secret": secret.reveal, "name": record.name, "role": record.role.rawValue]
+        if let userId = record.userId { data["userId"] = userId }
+        return pages.renderer.page("token-created", title: "Token created", viewer: viewer, current: "/console/tokens", data)
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
