@@ -7,16 +7,25 @@ import Mustache
 /// (navigation, CSRF token, notices) every page shares.
 struct ConsoleRenderer: Sendable {
     let library: MustacheLibrary
+    /// The stylesheet and the script, by file name: two small files, read once like the templates.
+    let staticFiles: [String: (contentType: String, bytes: ByteBuffer)]
 
     static func load() async throws -> ConsoleRenderer {
-        guard let directory = Bundle.module.resourceURL?.appendingPathComponent("Templates").path else {
+        guard let resources = Bundle.module.resourceURL else {
             throw StorageError.unavailable("the console templates are missing from the bundle")
         }
-        return ConsoleRenderer(library: try await MustacheLibrary(directory: directory))
+        var files: [String: (contentType: String, bytes: ByteBuffer)] = [:]
+        for (name, type) in [("console.css", "text/css; charset=utf-8"), ("console.js", "text/javascript; charset=utf-8")] {
+            let data = try Data(contentsOf: resources.appendingPathComponent("Static").appendingPathComponent(name))
+            files[name] = (type, ByteBuffer(bytes: data))
+        }
+        return ConsoleRenderer(library: try await MustacheLibrary(directory: resources.appendingPathComponent("Templates").path), staticFiles: files)
     }
 
-    static var staticDirectory: String {
-        Bundle.module.resourceURL?.appendingPathComponent("Static").path ?? "Static"
+    /// A static file of the console, cached by browsers for five minutes.
+    func staticFile(_ name: String) -> Response? {
+        guard let file = staticFiles[name] else { return nil }
+        return Response(status: .ok, headers: [.contentType: file.contentType, .cacheControl: "public, max-age=300"], body: .init(byteBuffer: file.bytes))
     }
 
     /// One link of the navigation bar, shown only to the roles that may open it.

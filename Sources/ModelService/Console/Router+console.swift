@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// The web console under `/console`: its static files, then every page behind ``ConsoleMiddleware``.
+/// The web console under `/console`: every page and its two static files behind ``ConsoleMiddleware``.
 func buildConsole(on router: Router<AppRequestContext>, components: ServiceComponents, health: HealthController) {
     let sessions = ConsoleSessions(
         database: components.database, tokens: components.tokens, hours: components.configuration.consoleSessionHours,
@@ -10,7 +10,10 @@ func buildConsole(on router: Router<AppRequestContext>, components: ServiceCompo
     )
     let pages = ConsolePages(renderer: components.consoleRenderer, sessions: sessions)
     let console = router.group("console").add(middleware: ConsoleMiddleware(pages: pages))
-    console.add(middleware: FileMiddleware(ConsoleRenderer.staticDirectory, urlBasePath: "/console/static"))
+    console.get("static/{file}") { _, context in
+        guard let response = components.consoleRenderer.staticFile(try context.parameters.require("file")) else { throw APIError.notFound("file") }
+        return response
+    }
     ConsoleSignInController(pages: pages).register(on: router, group: console)
     ConsoleModelsController(pages: pages, registry: components.registry, gateway: components.gateway).register(on: console)
     ConsoleKeysController(pages: pages, vault: components.vault).register(on: console)
