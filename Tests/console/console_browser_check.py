@@ -7,6 +7,7 @@ Prints one JSON object: {"failures": [...], "screenshots": [...]}; exits 0 even 
 import json
 import os
 import sys
+import traceback
 import urllib.request
 
 from playwright.sync_api import sync_playwright
@@ -192,7 +193,7 @@ def admin_flows(browser):
     page.goto(base + "/console/usage")
     bars = page.locator("svg.chart rect.bar")
     check(bars.count() >= 30, f"the usage chart has {bars.count()} bars")
-    titles = page.locator("svg.chart rect.bar title").all_inner_texts()
+    titles = page.locator("svg.chart rect.bar title").all_text_contents()
     check(any("$" in t and not t.endswith("$0.0000") for t in titles), f"no bar shows a cost: {titles[-3:]}")
     check("test-anthropic/fake-echo" in page.locator("main").inner_text(), "the by-model table misses the model used")
     shot(page, "08-usage")
@@ -299,7 +300,8 @@ try:
         user_flows(browser)
         browser.close()
 except Exception as error:  # a flow that could not go on is a failure with its reason, not a crash
-    failures.append(f"flow stopped: {type(error).__name__}: {str(error)[:600]}")
+    line = traceback.extract_tb(error.__traceback__)[-1].lineno if error.__traceback__ else "?"
+    failures.append(f"flow stopped at line {line}: {type(error).__name__}: {str(error)[:600]}")
 
 check(not script_errors, f"script errors: {script_errors[:5]}")
 check(not csp_missing, f"pages without CSP: {csp_missing[:5]}")
