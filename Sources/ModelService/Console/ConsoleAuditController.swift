@@ -15,7 +15,7 @@ struct ConsoleAuditController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try await pages.viewer(request, .admin)
         let query = request.uri.queryParameters
-        var errors = FieldErrors()
+        var errors = FieldErrors(labels: ["from": "From", "to": "To"])
         var filter = AuditLog.Filter()
         let action = query.get("action") ?? ""
         if !action.isEmpty {

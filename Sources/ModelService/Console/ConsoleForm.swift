@@ -46,12 +46,22 @@ struct ConsoleForm: Sendable {
 /// The errors of one form submission, in field order.
 struct FieldErrors: Sendable {
     private(set) var entries: [(field: String, message: String)] = []
+    /// Field labels, so a message from a shared check ("must be …") reads "Max tokens must be …".
+    var labels: [String: String] = [:]
+
+    init(labels: [String: String] = [:]) {
+        self.labels = labels
+    }
 
     var isEmpty: Bool { entries.isEmpty }
 
     mutating func add(_ field: String, _ message: String) {
         guard self[field] == nil else { return }
-        entries.append((field, message))
+        if let label = labels[field], let first = message.first, first.isLowercase {
+            entries.append((field, "\(label) \(message)"))
+        } else {
+            entries.append((field, message))
+        }
     }
 
     subscript(_ field: String) -> String? {

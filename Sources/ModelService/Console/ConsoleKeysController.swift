@@ -44,7 +44,7 @@ struct ConsoleKeysController {
 
     @Sendable func addShared(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (viewer, form) = try await pages.form(request, .admin)
-        var errors = FieldErrors()
+        var errors = FieldErrors(labels: ["keyName": "Key name", "apiKey": "API key"])
         let provider = form.text("provider").flatMap { ProviderKind(name: $0) }
         if provider == nil { errors.add("provider", "Choose a provider") }
         let keyName = errors.check("keyName") { () throws(APIError) in try APIKeyController.keyName(form["keyName"] ?? "") }

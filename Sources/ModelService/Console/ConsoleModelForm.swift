@@ -5,6 +5,14 @@ import Foundation
 enum ConsoleModelForm {
     static let modes = ["chat", "completion", "embedding"]
 
+    static let labels = [
+        "name": "Name", "displayName": "Display name", "provider": "Provider", "modelId": "Model ID", "description": "Description",
+        "mode": "Mode", "maxTokens": "Max tokens", "defaultTemperature": "Default temperature",
+        "inputCostPer1kTokens": "Input price per 1k tokens", "outputCostPer1kTokens": "Output price per 1k tokens",
+        "rateLimitPerMinute": "Rate limit per minute", "rateLimitPerHour": "Rate limit per hour", "rateLimitPerDay": "Rate limit per day",
+        "fallbacks": "Fallbacks", "providerSettings": "Provider settings", "apiKeyEnvVar": "API key environment variable",
+    ]
+
     static func layout(_ form: ConsoleForm, errors: FieldErrors) -> [[String: Any]] {
         let value = { (name: String) in form[name] }
         return [
@@ -113,7 +121,7 @@ enum ConsoleModelForm {
         let fallbacks = (form.text("fallbacks") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let ownName = form.text("name")?.lowercased()
         if let unknown = fallbacks.first(where: { registry.model(named: $0) == nil || $0.lowercased() == ownName }) {
-            errors.add("fallbacks", "'\(unknown)' is not another registered model")
+            errors.add("fallbacks", "must name other registered models; '\(unknown)' is not one")
         } else if fallbacks.count > 10 {
             errors.add("fallbacks", "must name at most 10 models")
         }

@@ -66,7 +66,7 @@ struct ConsoleModelsController {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (viewer, form) = try await pages.form(request, .admin)
-        var errors = FieldErrors()
+        var errors = FieldErrors(labels: ConsoleModelForm.labels)
         let fields = ConsoleModelForm.fields(from: form, existing: nil, registry: registry, errors: &errors)
         if errors.isEmpty {
             do {
@@ -88,7 +88,7 @@ struct ConsoleModelsController {
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (viewer, form) = try await pages.form(request, .admin)
         let model = try model(context)
-        var errors = FieldErrors()
+        var errors = FieldErrors(labels: ConsoleModelForm.labels)
         let fields = ConsoleModelForm.fields(from: form, existing: model, registry: registry, errors: &errors)
         if errors.isEmpty {
             do {

@@ -22,7 +22,7 @@ struct ConsoleTokensController {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (viewer, form) = try await pages.form(request, .admin)
-        var errors = FieldErrors()
+        var errors = FieldErrors(labels: ["name": "Token name", "userId": "User ID", "expiresOn": "Expires on"])
         let role = form.text("role").flatMap(AccessRole.init(rawValue:))
         if role == nil { errors.add("role", "Choose a role") }
         errors.check("name") { () throws(APIError) in try TokenController.validateName(form.text("name")) }

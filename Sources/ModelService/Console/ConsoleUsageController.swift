@@ -39,7 +39,7 @@ struct ConsoleUsageController {
                 errors.add("to", "must be on or after the start date")
                 (from, to) = (today - 29 * 86_400_000, today)
             } else if to - from > 365 * 86_400_000 {
-                errors.add("to", "the range may span at most 366 days")
+                errors.add("to", "must be at most 366 days after From")
                 from = to - 365 * 86_400_000
             }
             return Range(
@@ -51,7 +51,7 @@ struct ConsoleUsageController {
 
     @Sendable func usage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try await pages.viewer(request, .admin)
-        var errors = FieldErrors()
+        var errors = FieldErrors(labels: ["from": "From", "to": "To"])
         let range = Range.parse(request, errors: &errors)
         let page = max(1, Int(request.uri.queryParameters.get("page") ?? "") ?? 1)
         var data = try await charts(range: range, userId: nil)
@@ -75,7 +75,7 @@ struct ConsoleUsageController {
 
     @Sendable func myUsage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try await pages.viewer(request, .user)
-        var errors = FieldErrors()
+        var errors = FieldErrors(labels: ["from": "From", "to": "To"])
         let range = Range.parse(request, errors: &errors)
         var data = try await charts(range: range, userId: viewer.principal.userId)
         let byModel = try await UsageReport.make(
@@ -89,7 +89,7 @@ struct ConsoleUsageController {
     /// One row per day of the range: date, requests, prompt, completion and total tokens, cost.
     @Sendable func csv(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try await pages.viewer(request, .admin)
-        var errors = FieldErrors()
+        var errors = FieldErrors(labels: ["from": "From", "to": "To"])
         let range = Range.parse(request, errors: &errors)
         let report = try await UsageReport.make(database: database, fromMillis: range.fromMillis, toMillis: range.toMillis, userId: nil, groupBy: .day)
         var text = "date,requests,prompt_tokens,completion_tokens,total_tokens,cost_usd\n"
@@ -107,7 +107,7 @@ struct ConsoleUsageController {
         let report = try await UsageReport.make(database: database, fromMillis: range.fromMillis, toMillis: range.toMillis, userId: userId, groupBy: .day)
         let days = UsageChart.days(fromMillis: range.fromMillis, toMillis: range.toMillis, groups: report.groups)
         let cost = UsageChart(title: "Cost per day (USD)", bars: days.map { .init(label: $0.day, value: $0.totals?.cost ?? 0, text: ConsoleField.money($0.totals?.cost ?? 0)) })
-        let tokens = UsageChart(title: "Tokens per day", bars: days.map {
+        let tokens = UsageChart(title: "Tokens per day", wholeNumbers: true, bars: days.map {
             .init(label: $0.day, value: Double($0.totals?.totalTokens ?? 0), text: "\($0.totals?.totalTokens ?? 0) tokens")
         })
         return [

@@ -10,6 +10,8 @@ struct UsageChart {
     }
 
     var title: String
+    /// Counts (tokens) label the axis without decimals.
+    var wholeNumbers = false
     var bars: [Bar]
 
     /// Every day from `from` up to `to` (exclusive), zero where nothing was used.
@@ -33,7 +35,7 @@ struct UsageChart {
         var out = "<svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(Self.escape(title))\" "
             + "xmlns=\"http://www.w3.org/2000/svg\"><title>\(Self.escape(title))</title>"
         out += "<line x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(width - 4)\" y2=\"\(top + plotHeight)\" stroke=\"#6b7280\"/>"
-        out += "<text x=\"\(left - 6)\" y=\"\(top + 10)\" text-anchor=\"end\" font-size=\"11\" fill=\"#374151\">\(Self.escape(Self.short(maximum)))</text>"
+        out += "<text x=\"\(left - 6)\" y=\"\(top + 10)\" text-anchor=\"end\" font-size=\"11\" fill=\"#374151\">\(Self.escape(wholeNumbers ? String(Int(maximum.rounded())) : Self.short(maximum)))</text>"
         out += "<text x=\"\(left - 6)\" y=\"\(top + plotHeight)\" text-anchor=\"end\" font-size=\"11\" fill=\"#374151\">0</text>"
         let labelEvery = max(1, bars.count / 8)
         for (index, bar) in bars.enumerated() {
