@@ -271,6 +271,8 @@ def user_flows(browser):
 
     page.goto(base + "/console/my-usage")
     check(page.locator("svg.chart").count() == 2, "my usage has no charts")
+    check("test-openai/fake-echo" in page.locator("main").inner_text(), "my usage misses the user's own call")
+    check("test-anthropic/fake-echo" not in page.locator("main").inner_text(), "my usage shows another caller's calls")
     shot(page, "13-my-usage")
 
     # A user is refused admin pages.

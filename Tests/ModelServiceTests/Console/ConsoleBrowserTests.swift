@@ -50,6 +50,9 @@ import Testing
                 let chat = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.anthropic), stream: false))
                 #expect(chat.status == .ok)
             }
+            let own = try await client.call(
+                .post, "/v1/chat/completions", token: userToken, json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai), stream: false))
+            #expect(own.status == .ok, "\(own.body)")
             try await Task.sleep(for: .milliseconds(300))
             let arguments = ["python3", Self.script.path, "http://127.0.0.1:\(port)", TestApp.adminToken, try #require(userToken), Self.screenshots.path]
             let (status, output) = try await Self.runOffThePool(arguments)
