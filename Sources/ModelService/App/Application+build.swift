@@ -37,7 +37,8 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: InputCheckMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
-    HealthController(database: components.database, registry: components.registry, vault: components.vault).register(on: router)
+    let health = HealthController(database: components.database, registry: components.registry, vault: components.vault)
+    health.register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
     DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret, refusals: components.decryptRefusals)
         .register(on: router)
@@ -54,5 +55,7 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     GatewayController(pipeline: components.pipeline, registry: components.registry).register(on: v1)
     EmbeddingsController(pipeline: components.pipeline).register(on: v1)
     ResponsesController(pipeline: components.pipeline).register(on: v1)
+
+    buildConsole(on: router, components: components, health: health)
     return router
 }

@@ -21,6 +21,8 @@ public struct ServiceComponents: Sendable {
     public let decryptRefusals: DecryptRefusals
     /// The call pipeline every gateway door uses.
     public let pipeline: CallPipeline
+    /// The web console's templates, loaded once at start.
+    let consoleRenderer: ConsoleRenderer
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -58,6 +60,7 @@ public struct ServiceComponents: Sendable {
                 registry: registry, keys: keyResolver, endpoints: endpoints,
                 upstream: upstream, usage: usage
             ),
+            consoleRenderer: try await ConsoleRenderer.load(),
             logger: logger,
             httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )

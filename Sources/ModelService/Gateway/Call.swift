@@ -11,6 +11,8 @@ public struct Call: Sendable {
         case embeddings
         case responses
         case messages
+        /// The console's "Test" button: an OpenAI-format chat made by the server for a signed-in admin.
+        case console
 
         /// The registry mode a model needs to be called through this door.
         public var mode: ModelMode { self == .embeddings ? .embedding : .chat }

@@ -75,9 +75,12 @@ public enum AuditLog {
         public var action: String?
         public var keyId: String?
         public var tokenId: String?
+        /// The user whose key an entry is about.
+        public var userId: String?
         public var from: Int64?
         public var to: Int64?
         public var limit: Int = 100
+        public var offset: Int = 0
     }
 
     /// What an entry is about: a key (a rejected new key has no id yet), a model, a token or a client.
@@ -134,8 +137,9 @@ public enum AuditLog {
         if let action = filter.action { query = query.where("action", .equal, SQLBind(action)) }
         if let keyId = filter.keyId { query = query.where("key_id", .equal, SQLBind(keyId)) }
         if let tokenId = filter.tokenId { query = query.where("token_id", .equal, SQLBind(tokenId)) }
+        if let userId = filter.userId { query = query.where("target_user_id", .equal, SQLBind(userId)) }
         if let from = filter.from { query = query.where("at", .greaterThanOrEqual, SQLBind(from)) }
         if let to = filter.to { query = query.where("at", .lessThanOrEqual, SQLBind(to)) }
-        return try await query.orderBy("at", .descending).orderBy("seq", .descending).orderBy("id").limit(filter.limit).all().map(Entry.init(row:))
+        return try await query.orderBy("at", .descending).orderBy("seq", .descending).orderBy("id").limit(filter.limit).offset(filter.offset).all().map(Entry.init(row:))
     }
 }
