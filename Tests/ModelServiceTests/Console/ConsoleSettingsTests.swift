@@ -9,9 +9,10 @@ import Testing
 @Suite struct ConsoleSettingsTests {
     typealias Page = ConsoleSecurityTests
 
+    /// The key rows about `provider` (model rows, audited since hardening, name models and differ per provider).
     static func auditRows(_ components: ServiceComponents, provider: String) async throws -> [[String?]] {
         try await components.database.run { sql in
-            try await sql.raw("SELECT action, actor_role, result, detail, target_user_id FROM audit_log WHERE provider = \(bind: provider) ORDER BY at, id").all()
+            try await sql.raw("SELECT action, actor_role, result, detail, target_user_id FROM audit_log WHERE provider = \(bind: provider) AND COALESCE(subject_type, 'key') = 'key' ORDER BY at, id").all()
         }.map { row in
             try ["action", "actor_role", "result", "detail", "target_user_id"].map { try row.decode(column: $0, as: String?.self) }
         }
