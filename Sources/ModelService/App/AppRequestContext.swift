@@ -6,10 +6,13 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AuthMiddleware``; nil only on the routes that need no token.
     public var principal: Principal?
+    /// Set by ``RequestIdMiddleware``; shared by the response header, logs, audit rows and traces.
+    public var requestId: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
+        requestId = UUID().uuidString.lowercased()
     }
 
     /// Chat requests may carry images as data URLs.

@@ -18,6 +18,12 @@ public struct ServiceComponents: Sendable {
     public let keyResolver: KeyResolver
     public let usage: UsageRecorder
     public let gateway: ChatGateway
+    /// Gateway metrics of this instance, served by `GET /metrics`.
+    public let metrics: GatewayMetrics
+    /// Spans of the gateway; a no-op unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    public let tracing: GatewayTracing
+    /// The OTLP exporter, when this instance installed the tracer.
+    let tracingService: (any Service)?
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -39,7 +45,10 @@ public struct ServiceComponents: Sendable {
             newVersionCost: .forNewVersions(environment: configuration.environment),
             logger: logger
         )
-        let usage = UsageRecorder(database: database, interval: configuration.usageFlushInterval, logger: logger)
+        let metrics = GatewayMetrics()
+        let tracingService = try TracingBootstrap.start(configuration.observability, logger: logger)
+        let tracing = GatewayTracing(enabled: configuration.observability.tracingEnabled)
+        let usage = UsageRecorder(database: database, interval: configuration.usageFlushInterval, logger: logger, metrics: metrics)
         return ServiceComponents(
             configuration: configuration,
             database: database,
@@ -52,8 +61,11 @@ public struct ServiceComponents: Sendable {
             usage: usage,
             gateway: ChatGateway(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
-                upstream: upstream, usage: usage
+                upstream: upstream, usage: usage, metrics: metrics, tracing: tracing
             ),
+            metrics: metrics,
+            tracing: tracing,
+            tracingService: tracingService,
             logger: logger,
             httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )
@@ -61,7 +73,8 @@ public struct ServiceComponents: Sendable {
 
     /// Everything to run in the service group, in start order (shut down in reverse: the database last).
     public var services: [any Service] {
-        [database.service, changeFeed, usage, HTTPClientService(client: upstream.httpClient)]
+        // The exporter first, so it stops last and sends the final spans.
+        (tracingService.map { [$0] } ?? []) + [database.service, changeFeed, usage, HTTPClientService(client: upstream.httpClient)]
     }
 
     /// Runs `body` with the database usable and shuts the HTTP client down afterwards, for

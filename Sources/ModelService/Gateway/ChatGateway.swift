@@ -1,4 +1,5 @@
 import Foundation
+import Tracing
 
 /// The one request path of an LLM call: resolve the model (memory), pick the key (memory +
 /// decrypt), translate and send through the provider's adapter, record usage (batched).
@@ -9,12 +10,16 @@ public struct ChatGateway: Sendable {
     let upstream: UpstreamClient
     let usage: UsageRecorder
     let traffic: TrafficControl
+    let metrics: GatewayMetrics
+    let tracing: GatewayTracing
 
     public init(
         registry: ModelRegistry, keys: KeyResolver, endpoints: UpstreamEndpoints, upstream: UpstreamClient, usage: UsageRecorder,
-        traffic: TrafficControl = TrafficControl()
+        traffic: TrafficControl = TrafficControl(), metrics: GatewayMetrics = GatewayMetrics(), tracing: GatewayTracing = .disabled
     ) {
         self.traffic = traffic
+        self.metrics = metrics
+        self.tracing = tracing
         self.registry = registry
         self.keys = keys
         self.endpoints = endpoints
@@ -30,11 +35,18 @@ public struct ChatGateway: Sendable {
         public var key: ResolvedKey
         public var userId: String?
         public var tokenId: String
+        /// The front door, a metrics label: `chat.completions` today.
+        public var door: String
+        public var requestId: String?
         let started: ContinuousClock.Instant
+        /// The upstream attempt's span while a stream is open (tracing on only).
+        var attemptSpan: (any Span)?
     }
 
     /// Resolves model, user and key, and applies the model's defaults. Throws ``APIError``s.
-    public func prepare(_ request: ChatCompletionRequest, principal: Principal, namedUser: String?) throws -> Call {
+    public func prepare(
+        _ request: ChatCompletionRequest, principal: Principal, namedUser: String?, requestId: String? = nil, door: String = "chat.completions"
+    ) throws -> Call {
         let started = ContinuousClock.now
         guard let model = registry.model(named: request.model), model.isActive else {
             throw GatewayError.modelNotFound(request.model)
@@ -55,8 +67,10 @@ public struct ChatGateway: Sendable {
         }
         let key: ResolvedKey
         do {
-            key = try keys.resolve(userId: userId, provider: model.provider, model: model)
-        } catch {
+            key = try tracing.keyResolution(provider: model.provider, requestId: requestId) {
+                try keys.resolve(userId: userId, provider: model.provider, model: model)
+            } source: { $0.source }
+        } catch let error as KeyResolutionError {
             throw GatewayError.noKey(error)
         }
         var upstreamRequest = request
@@ -69,7 +83,10 @@ public struct ChatGateway: Sendable {
             apiKey: key.secret,
             settings: model.providerSettings
         )
-        return Call(model: model, request: upstreamRequest, target: target, key: key, userId: userId, tokenId: principal.tokenId, started: started)
+        return Call(
+            model: model, request: upstreamRequest, target: target, key: key, userId: userId, tokenId: principal.tokenId, door: door,
+            requestId: requestId, started: started
+        )
     }
 
     /// The model's `maxTokens` when the request leaves max tokens out, or its
@@ -87,34 +104,56 @@ public struct ChatGateway: Sendable {
     /// A non-streamed call; usage is recorded whatever the outcome.
     public func complete(_ call: Call) async throws -> ChatCompletionResponse {
         let adapter = ProviderAdapters.adapter(for: call.model.provider)
+        let span = tracing.startAttempt(model: call.model, operation: "chat", streamed: false, requestId: call.requestId)
         do {
             let response = try await adapter.complete(call.request, target: call.target, client: upstream)
+            tracing.endAttempt(span, usage: response.usage, responseModel: response.model, status: 200, errorKind: nil)
             record(call, status: 200, usage: response.usage, streamed: false)
             return response
         } catch let error as ProviderError {
-            record(call, status: error.httpStatus, usage: nil, streamed: false, errorCode: GatewayError.from(error).code)
+            let code = GatewayError.from(error).code
+            tracing.endAttempt(span, usage: nil, responseModel: nil, status: error.httpStatus, errorKind: code)
+            record(call, status: error.httpStatus, usage: nil, streamed: false, errorCode: code)
             throw GatewayError.from(error)
+        } catch {
+            tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
+            throw error
         }
     }
 
     /// Opens a stream; an error before the first chunk is thrown here (a proper status), later ones
     /// come from the iterator. The caller calls ``finishStream(_:usage:error:)`` when it ends.
-    public func stream(_ call: Call) async throws -> ChatChunkStream {
+    public func stream(_ call: inout Call) async throws -> ChatChunkStream {
         let adapter = ProviderAdapters.adapter(for: call.model.provider)
+        let span = tracing.startAttempt(model: call.model, operation: "chat", streamed: true, requestId: call.requestId)
         do {
-            return try await adapter.stream(call.request, target: call.target, client: upstream)
+            let stream = try await adapter.stream(call.request, target: call.target, client: upstream)
+            call.attemptSpan = span
+            return stream
         } catch let error as ProviderError {
-            record(call, status: error.httpStatus, usage: nil, streamed: true, errorCode: GatewayError.from(error).code)
+            let code = GatewayError.from(error).code
+            tracing.endAttempt(span, usage: nil, responseModel: nil, status: error.httpStatus, errorKind: code)
+            record(call, status: error.httpStatus, usage: nil, streamed: true, errorCode: code)
             throw GatewayError.from(error)
+        } catch {
+            tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
+            throw error
         }
+    }
+
+    /// The first chunk of a stream is on its way to the client.
+    public func firstChunk(_ call: Call) {
+        metrics.recordTimeToFirstToken(model: call.model.name, provider: call.model.provider, door: call.door, duration: ContinuousClock.now - call.started)
     }
 
     public func finishStream(_ call: Call, usage: Usage?, error: (any Error)?) {
         if let error {
             let status = (error as? ProviderError)?.httpStatus ?? 499
             let code = (error as? ProviderError).map { GatewayError.from($0).code } ?? "client_disconnected"
+            tracing.endAttempt(call.attemptSpan, usage: usage, responseModel: nil, status: status, errorKind: code)
             record(call, status: status, usage: usage, streamed: true, errorCode: code)
         } else {
+            tracing.endAttempt(call.attemptSpan, usage: usage, responseModel: nil, status: 200, errorKind: nil)
             record(call, status: 200, usage: usage, streamed: true)
         }
     }
@@ -131,5 +170,10 @@ public struct ChatGateway: Sendable {
         record.streamed = streamed
         record.errorCode = errorCode
         self.usage.record(record)
+        metrics.record(
+            settlement: .init(
+                model: call.model.name, provider: call.model.provider, door: call.door, status: status, errorKind: errorCode,
+                inputTokens: record.promptTokens, outputTokens: record.completionTokens, cost: record.cost, duration: elapsed, streamed: streamed
+            ))
     }
 }

@@ -45,7 +45,7 @@ struct GatewayController {
         let principal = try context.requirePrincipal()
         let body = try await request.decodeJSON(as: ChatCompletionRequest.self, context: context)
         if body.messages.isEmpty { throw APIError.invalidField("messages", "must contain at least one message") }
-        let call = try gateway.prepare(body, principal: principal, namedUser: request.headers[.xUserId])
+        var call = try gateway.prepare(body, principal: principal, namedUser: request.headers[.xUserId], requestId: context.requestId)
         context.logger.debug("gateway call", metadata: ["model": "\(call.model.name)", "key.source": "\(call.key.source.rawValue)"])
         guard body.isStreaming else {
             let response = try await gateway.complete(call)
@@ -53,13 +53,19 @@ struct GatewayController {
             let body = try response.upstreamJSON ?? ProviderJSON.encodeBuffer(response)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
-        let stream = try await gateway.stream(call)
+        let stream = try await gateway.stream(&call)
         let gateway = self.gateway
+        let call = call
         let logger = context.logger
         let responseBody = ResponseBody { writer in
             var failure: (any Error)?
+            var first = true
             do {
                 for try await chunk in stream {
+                    if first {
+                        gateway.firstChunk(call)
+                        first = false
+                    }
                     try await writer.write(try SSEWriter.sseFrame(for: chunk))
                 }
                 try await writer.write(SSEWriter.doneBuffer)

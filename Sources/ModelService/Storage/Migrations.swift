@@ -154,6 +154,10 @@ public enum Migrations {
             "CREATE INDEX IF NOT EXISTS api_keys_key_version ON api_keys (key_version)",
             "CREATE INDEX IF NOT EXISTS audit_log_key_id ON audit_log (key_id)",
         ]),
+        // Audit rows name the HTTP request that wrote them, the id also in logs, traces and X-Request-Id.
+        Migration(name: "008_observability", statements: [
+            "ALTER TABLE audit_log ADD COLUMN request_id TEXT",
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).

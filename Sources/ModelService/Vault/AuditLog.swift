@@ -14,14 +14,23 @@ public enum AuditLog {
     public struct Actor: Sendable {
         public var tokenId: String?
         public var role: String
+        /// The HTTP request that acted (`X-Request-Id`), tying the row to logs and traces.
+        public var requestId: String?
 
-        public init(tokenId: String?, role: String) {
+        public init(tokenId: String?, role: String, requestId: String? = nil) {
             self.tokenId = tokenId
             self.role = role
+            self.requestId = requestId
         }
 
-        public init(_ principal: Principal) {
-            self.init(tokenId: principal.tokenId, role: principal.role.rawValue)
+        public init(_ principal: Principal, requestId: String? = nil) {
+            self.init(tokenId: principal.tokenId, role: principal.role.rawValue, requestId: requestId)
+        }
+
+        public func with(requestId: String?) -> Actor {
+            var actor = self
+            actor.requestId = requestId
+            return actor
         }
 
         public static let internalSecret = Actor(tokenId: nil, role: "internal")
@@ -39,6 +48,7 @@ public enum AuditLog {
         public var provider: String?
         public var result: String
         public var detail: String?
+        public var requestId: String?
 
         init(row: any SQLRow) throws {
             id = try row.decode(column: "id", as: String.self)
@@ -51,6 +61,7 @@ public enum AuditLog {
             provider = try row.decode(column: "provider", as: String?.self)
             result = try row.decode(column: "result", as: String.self)
             detail = try row.decode(column: "detail", as: String?.self)
+            requestId = try row.decode(column: "request_id", as: String?.self)
         }
     }
 
@@ -90,11 +101,11 @@ public enum AuditLog {
         on sql: any SQLDatabase
     ) async throws {
         try await sql.insert(into: "audit_log")
-            .columns("id", "at", "token_id", "actor_role", "action", "key_id", "target_user_id", "provider", "result", "detail")
+            .columns("id", "at", "token_id", "actor_role", "action", "key_id", "target_user_id", "provider", "result", "detail", "request_id")
             .values(
                 SQLBind(UUID().uuidString.lowercased()), SQLBind(Clock.nowMillis()), SQLBind(actor.tokenId), SQLBind(actor.role),
                 SQLBind(action.rawValue), SQLBind(subject.keyId), SQLBind(subject.userId), SQLBind(subject.provider?.rawValue),
-                SQLBind(result), SQLBind(detail)
+                SQLBind(result), SQLBind(detail), SQLBind(actor.requestId)
             )
             .run()
     }

@@ -32,10 +32,10 @@ struct DecryptController {
         let expected = internalSecret?.reveal ?? ""
         let matches = SecretComparison.equal(presented, expected)
         guard internalSecret != nil, !presented.isEmpty, matches else {
-            try await vault.recordRefusedDecrypt(id: id)
+            try await vault.recordRefusedDecrypt(id: id, requestId: context.requestId)
             throw Self.refusal
         }
-        let (record, secret) = try await vault.decrypt(id: id, actor: .internalSecret)
+        let (record, secret) = try await vault.decrypt(id: id, actor: AuditLog.Actor.internalSecret.with(requestId: context.requestId))
         let body = Decrypted(id: record.id, userId: record.userId, provider: record.provider, keyName: record.keyName, apiKey: secret.reveal)
         var response = try JSONResponse(body).response(from: request, context: context)
         response.headers[.cacheControl] = "no-store"

@@ -139,9 +139,9 @@ extension KeyVault {
     }
 
     /// Audits a decrypt call refused for a missing or wrong internal secret.
-    func recordRefusedDecrypt(id: String) async throws {
+    func recordRefusedDecrypt(id: String, requestId: String? = nil) async throws {
         try await database.transaction { sql in
-            try await AuditLog.write(.decrypt, actor: .internalSecret, subject: .init(keyId: id, owner: nil, provider: nil), result: "denied", on: sql)
+            try await AuditLog.write(.decrypt, actor: AuditLog.Actor.internalSecret.with(requestId: requestId), subject: .init(keyId: id, owner: nil, provider: nil), result: "denied", on: sql)
         }
     }
 

@@ -30,7 +30,7 @@ struct UserKeyController {
         let body = try await request.decodeJSON(as: PutRequest.self, context: context)
         let keyName = try APIKeyController.keyName(body.keyName ?? "default")
         let apiKey = try APIKeyController.apiKey(body.apiKey)
-        let actor = AuditLog.Actor(access.principal)
+        let actor = AuditLog.Actor(access.principal, requestId: context.requestId)
         let existing = try await vault.list(.init(owner: userId, provider: provider)).first { $0.keyName == keyName }
         if let existing {
             let changes = KeyVault.Changes(isActive: true, apiKey: apiKey, metadata: body.metadata)
