@@ -49,7 +49,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date())
     }
 
     /// One write per line under a lock, so lines from concurrent tasks never interleave.
