@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -40,7 +41,7 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     router.add(middleware: MetricsMiddleware())
     if components.configuration.observability.tracingEnabled {
         router.add(middleware: RequestIdSpanMiddleware())
-        router.add(middleware: TracingMiddleware(recordingHeaders: [.xRequestId]))
+        router.add(middleware: TracingMiddleware(recordingHeaders: [HTTPField.Name.xRequestId]))
     }
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))

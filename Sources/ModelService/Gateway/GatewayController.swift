@@ -55,7 +55,7 @@ struct GatewayController {
         }
         let stream = try await gateway.stream(&call)
         let gateway = self.gateway
-        let call = call
+        let streamCall = call
         let logger = context.logger
         let responseBody = ResponseBody { writer in
             var failure: (any Error)?
@@ -63,7 +63,7 @@ struct GatewayController {
             do {
                 for try await chunk in stream {
                     if first {
-                        gateway.firstChunk(call)
+                        gateway.firstChunk(streamCall)
                         first = false
                     }
                     try await writer.write(try SSEWriter.sseFrame(for: chunk))
@@ -81,7 +81,7 @@ struct GatewayController {
                 failure = error
                 logger.debug("stream ended early", metadata: ["error.type": "\(type(of: error))"])
             }
-            gateway.finishStream(call, usage: stream.usage, error: failure)
+            gateway.finishStream(streamCall, usage: stream.usage, error: failure)
             try await writer.finish(nil)
         }
         return Response(

@@ -109,12 +109,12 @@ public final class GatewayMetrics: Sendable {
     public func setCircuitState(provider: ProviderKind, target: String, state: String) {
         for candidate in ["closed", "open", "half_open"] {
             registry.makeGauge(descriptor: Self.circuitState, labels: [("provider", provider.rawValue), ("target", target), ("state", candidate)])
-                .set(candidate == state ? 1 : 0)
+                .set(to: candidate == state ? 1.0 : 0.0)
         }
     }
 
     public func setUsageQueueDepth(_ depth: Int) {
-        registry.makeGauge(descriptor: Self.usageQueueDepth).set(Double(depth))
+        registry.makeGauge(descriptor: Self.usageQueueDepth).set(to: Double(depth))
     }
 
     public func recordUsageWriteFailure() {
@@ -123,15 +123,15 @@ public final class GatewayMetrics: Sendable {
 
     /// For the usage writer's dead letters (records given up on and set aside).
     public func setUsageDeadLetters(_ count: Int) {
-        registry.makeGauge(descriptor: Self.usageDeadLetters).set(Double(count))
+        registry.makeGauge(descriptor: Self.usageDeadLetters).set(to: Double(count))
     }
 
     public func setDatabaseConnectionsInUse(_ count: Int) {
-        registry.makeGauge(descriptor: Self.databaseInUse).set(Double(count))
+        registry.makeGauge(descriptor: Self.databaseInUse).set(to: Double(count))
     }
 
     public func setUndecryptableKeys(_ count: Int) {
-        registry.makeGauge(descriptor: Self.undecryptableKeys).set(Double(count))
+        registry.makeGauge(descriptor: Self.undecryptableKeys).set(to: Double(count))
     }
 
     /// The GenAI `gen_ai.operation.name` of a door.
@@ -148,38 +148,66 @@ public final class GatewayMetrics: Sendable {
         .map { Duration.milliseconds(Int64($0 * 1000)) }
     static let tokenBuckets: [Double] = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864]
 
-    static let calls = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "gateway", metricName: "calls", unitName: "total",
-        helpText: "Gateway calls by registry model, provider, front door and status class.")
-    static let operationDuration = MetricNameDescriptor(
-        metricName: "gen_ai_client_operation_duration", unitName: "seconds", helpText: "GenAI operation duration (gen_ai.client.operation.duration).")
-    static let tokenUsage = MetricNameDescriptor(
-        metricName: "gen_ai_client_token_usage", unitName: "", helpText: "Input and output tokens per call (gen_ai.client.token.usage).")
-    static let timeToFirstToken = MetricNameDescriptor(
-        metricName: "gen_ai_server_time_to_first_token", unitName: "seconds",
-        helpText: "Time from the call's start to its first streamed chunk (gen_ai.server.time_to_first_token).")
-    static let cost = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "gateway", metricName: "cost_usd", unitName: "total",
-        helpText: "Cost of gateway calls in US dollars, from the registry's prices.")
-    static let upstreamErrors = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "upstream", metricName: "errors", unitName: "total", helpText: "Upstream failures by provider and error kind.")
-    static let retries = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "gateway", metricName: "retries", unitName: "total", helpText: "Upstream attempts retried.")
-    static let fallbacks = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "gateway", metricName: "fallbacks", unitName: "total", helpText: "Calls moved to a fallback model.")
-    static let circuitState = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "circuit", metricName: "state", unitName: "",
-        helpText: "Circuit breaker state per provider target (1 = current state).")
-    static let usageQueueDepth = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "usage", metricName: "queue_depth", unitName: "", helpText: "Usage records waiting to be written.")
-    static let usageWriteFailures = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "usage", metricName: "write_failures", unitName: "total", helpText: "Failed usage batch writes.")
-    static let usageDeadLetters = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "usage", metricName: "dead_letters", unitName: "", helpText: "Usage records set aside after failed writes.")
-    static let databaseInUse = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "database", metricName: "connections_in_use", unitName: "",
-        helpText: "Database connections (or the SQLite connection) in use right now.")
-    static let undecryptableKeys = MetricNameDescriptor(
-        namespace: "model_service", subsystem: "vault", metricName: "undecryptable_keys", unitName: "",
-        helpText: "Stored provider keys that cannot be decrypted with the current master secret.")
+    static var calls: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "gateway", metricName: "calls", unitName: "total",
+            helpText: "Gateway calls by registry model, provider, front door and status class.")
+    }
+    static var operationDuration: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "gen_ai_client_operation_duration", unitName: "seconds", helpText: "GenAI operation duration (gen_ai.client.operation.duration).")
+    }
+    static var tokenUsage: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "gen_ai_client_token_usage", unitName: "", helpText: "Input and output tokens per call (gen_ai.client.token.usage).")
+    }
+    static var timeToFirstToken: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "gen_ai_server_time_to_first_token", unitName: "seconds",
+            helpText: "Time from the call's start to its first streamed chunk (gen_ai.server.time_to_first_token).")
+    }
+    static var cost: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "gateway", metricName: "cost_usd", unitName: "total",
+            helpText: "Cost of gateway calls in US dollars, from the registry's prices.")
+    }
+    static var upstreamErrors: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "upstream", metricName: "errors", unitName: "total", helpText: "Upstream failures by provider and error kind.")
+    }
+    static var retries: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "gateway", metricName: "retries", unitName: "total", helpText: "Upstream attempts retried.")
+    }
+    static var fallbacks: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "gateway", metricName: "fallbacks", unitName: "total", helpText: "Calls moved to a fallback model.")
+    }
+    static var circuitState: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "circuit", metricName: "state", unitName: "",
+            helpText: "Circuit breaker state per provider target (1 = current state).")
+    }
+    static var usageQueueDepth: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "usage", metricName: "queue_depth", unitName: "", helpText: "Usage records waiting to be written.")
+    }
+    static var usageWriteFailures: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "usage", metricName: "write_failures", unitName: "total", helpText: "Failed usage batch writes.")
+    }
+    static var usageDeadLetters: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "usage", metricName: "dead_letters", unitName: "", helpText: "Usage records set aside after failed writes.")
+    }
+    static var databaseInUse: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "database", metricName: "connections_in_use", unitName: "",
+            helpText: "Database connections (or the SQLite connection) in use right now.")
+    }
+    static var undecryptableKeys: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "model_service", subsystem: "vault", metricName: "undecryptable_keys", unitName: "",
+            helpText: "Stored provider keys that cannot be decrypted with the current master secret.")
+    }
 }

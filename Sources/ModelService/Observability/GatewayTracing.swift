@@ -15,7 +15,7 @@ public struct GatewayTracing: Sendable {
     public static let disabled = GatewayTracing(enabled: false)
 
     /// Wraps the key lookup; the span says which source served (user, shared, env), never the key.
-    func keyResolution<T>(provider: ProviderKind, requestId: String?, _ body: () throws -> T, source: (T) -> KeySource) rethrows -> T {
+    func keyResolution<T>(provider: ProviderKind, requestId: String?, _ body: () throws -> T, source: (T) -> KeySource) throws -> T {
         guard enabled else { return try body() }
         return try withSpan("gen_ai.key_resolution", ofKind: .internal) { span in
             span.attributes["gen_ai.provider.name"] = provider.rawValue

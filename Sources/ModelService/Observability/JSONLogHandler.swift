@@ -54,7 +54,7 @@ public struct JSONLogHandler: LogHandler {
 
     /// One write per line under a lock, so lines from concurrent tasks never interleave.
     public static let standardOutput: @Sendable (String) -> Void = { line in
-        stdoutLock.withLock { _ in
+        JSONLogHandler.stdoutLock.withLock { _ in
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
     }

@@ -10,8 +10,8 @@ struct RequestIdSpanMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws
         -> Response
     {
-        var request = request
-        request.headers[.xRequestId] = context.requestId
-        return try await next(request, context)
+        var head = request.head
+        head.headerFields[.xRequestId] = context.requestId
+        return try await next(Request(head: head, body: request.body), context)
     }
 }

@@ -117,9 +117,9 @@ public final class Database: Sendable {
     public func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite(let connection, let lock):
-            return try await lock.withLock { try await holding { try await body(connection.sql(queryLogLevel: nil)) } }
+            return try await lock.withLock { try await self.holding { try await body(connection.sql(queryLogLevel: nil)) } }
         case .postgres(let client):
-            return try await client.withConnection { connection in try await holding { try await body(connection.sql(queryLogLevel: nil)) } }
+            return try await client.withConnection { connection in try await self.holding { try await body(connection.sql(queryLogLevel: nil)) } }
         }
     }
 
@@ -139,13 +139,13 @@ public final class Database: Sendable {
                     try await sql.raw("ROLLBACK").run()
                     try await sql.raw("BEGIN IMMEDIATE").run()
                 }
-                return try await holding { try await Self.finish(sql, body) }
+                return try await self.holding { try await Self.finish(sql, body) }
             }
         case .postgres(let client):
             return try await client.withConnection { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 try await sql.raw("BEGIN").run()
-                return try await holding { try await Self.finish(sql, body) }
+                return try await self.holding { try await Self.finish(sql, body) }
             }
         }
     }
