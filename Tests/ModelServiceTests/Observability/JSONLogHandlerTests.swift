@@ -1,23 +1,19 @@
 import Foundation
 import Logging
-import Synchronization
 import Testing
 @testable import ModelService
 
 /// `LOG_FORMAT=json`: each log call is one line holding one JSON object.
 @Suite struct JSONLogHandlerTests {
     @Test func eachLineIsOneJSONObjectWithTheUsualFields() throws {
-        let lines = Mutex<[String]>([])
-        var logger = Logger(label: "model-service.test") { label in
-            JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } }
-        }
-        logger.logLevel = .debug
+        let capture = LogCapture()
+        var logger = capture.logger(level: .debug)
         logger[metadataKey: "request.id"] = "r-1"
         logger.info("first line\nwith a newline", metadata: ["count": "3", "nested": ["a": "b"], "list": ["x", "y"]])
         logger.trace("below the level")
         logger.warning("second")
 
-        let captured = lines.withLock { $0 }
+        let captured = capture.lines
         #expect(captured.count == 2)
         #expect(captured.allSatisfy { !$0.contains("\n") })
         let first = try #require(try JSONSerialization.jsonObject(with: Data(captured[0].utf8)) as? [String: Any])

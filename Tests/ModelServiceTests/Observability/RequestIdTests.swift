@@ -1,7 +1,6 @@
 import Foundation
 import HummingbirdTesting
 import Logging
-import Synchronization
 import Testing
 @testable import ModelService
 
@@ -57,15 +56,11 @@ import Testing
     }
 
     @Test func logLinesOfARequestCarryItsId() async throws {
-        let lines = Mutex<[String]>([])
-        var logger = Logger(label: "test") { label in
-            JSONLogHandler(label: label) { line in lines.withLock { $0.append(line) } }
-        }
-        logger.logLevel = .info
-        try await TestApp.run(databaseURL: try await TestDatabase.sqlite.makeURL(), logger: logger) { client, _ in
+        let capture = LogCapture()
+        try await TestApp.run(databaseURL: try await TestDatabase.sqlite.makeURL(), logger: capture.logger(level: .info)) { client, _ in
             _ = try await client.call(.get, "/api/models", headers: [.xRequestId: "log-request-42"])
         }
-        let objects = lines.withLock { $0 }.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let objects = capture.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let tagged = objects.filter { ($0["metadata"] as? [String: Any])?["request.id"] as? String == "log-request-42" }
         #expect(!tagged.isEmpty, "no log line carries the request id")
     }
