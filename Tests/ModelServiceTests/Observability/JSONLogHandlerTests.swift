@@ -6,7 +6,7 @@ import Testing
 /// `LOG_FORMAT=json`: each log call is one line holding one JSON object.
 @Suite struct JSONLogHandlerTests {
     @Test func eachLineIsOneJSONObjectWithTheUsualFields() throws {
-        let capture = LogCapture()
+        let capture = JSONLogCapture()
         var logger = capture.logger(level: .debug)
         logger[metadataKey: "request.id"] = "r-1"
         logger.info("first line\nwith a newline", metadata: ["count": "3", "nested": ["a": "b"], "list": ["x", "y"]])

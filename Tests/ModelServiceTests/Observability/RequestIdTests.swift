@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func logLinesOfARequestCarryItsId() async throws {
-        let capture = LogCapture()
+        let capture = JSONLogCapture()
         try await TestApp.run(databaseURL: try await TestDatabase.sqlite.makeURL(), logger: capture.logger(level: .info)) { client, _ in
             _ = try await client.call(.get, "/api/models", headers: [.xRequestId: "log-request-42"])
         }

@@ -4,7 +4,7 @@ import Synchronization
 @testable import ModelService
 
 /// Collects the lines a ``JSONLogHandler`` writes, for tests.
-final class LogCapture: Sendable {
+final class JSONLogCapture: Sendable {
     private let storage = Mutex<[String]>([])
 
     var lines: [String] { storage.withLock { $0 } }
