@@ -34,6 +34,8 @@ public struct AppConfiguration: Sendable {
     public var consoleSecureCookies: Bool
 
     public static let minimumInternalSecretLength = 32
+    /// Metrics access, OpenTelemetry traces and the log format.
+    public var observability: ObservabilitySettings
 
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.environment = environment
@@ -86,6 +88,7 @@ public struct AppConfiguration: Sendable {
         consoleSessionHours = try Self.positiveInt(environment, "CONSOLE_SESSION_HOURS", default: 12)
         guard consoleSessionHours <= 24 * 30 else { throw .invalid("CONSOLE_SESSION_HOURS must be at most 720 (30 days)") }
         consoleSecureCookies = ["true", "1", "yes"].contains((environment["CONSOLE_SECURE_COOKIES"] ?? "").lowercased())
+        observability = try ObservabilitySettings(environment: environment)
     }
 
     static func positiveInt(_ environment: [String: String], _ name: String, default value: Int) throws(ConfigurationError) -> Int {

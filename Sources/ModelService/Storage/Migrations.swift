@@ -216,6 +216,10 @@ public enum Migrations {
             "CREATE INDEX IF NOT EXISTS audit_log_action_at ON audit_log (action, at)",
             "CREATE INDEX IF NOT EXISTS audit_log_user_at ON audit_log (target_user_id, at)",
         ]),
+        // Audit rows name the HTTP request that wrote them, the id also in logs, traces and X-Request-Id.
+        Migration(name: "008_observability", statements: [
+            "ALTER TABLE audit_log ADD COLUMN request_id TEXT",
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).
