@@ -14,9 +14,10 @@ import Testing
         "GET /api/providers/health",
     ]
 
-    /// The console serves HTML pages for browsers, not an API: they are left out of the document on purpose.
+    /// The console serves HTML pages for browsers, not an API (and `/` redirects to it): they are left
+    /// out of the document on purpose.
     static func isConsolePage(_ path: String) -> Bool {
-        path == "/console" || path.hasPrefix("/console/")
+        path == "/" || path == "/console" || path.hasPrefix("/console/")
     }
 
     static func documentedRoutes(_ document: [String: Any]) throws -> Set<String> {
