@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The one wiring place: builds the components, the router and the application for `serve` and tests.
 public func buildApplication(configuration: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
@@ -10,9 +11,18 @@ public func buildApplication(configuration: AppConfiguration, logger: Logger) as
 
 public func buildApplication(components: ServiceComponents, logger: Logger) async throws -> some ApplicationProtocol {
     let router = buildRouter(components: components)
+    let configuration = components.configuration
+    let headerTimeout = TimeAmount(configuration.httpHeaderTimeout)
     var app = Application(
         router: router,
-        configuration: .init(address: .hostname(components.configuration.host, port: components.configuration.port), serverName: "model-service"),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [HeaderTimeoutHandler(timeout: headerTimeout)],
+            idleTimeout: TimeAmount(configuration.httpIdleTimeout)
+        )),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "model-service",
+            availableConnectionsDelegate: ConnectionLimit(maximum: configuration.maxConnections, logger: logger)
+        ),
         services: components.services,
         logger: logger
     )
@@ -35,11 +45,17 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
-    HealthController(database: components.database, registry: components.registry, vault: components.vault).register(on: router)
+    HealthController(
+        database: components.database, probe: components.health, usage: components.usage, registry: components.registry, vault: components.vault
+    ).register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
     DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret).register(on: router)
 
-    let api = router.group("api").add(middleware: AuthMiddleware(tokens: components.tokens))
+    // One budget for the bytes of bodies in flight on every route group.
+    let bodies = InflightBodyBudget(capacity: components.configuration.maxInflightBodyBytes)
+    let api = router.group("api")
+        .add(middleware: BodyLimitMiddleware(limit: components.configuration.maxAPIBodyBytes, budget: bodies))
+        .add(middleware: AuthMiddleware(tokens: components.tokens))
     ModelController(registry: components.registry).register(on: api.group("models"))
     TokenController(tokens: components.tokens).register(on: api.group("tokens"))
     APIKeyController(vault: components.vault).register(on: api.group("api-keys"))
@@ -47,7 +63,9 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     AuditController(database: components.database).register(on: api.group("audit"))
     UsageController(database: components.database).register(on: api.group("usage"))
 
-    let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))
+    let v1 = router.group("v1")
+        .add(middleware: BodyLimitMiddleware(limit: components.configuration.maxRequestBytes, budget: bodies))
+        .add(middleware: AuthMiddleware(tokens: components.tokens))
     GatewayController(gateway: components.gateway, registry: components.registry).register(on: v1)
     return router
 }

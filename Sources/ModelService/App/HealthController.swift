@@ -4,6 +4,8 @@ import Hummingbird
 /// `GET /api/health`, open to all (load balancers call it): status, database reachability, version, model count.
 struct HealthController {
     let database: Database
+    let probe: HealthProbe
+    let usage: UsageRecorder
     let registry: ModelRegistry
     let vault: KeyVault
     let startedAt = Date()
@@ -17,6 +19,14 @@ struct HealthController {
         /// Stored key counts; `undecryptable` > 0 means the master secret does not open some keys.
         var vault: KeyVault.Health
         var uptimeSeconds: Int
+        var usage: UsageHealth
+    }
+
+    /// Usage accounting: records waiting in memory, refused by the database, or waiting in the pending file.
+    struct UsageHealth: Encodable {
+        var queued: Int
+        var deadLettered: Int
+        var pendingFile: Int
     }
 
     struct DatabaseHealth: Encodable {
@@ -31,9 +41,7 @@ struct HealthController {
 
     @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Health> {
         var databaseHealth = DatabaseHealth(kind: database.dialect.rawValue, reachable: true, error: nil)
-        do {
-            try await database.checkReachable(timeout: .seconds(2))
-        } catch {
+        if await !probe.isReachable() {
             databaseHealth.reachable = false
             databaseHealth.error = "not reachable"
         }
@@ -45,7 +53,8 @@ struct HealthController {
             models: snapshot.models.count,
             activeModels: snapshot.models.filter(\.isActive).count,
             vault: vault.health,
-            uptimeSeconds: Int(Date().timeIntervalSince(startedAt))
+            uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
+            usage: UsageHealth(queued: usage.pendingCount, deadLettered: usage.spill.deadLetterCount, pendingFile: usage.spill.pendingCount)
         )
         return JSONResponse(body, status: databaseHealth.reachable ? .ok : .serviceUnavailable)
     }

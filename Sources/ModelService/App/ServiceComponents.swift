@@ -17,19 +17,23 @@ public struct ServiceComponents: Sendable {
     /// Picks the key for each gateway call, from memory.
     public let keyResolver: KeyResolver
     public let usage: UsageRecorder
+    /// The database check behind `/api/health`, shared by all callers.
+    public let health: HealthProbe
     public let gateway: ChatGateway
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
     /// Opens the database and builds every component; nothing is loaded yet (see ``prepare()``).
     public static func make(configuration: AppConfiguration, logger: Logger) async throws -> ServiceComponents {
-        let database = try await Database.open(configuration.databaseLocation, logger: logger)
+        let database = try await Database.open(configuration.databaseLocation, logger: logger, acquireTimeout: configuration.databaseTimeout)
         let registry = ModelRegistry(database: database)
-        let upstream = UpstreamClient(
+        var upstream = UpstreamClient(
             httpClient: UpstreamClient.makeHTTPClient(
                 connectTimeout: .init(configuration.upstreamConnectTimeout), idleReadTimeout: .init(configuration.upstreamTimeout)),
             requestTimeout: .init(configuration.upstreamTimeout)
         )
+        upstream.maxResponseBytes = configuration.maxUpstreamResponseBytes
+        upstream.maxLineBytes = configuration.maxUpstreamLineBytes
         let endpoints = UpstreamEndpoints(environment: configuration.environment)
         let keyResolver = KeyResolver(environment: configuration.environment)
         let vault = KeyVault(
@@ -39,7 +43,11 @@ public struct ServiceComponents: Sendable {
             newVersionCost: .forNewVersions(environment: configuration.environment),
             logger: logger
         )
-        let usage = UsageRecorder(database: database, interval: configuration.usageFlushInterval, logger: logger)
+        let usage = UsageRecorder(
+            database: database, interval: configuration.usageFlushInterval, queueLimit: configuration.usageQueueMax,
+            shutdownBound: configuration.usageShutdownBound,
+            spill: UsageSpillFile(directory: configuration.dataDirectory, logger: logger), logger: logger
+        )
         return ServiceComponents(
             configuration: configuration,
             database: database,
@@ -50,6 +58,7 @@ public struct ServiceComponents: Sendable {
             vault: vault,
             keyResolver: keyResolver,
             usage: usage,
+            health: HealthProbe(database: database),
             gateway: ChatGateway(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
                 upstream: upstream, usage: usage
@@ -82,6 +91,8 @@ public struct ServiceComponents: Sendable {
     public func prepare() async throws -> Secret? {
         try await database.checkReachable()
         try await Migrations.run(on: database)
+        // Records a previous run could not write (database gone at shutdown, queue full) go in first.
+        await usage.importSpilled()
         // A wrong or missing master secret stops the start here, before any request is served.
         try await vault.unlock(environment: configuration.environment, dataDirectory: configuration.dataDirectory)
         let adminToken = try await tokens.bootstrapAdminIfNeeded()
