@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Turns every error into the JSON error shape, so no client ever gets an empty or HTML body.
 ///
@@ -52,7 +53,7 @@ extension Request {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw APIError.bodyTooLarge(limit: context.maxUploadSize)
         }
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("The request body must be a JSON object.", code: "invalid_json") }
@@ -65,10 +66,10 @@ extension Request {
 /// JSON decoding with errors a client can act on.
 public enum JSONBody {
     /// Deepest nesting of objects and arrays accepted in a request body.
-    public static let maxDepth = 128
+    public static let nestingLimit = 128
 
-    /// One linear pass counting `{`/`[` depth outside strings; throws a 400 past ``maxDepth``.
-    public static func checkNesting<Bytes: Sequence>(_ bytes: Bytes, maxDepth: Int = maxDepth) throws(APIError) where Bytes.Element == UInt8 {
+    /// One linear pass counting `{`/`[` depth outside strings; throws a 400 past ``nestingLimit``.
+    public static func checkNesting<Bytes: Sequence>(_ bytes: Bytes, maxDepth: Int = nestingLimit) throws(APIError) where Bytes.Element == UInt8 {
         var depth = 0
         var inString = false
         var escaped = false

@@ -111,7 +111,8 @@ public final class UsageRecorder: Service, Sendable {
     /// Writes the records a previous run left in the pending file; safe to repeat (ids are unique).
     /// When the database cannot take them, the file is kept for the next try.
     public func importSpilled() async {
-        guard let (records, claimed) = spill.takePending() else { return }
+        guard let taken = spill.takePending() else { return }
+        let (records, claimed) = taken
         var unwritten: [UsageRecord] = []
         var start = 0
         while start < records.count {

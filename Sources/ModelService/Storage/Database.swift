@@ -293,7 +293,8 @@ public final class Database: Sendable {
                 // 55000 is also what a database closed to connections (ALLOW_CONNECTIONS false) answers.
                 return ["08", "53", "55", "57", "58"].contains(String(state.prefix(2)))
             }
-            return [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown].contains(error.code)
+            let unreachable: [PSQLError.Code] = [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
+            return unreachable.contains(error.code)
         }
         if let error = error as? SQLiteError {
             switch error.reason {
