@@ -65,8 +65,9 @@ public final class ChangeFeed: Service, Sendable {
     public func run() async throws {
         var delay = interval
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let wait = delay
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {
                 return
             }
