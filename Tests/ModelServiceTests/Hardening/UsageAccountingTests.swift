@@ -81,7 +81,8 @@ import Testing
         }
         // Shutdown wrote the five queued; the next start imports the three in the file, and a repeat adds nothing.
         try await TestApp.run(databaseURL: url, extra: extra) { _, components in
-            #expect(try await Self.count(components.database) == 8)
+            let count = try await Self.count(components.database)
+            #expect(count == 8)
             #expect(!FileManager.default.fileExists(atPath: components.usage.spill.path(.pending)))
         }
     }
@@ -104,7 +105,8 @@ import Testing
             #expect(spill.pendingCount == 10)
             try await PostgresAdmin.restore(url)
             try await TestApp.run(databaseURL: url, extra: extra) { _, components in
-                #expect(try await Self.count(components.database) == 10)
+                let count = try await Self.count(components.database)
+                #expect(count == 10)
             }
         } catch {
             try? await PostgresAdmin.restore(url)
