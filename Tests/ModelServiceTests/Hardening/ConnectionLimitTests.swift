@@ -6,9 +6,10 @@ import Testing
 @Suite struct ConnectionLimitTests {
     @Test func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeout() async throws {
         let url = try await TestDatabase.sqlite.makeURL()
-        try await TestApp.run(databaseURL: url, extra: ["HTTP_IDLE_TIMEOUT_SECONDS": "1", "SEED_ON_START": "false"], live: true) { client, _ in
+        try await TestApp.run(databaseURL: url, extra: ["HTTP_IDLE_TIMEOUT_SECONDS": "3", "SEED_ON_START": "false"], live: true) { client, _ in
             let port = try #require(client.port)
-            let socket = try RawSocket(port: port, receiveTimeoutSeconds: 10)
+            // The read timeout is far beyond the idle timeout, so only the server's close ends the wait early.
+            let socket = try RawSocket(port: port, receiveTimeoutSeconds: 30)
             try socket.send("GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n")
             guard case .data(let answer) = socket.read() else { throw TestFailure("no answer") }
             #expect(answer.hasPrefix("HTTP/1.1 200"))
