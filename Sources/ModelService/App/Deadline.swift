@@ -15,8 +15,9 @@ func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendab
         }
         Task {
             let value = await operation()
-            timer.cancel()
+            // Resume before cancelling: a cancelled timer wakes at once and must find the value taken.
             once.resume(value)
+            timer.cancel()
         }
     }
 }

@@ -11,10 +11,10 @@ import Testing
             // The read timeout is far beyond the idle timeout, so only the server's close ends the wait early.
             let socket = try RawSocket(port: port, receiveTimeoutSeconds: 30)
             try socket.send("GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n")
-            guard case .data(let answer) = socket.read() else { throw TestFailure("no answer") }
+            guard case .data(let answer) = await socket.read() else { throw TestFailure("no answer") }
             #expect(answer.hasPrefix("HTTP/1.1 200"))
             // Kept alive after the answer, then closed by the server once idle: not left open for the 10 s read timeout.
-            #expect(socket.readUntilClosedOrQuiet() == .closed)
+            #expect(await socket.readUntilClosedOrQuiet() == .closed)
         }
     }
 
@@ -25,11 +25,11 @@ import Testing
             let port = try #require(client.port)
             let socket = try RawSocket(port: port, receiveTimeoutSeconds: 10)
             try socket.send("GET /api/health HTTP/1.1\r\nHost: localhost\r\n")
-            #expect(socket.readUntilClosedOrQuiet() == .closed)
+            #expect(await socket.readUntilClosedOrQuiet() == .closed)
             // A client that finishes its head in time is served as usual.
             let prompt = try RawSocket(port: port, receiveTimeoutSeconds: 10)
             try prompt.send("GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            guard case .data(let answer) = prompt.read() else { throw TestFailure("no answer") }
+            guard case .data(let answer) = await prompt.read() else { throw TestFailure("no answer") }
             #expect(answer.hasPrefix("HTTP/1.1 200"))
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 
 /// A blocking TCP socket to loopback, for tests that must send partial requests or watch a server close.
-final class RawSocket {
+final class RawSocket: Sendable {
     private let fd: Int32
 
     init(port: Int, receiveTimeoutSeconds: Int = 10) throws {
@@ -39,8 +39,15 @@ final class RawSocket {
         case timedOut
     }
 
-    /// One read: some bytes, the server's close, or nothing within the timeout.
-    func read() -> ReadResult {
+    /// One read, on a thread of its own: a blocking `recv` must never hold one of the few threads
+    /// that run Swift tasks (the server under test needs them to answer).
+    func read() async -> ReadResult {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.readBlocking()) }.start()
+        }
+    }
+
+    private func readBlocking() -> ReadResult {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if count > 0 { return .data(String(decoding: buffer[0..<count], as: UTF8.self)) }
@@ -49,9 +56,9 @@ final class RawSocket {
     }
 
     /// Reads until the server closes or goes quiet; returns what ended it.
-    func readUntilClosedOrQuiet() -> ReadResult {
+    func readUntilClosedOrQuiet() async -> ReadResult {
         while true {
-            let result = read()
+            let result = await read()
             if case .data = result { continue }
             return result
         }
