@@ -22,6 +22,8 @@ public final class UsageRecorder: Service, Sendable {
     public let spill: UsageSpillFile
     private let logger: Logger
     private let state = Mutex(State())
+    /// One flush at a time: a caller of ``flush()`` returns only after a flush already under way has written too.
+    private let writing = AsyncLock()
     /// Rows per INSERT statement: 16 columns each keeps a statement under SQLite's bound-variable limit.
     static let rowsPerStatement = 200
 
@@ -79,6 +81,10 @@ public final class UsageRecorder: Service, Sendable {
 
     /// Writes everything queued so far; what the database cannot take now stays queued.
     public func flush() async {
+        try? await writing.withLock { await self.flushNow() }
+    }
+
+    private func flushNow() async {
         let batch = takeAll()
         guard !batch.isEmpty else { return }
         let unwritten = await writeResiliently(batch)

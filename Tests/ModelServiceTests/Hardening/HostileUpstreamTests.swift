@@ -28,7 +28,7 @@ import Testing
                 #expect(done)
                 // The gateway stopped reading: the upstream could not push much past the limit.
                 let stopped = try await eventually(timeout: .seconds(20)) { sent.stopped }
-                #expect(stopped != nil && sent.bytes < 64 * 1024 * 1024, "sent \(sent.bytes) bytes")
+                #expect(stopped != nil && sent.bytes < 256 * 1024 * 1024, "sent \(sent.bytes) bytes")
 
                 // A non-streamed answer is bounded the same way.
                 let plain = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: model, stream: false))
@@ -52,7 +52,7 @@ import Testing
                 let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
                 do {
                     try await writer.write(ByteBuffer(string: #"data: {"choices":[{"delta":{"content":""#))
-                    for _ in 0..<(4 * 1024) {
+                    for _ in 0..<(16 * 1024) {  // 1 GiB, far past what the gateway may read
                         try await writer.write(chunk)
                         sent.add(chunk.readableBytes)
                     }
