@@ -11,6 +11,7 @@ import Testing
         let url = try await database.makeURL()
         try await TestApp.run(databaseURL: url, extra: ["SEED_ON_START": "false"], live: true) { client, _ in
             let sampler = Sampler()
+            let sessionsBefore = database == .postgres ? try await PostgresAdmin.sessionsOpened(url) : 0
             let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
                 if database == .postgres {
                     group.addTask {
@@ -43,6 +44,12 @@ import Testing
             // No false outage under load.
             #expect(statuses.allSatisfy { $0 == 200 })
             #expect(sampler.most <= 5, "at most a handful of connections, saw \(sampler.most)")
+            if database == .postgres {
+                // Short-lived connections escape the sampler; the session count does not.
+                try await Task.sleep(for: .seconds(2))
+                let opened = try await PostgresAdmin.sessionsOpened(url) - sessionsBefore
+                #expect(opened <= 5, "the flood opened \(opened) connections")
+            }
         }
     }
 

@@ -55,6 +55,11 @@ enum PostgresAdmin {
         try await run(["ALTER DATABASE \(try databaseName(url)) ALLOW_CONNECTIONS true"])
     }
 
+    /// Sessions ever opened to the database (PostgreSQL 14+ statistics; a closed session is always counted).
+    static func sessionsOpened(_ url: String) async throws -> Int {
+        try await run(["SELECT sessions::int FROM pg_stat_database WHERE datname = '\(try databaseName(url))'"]).first ?? 0
+    }
+
     /// Server connections open to the database right now.
     static func connectionCount(_ url: String) async throws -> Int {
         try await run(["SELECT count(*)::int FROM pg_stat_activity WHERE datname = '\(try databaseName(url))'"]).first ?? 0
