@@ -88,6 +88,6 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     EmbeddingsController(pipeline: components.pipeline).register(on: v1)
     ResponsesController(pipeline: components.pipeline).register(on: v1)
 
-    buildConsole(on: router, components: components, health: health)
+    buildConsole(on: router, components: components, health: health, bodies: bodies)
     return router
 }
