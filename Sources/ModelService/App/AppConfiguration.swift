@@ -26,6 +26,8 @@ public struct AppConfiguration: Sendable {
     public var usageFlushInterval: Duration
     /// The whole environment, for provider base URLs and fallback keys named by models.
     public var environment: [String: String]
+    /// Retries, circuit breakers and what limits do when PostgreSQL is down (`UPSTREAM_RETRIES`, `LIMITS_WHEN_DB_DOWN`, ...).
+    public var traffic: TrafficSettings
 
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.environment = environment
@@ -64,6 +66,7 @@ public struct AppConfiguration: Sendable {
         upstreamTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_TIMEOUT_SECONDS", default: 600))
         upstreamConnectTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", default: 10))
         usageFlushInterval = .milliseconds(try Self.positiveInt(environment, "USAGE_FLUSH_MS", default: 200))
+        traffic = try TrafficSettings(environment: environment)
     }
 
     static func positiveInt(_ environment: [String: String], _ name: String, default value: Int) throws(ConfigurationError) -> Int {

@@ -35,7 +35,8 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
-    HealthController(database: components.database, registry: components.registry, vault: components.vault).register(on: router)
+    HealthController(database: components.database, registry: components.registry, vault: components.vault, limiter: components.traffic.limiter)
+        .register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
     DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret).register(on: router)
 
@@ -46,6 +47,8 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     UserKeyController(vault: components.vault).register(on: api.group("users/me/keys"))
     AuditController(database: components.database).register(on: api.group("audit"))
     UsageController(database: components.database).register(on: api.group("usage"))
+    BudgetController(traffic: components.traffic).register(on: api.group("budgets"))
+    ProvidersHealthController(breakers: components.traffic.breakers).register(on: api.group("providers"))
 
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))
     GatewayController(gateway: components.gateway, registry: components.registry).register(on: v1)

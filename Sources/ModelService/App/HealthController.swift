@@ -6,6 +6,7 @@ struct HealthController {
     let database: Database
     let registry: ModelRegistry
     let vault: KeyVault
+    let limiter: RateLimiter
     let startedAt = Date()
 
     struct Health: Encodable {
@@ -16,7 +17,15 @@ struct HealthController {
         var activeModels: Int
         /// Stored key counts; `undecryptable` > 0 means the master secret does not open some keys.
         var vault: KeyVault.Health
+        var limits: LimitsHealth
         var uptimeSeconds: Int
+    }
+
+    /// Where rate limits are counted (`memory`, `shared`, `shared-down-local`, `shared-down-closed`) and the
+    /// `LIMITS_WHEN_DB_DOWN` mode in force.
+    struct LimitsHealth: Encodable {
+        var mode: String
+        var whenDatabaseDown: TrafficSettings.WhenDatabaseDown
     }
 
     struct DatabaseHealth: Encodable {
@@ -45,6 +54,9 @@ struct HealthController {
             models: snapshot.models.count,
             activeModels: snapshot.models.filter(\.isActive).count,
             vault: vault.health,
+            limits: LimitsHealth(
+                mode: databaseHealth.reachable || limiter.mode == "memory" ? limiter.mode : "shared-down-\(limiter.whenDatabaseDown.rawValue)",
+                whenDatabaseDown: limiter.whenDatabaseDown),
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt))
         )
         return JSONResponse(body, status: databaseHealth.reachable ? .ok : .serviceUnavailable)

@@ -18,6 +18,8 @@ public struct ServiceComponents: Sendable {
     public let keyResolver: KeyResolver
     public let usage: UsageRecorder
     public let gateway: ChatGateway
+    /// Budgets, rate limits, retries, fallbacks, circuit breakers and key health.
+    public let traffic: TrafficControl
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -40,6 +42,8 @@ public struct ServiceComponents: Sendable {
             logger: logger
         )
         let usage = UsageRecorder(database: database, interval: configuration.usageFlushInterval, logger: logger)
+        let traffic = TrafficControl(
+            database: database, registry: registry, keyHealth: KeyHealth(vault: vault, logger: logger), settings: configuration.traffic, logger: logger)
         return ServiceComponents(
             configuration: configuration,
             database: database,
@@ -52,8 +56,9 @@ public struct ServiceComponents: Sendable {
             usage: usage,
             gateway: ChatGateway(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
-                upstream: upstream, usage: usage
+                upstream: upstream, usage: usage, traffic: traffic
             ),
+            traffic: traffic,
             logger: logger,
             httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )
@@ -61,7 +66,7 @@ public struct ServiceComponents: Sendable {
 
     /// Everything to run in the service group, in start order (shut down in reverse: the database last).
     public var services: [any Service] {
-        [database.service, changeFeed, usage, HTTPClientService(client: upstream.httpClient)]
+        [database.service, changeFeed, usage, HTTPClientService(client: upstream.httpClient), traffic.limiter] + (traffic.keyHealth.map { [$0] } ?? [])
     }
 
     /// Runs `body` with the database usable and shuts the HTTP client down afterwards, for
@@ -88,13 +93,15 @@ public struct ServiceComponents: Sendable {
         if configuration.seedOnStart {
             try await CatalogSeeder(database: database, logger: logger).seed()
         }
-        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter])
+        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter, BudgetLedger.changeCounter])
         changeFeed.subscribe(ModelStore.changeCounter) { [registry] in try await registry.reload() }
         changeFeed.subscribe(AccessTokenStore.changeCounter) { [tokens] in try await tokens.reload() }
         changeFeed.subscribe(KeyVault.changeCounter) { [vault] in try await vault.reload() }
+        changeFeed.subscribe(BudgetLedger.changeCounter) { [traffic] in try await traffic.budgets.reload() }
         try await registry.reload()
         try await tokens.reload()
         try await vault.reload()
+        try await traffic.budgets.reload()
         return adminToken
     }
 }

@@ -48,12 +48,14 @@ struct GatewayController {
         let call = try gateway.prepare(body, principal: principal, namedUser: request.headers[.xUserId])
         context.logger.debug("gateway call", metadata: ["model": "\(call.model.name)", "key.source": "\(call.key.source.rawValue)"])
         guard body.isStreaming else {
-            let response = try await gateway.complete(call)
+            let answer = try await gateway.complete(call)
             // The upstream's own bytes when the format is already OpenAI's, else encoded straight into a buffer.
-            let body = try response.upstreamJSON ?? ProviderJSON.encodeBuffer(response)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+            let body = try answer.value.upstreamJSON ?? ProviderJSON.encodeBuffer(answer.value)
+            return Response(
+                status: .ok, headers: [.contentType: "application/json", .xModelServiceModel: answer.model.name], body: .init(byteBuffer: body))
         }
-        let stream = try await gateway.stream(call)
+        let answer = try await gateway.stream(call)
+        let stream = answer.value
         let gateway = self.gateway
         let logger = context.logger
         let responseBody = ResponseBody { writer in
@@ -75,12 +77,15 @@ struct GatewayController {
                 failure = error
                 logger.debug("stream ended early", metadata: ["error.type": "\(type(of: error))"])
             }
-            gateway.finishStream(call, usage: stream.usage, error: failure)
+            await gateway.finishStream(answer, usage: stream.usage, error: failure)
             try await writer.finish(nil)
         }
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
+            headers: [
+                .contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no",
+                .xModelServiceModel: answer.model.name,
+            ],
             body: responseBody
         )
     }
@@ -89,4 +94,6 @@ struct GatewayController {
 extension HTTPField.Name {
     /// Names the user a service or admin token calls for.
     static let xUserId = Self("X-User-Id")!
+    /// Names the registry model that answered (a fallback may have).
+    static let xModelServiceModel = Self("X-Model-Service-Model")!
 }

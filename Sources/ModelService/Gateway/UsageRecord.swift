@@ -18,6 +18,10 @@ public struct UsageRecord: Sendable, Equatable {
     public var status: Int
     public var streamed: Bool = false
     public var errorCode: String?
+    /// Upstream attempts the call took (retries and fallbacks included).
+    public var attempts: Int = 1
+    /// The model the client asked for; `model` is the one that answered (a fallback may have).
+    public var requestedModel: String?
 
     public var totalTokens: Int { promptTokens + completionTokens }
 

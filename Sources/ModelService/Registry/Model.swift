@@ -17,6 +17,10 @@ public struct Model: Sendable, Codable, Equatable, ResponseEncodable {
     public var rateLimitPerMinute: Int?
     public var rateLimitPerHour: Int?
     public var rateLimitPerDay: Int?
+    /// Registry model names tried in order when this model's upstream fails or its circuit is open.
+    public var fallbacks: [String]
+    public var tokenLimitPerMinute: Int?
+    public var tokenLimitPerDay: Int?
     public var inputCostPer1kTokens: Double
     public var outputCostPer1kTokens: Double
     public var providerSettings: [String: JSONValue]
@@ -52,6 +56,9 @@ public struct Model: Sendable, Codable, Equatable, ResponseEncodable {
         rateLimitPerMinute = try row.decode(column: "rate_limit_per_minute", as: Int?.self)
         rateLimitPerHour = try row.decode(column: "rate_limit_per_hour", as: Int?.self)
         rateLimitPerDay = try row.decode(column: "rate_limit_per_day", as: Int?.self)
+        fallbacks = (try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "fallbacks", as: String.self).utf8))) ?? []
+        tokenLimitPerMinute = try row.decode(column: "token_limit_per_minute", as: Int?.self)
+        tokenLimitPerDay = try row.decode(column: "token_limit_per_day", as: Int?.self)
         inputCostPer1kTokens = try row.decode(column: "input_cost_per_1k_tokens", as: Double.self)
         outputCostPer1kTokens = try row.decode(column: "output_cost_per_1k_tokens", as: Double.self)
         providerSettings = Self.decodeObject(try row.decode(column: "provider_settings", as: String.self))

@@ -58,6 +58,7 @@ public final class ModelRegistry: Sendable {
 
     public func create(_ fields: ModelFields) async throws -> Model {
         try fields.validate(creating: true)
+        try FallbackChain.validate(name: fields.name.value ?? "", fallbacks: fields.fallbacks.value ?? [], in: snapshot)
         let model = try await store.insert(fields)
         try await reload()
         return model
@@ -65,6 +66,10 @@ public final class ModelRegistry: Sendable {
 
     public func update(id: String, _ fields: ModelFields) async throws -> Model? {
         try fields.validate(creating: false)
+        if let current = snapshot.byId[id], fields.fallbacks.value != nil || fields.name.value != nil {
+            try FallbackChain.validate(
+                name: fields.name.value ?? current.name, fallbacks: fields.fallbacks.value ?? current.fallbacks, in: snapshot, replacing: current.name)
+        }
         let model = try await store.update(id: id, fields)
         if model != nil { try await reload() }
         return model

@@ -154,6 +154,49 @@ public enum Migrations {
             "CREATE INDEX IF NOT EXISTS api_keys_key_version ON api_keys (key_version)",
             "CREATE INDEX IF NOT EXISTS audit_log_key_id ON audit_log (key_id)",
         ]),
+        // Traffic control: fallbacks and token limits on models, budgets with their shared counters,
+        // rate-limit windows shared by every instance (PostgreSQL), key health, attempts per call.
+        Migration(name: "004_traffic", statements: [
+            "ALTER TABLE models ADD COLUMN fallbacks TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE models ADD COLUMN token_limit_per_minute BIGINT",
+            "ALTER TABLE models ADD COLUMN token_limit_per_day BIGINT",
+            """
+            CREATE TABLE IF NOT EXISTS budgets (
+                id TEXT PRIMARY KEY,
+                user_id TEXT,
+                token_id TEXT,
+                period TEXT NOT NULL,
+                max_cost DOUBLE PRECISION,
+                max_tokens BIGINT,
+                soft_threshold DOUBLE PRECISION NOT NULL DEFAULT 0.8,
+                period_start BIGINT NOT NULL,
+                spent_cost DOUBLE PRECISION NOT NULL DEFAULT 0,
+                spent_tokens BIGINT NOT NULL DEFAULT 0,
+                reserved_cost DOUBLE PRECISION NOT NULL DEFAULT 0,
+                reserved_tokens BIGINT NOT NULL DEFAULT 0,
+                soft_period BIGINT,
+                soft_reached_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS budgets_user ON budgets (user_id)",
+            "CREATE INDEX IF NOT EXISTS budgets_token ON budgets (token_id)",
+            """
+            CREATE TABLE IF NOT EXISTS rate_counters (
+                counter_key TEXT NOT NULL,
+                window_start BIGINT NOT NULL,
+                used BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                PRIMARY KEY (counter_key, window_start)
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS rate_counters_expires ON rate_counters (expires_at)",
+            "ALTER TABLE api_keys ADD COLUMN invalid_reason TEXT",
+            "ALTER TABLE api_keys ADD COLUMN invalid_at BIGINT",
+            "ALTER TABLE usage_records ADD COLUMN attempts BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE usage_records ADD COLUMN requested_model TEXT",
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).

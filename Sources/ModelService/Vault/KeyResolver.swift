@@ -62,6 +62,8 @@ public final class KeyResolver: Sendable {
 
     let environment: [String: String]
     private let snapshot = Mutex(Snapshot())
+    /// Keys a provider just rejected, skipped at once, before the database write and reload catch up.
+    private let rejected = Mutex<Set<String>>([])
 
     public init(environment: [String: String]) {
         self.environment = environment
@@ -76,7 +78,17 @@ public final class KeyResolver: Sendable {
         snapshot.withLock { $0 = Snapshot(cipher: cipher, entries: grouped) }
     }
 
+    /// Skips `keyId` from now on (``KeyHealth`` persists it as invalid, then calls ``readmit(_:)``).
+    func skip(_ keyId: String) {
+        _ = rejected.withLock { $0.insert(keyId) }
+    }
+
+    func readmit(_ keyId: String) {
+        _ = rejected.withLock { $0.remove(keyId) }
+    }
+
     public func resolve(userId: String?, provider: ProviderKind, model: Model) throws(KeyResolutionError) -> ResolvedKey {
+        let skipped = rejected.withLock { $0 }
         let (cipher, userEntries, sharedEntries) = snapshot.withLock { state in
             (
                 state.cipher,
@@ -86,7 +98,7 @@ public final class KeyResolver: Sendable {
         }
         var undecryptable = false
         for (entries, source) in [(userEntries, KeySource.user), (sharedEntries, .shared)] {
-            for entry in entries {
+            for entry in entries where !skipped.contains(entry.id) {
                 if let cipher, let secret = try? cipher.decrypt(entry.ciphertext, binding: entry.binding) {
                     return ResolvedKey(secret: secret, source: source, keyId: entry.id)
                 }
