@@ -68,8 +68,9 @@ public struct Budget: Sendable, Codable, Equatable {
         spentTokens = try current ? row.decode(column: "spent_tokens", as: Int.self) : 0
         reserved = try current ? row.decode(column: "reserved_cost", as: Double.self) : 0
         reservedTokens = try current ? row.decode(column: "reserved_tokens", as: Int.self) : 0
-        remaining = maxCost.map { max(0, $0 - spent) }
-        remainingTokens = maxTokens.map { max(0, $0 - spentTokens) }
+        let (spentNow, spentTokensNow) = (spent, spentTokens)
+        remaining = maxCost.map { max(0, $0 - spentNow) }
+        remainingTokens = maxTokens.map { max(0, $0 - spentTokensNow) }
         periodStart = Clock.iso8601(millis: currentStart)
         periodEnd = period.end(after: currentStart).map(Clock.iso8601(millis:))
         let softPeriod = try row.decode(column: "soft_period", as: Int64?.self)

@@ -15,6 +15,8 @@ public final class CircuitBreakers: Sendable {
         public var openMillis: Int64 = 30_000
         /// Most circuits kept; beyond it closed, healthy circuits are forgotten first.
         public var maxCircuits = 10_000
+
+        public init() {}
     }
 
     public struct Key: Hashable, Sendable {

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import FakeProviders
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import NIOCore
 import Testing
 @testable import ModelService

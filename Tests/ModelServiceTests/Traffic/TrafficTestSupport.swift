@@ -1,5 +1,7 @@
 import FakeProviders
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import HummingbirdTesting
 import Testing
 @testable import ModelService
