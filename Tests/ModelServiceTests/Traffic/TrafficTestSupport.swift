@@ -9,7 +9,10 @@ import Testing
 /// Helpers shared by the traffic tests: extra models on the fake providers, calls, usage rows.
 enum TrafficTest {
     /// Fast, deterministic retries for tests; individual tests override what they exercise.
-    static let environment = ["UPSTREAM_RETRY_BASE_MS": "5", "UPSTREAM_RETRY_MAX_MS": "20", "UPSTREAM_RETRY_AFTER_CAP_MS": "20"]
+    /// The call's deadline is long enough that a loaded machine never cuts the retries short.
+    static let environment = [
+        "UPSTREAM_RETRY_BASE_MS": "5", "UPSTREAM_RETRY_MAX_MS": "20", "UPSTREAM_RETRY_AFTER_CAP_MS": "20", "UPSTREAM_TIMEOUT_SECONDS": "10",
+    ]
 
     /// Creates an OpenAI-format model whose upstream name picks the fake's behaviour; returns its registry name.
     @discardableResult
