@@ -15,6 +15,9 @@ public final class UsageRecorder: Service, Sendable {
     private let interval: Duration
     private let logger: Logger
     private let pending = Mutex<[UsageRecord]>([])
+    /// One flush at a time, so a caller's `flush()` returns only after records taken by a flush
+    /// already in progress (the service loop's) are written too.
+    private let flushing = AsyncLock()
     /// Rows per INSERT statement: 18 columns each keeps a statement under SQLite's bound-variable limit.
     static let rowsPerStatement = 200
 
@@ -42,6 +45,10 @@ public final class UsageRecorder: Service, Sendable {
 
     /// Writes everything queued so far.
     public func flush() async {
+        try? await flushing.withLock { await self.flushOnce() }
+    }
+
+    private func flushOnce() async {
         let batch = pending.withLock { records -> [UsageRecord] in
             defer { records.removeAll(keepingCapacity: true) }
             return records

@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: TestDatabase.available)
     func theCircuitOpensHalfOpensAndCloses(database: TestDatabase) async throws {
-        let environment = ["UPSTREAM_RETRIES": "0", "CIRCUIT_FAILURES": "2", "CIRCUIT_OPEN_MS": "300"]
+        let environment = TrafficTest.environment.merging(["UPSTREAM_RETRIES": "0", "CIRCUIT_FAILURES": "2", "CIRCUIT_OPEN_MS": "300"]) { _, new in new }
         try await GatewayHarness.run(database: database, extra: environment) { client, fakes, _ in
             // Two 500s, then answers.
             let model = try await TrafficTest.model(client, upstream: "fake-flaky-2")
@@ -48,7 +48,7 @@ import Testing
 
     @Test(arguments: TestDatabase.available)
     func anOpenCircuitFallsOverWithoutCallingTheUpstream(database: TestDatabase) async throws {
-        let environment = ["UPSTREAM_RETRIES": "0", "CIRCUIT_FAILURES": "1", "CIRCUIT_OPEN_MS": "60000"]
+        let environment = TrafficTest.environment.merging(["UPSTREAM_RETRIES": "0", "CIRCUIT_FAILURES": "1", "CIRCUIT_OPEN_MS": "60000"]) { _, new in new }
         try await GatewayHarness.run(database: database, extra: environment) { client, fakes, components in
             let echo = try await TrafficTest.model(client, upstream: "fake-echo")
             let primary = try await TrafficTest.model(client, upstream: "fake-error-500", fallbacks: [echo])

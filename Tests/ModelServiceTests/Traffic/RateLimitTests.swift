@@ -9,7 +9,7 @@ import Testing
 @Suite struct RateLimitTests {
     @Test(arguments: TestDatabase.available)
     func theModelsPerMinuteLimitIsEnforcedPerCaller(database: TestDatabase) async throws {
-        try await GatewayHarness.run(database: database) { client, _, _ in
+        try await GatewayHarness.run(database: database, extra: TrafficTest.environment) { client, _, _ in
             let model = GatewayHarness.modelName(.openai)
             _ = try await client.call(.patch, "/api/models/\(model)", json: #"{"rateLimitPerMinute": 2}"#)
             let body = GatewayHarness.chatBody(model: model, stream: false)
@@ -28,7 +28,7 @@ import Testing
     /// The fake answers 5 prompt + 5 completion tokens: 10 per call against a limit of 25 tokens a minute.
     @Test(arguments: TestDatabase.available)
     func tokenLimitsRefuseOnceTheWindowsTokensAreUsed(database: TestDatabase) async throws {
-        try await GatewayHarness.run(database: database) { client, _, components in
+        try await GatewayHarness.run(database: database, extra: TrafficTest.environment) { client, _, components in
             let model = GatewayHarness.modelName(.anthropic)
             let patched = try await client.call(.patch, "/api/models/\(model)", json: #"{"tokenLimitPerMinute": 25, "tokenLimitPerDay": 1000}"#)
             #expect(patched.status == .ok && patched.body.contains(#""tokenLimitPerMinute":25"#))
