@@ -23,6 +23,7 @@ public final class ModelRegistry: Sendable {
 
     private let store: ModelStore
     private let snapshotBox = Mutex(Snapshot(models: []))
+    private let reloads = Mutex<(started: Int, installed: Int)>((0, 0))
 
     public init(database: Database) {
         store = ModelStore(database: database)
@@ -32,8 +33,14 @@ public final class ModelRegistry: Sendable {
 
     /// Reloads the whole table (tens to hundreds of rows) into a new snapshot.
     public func reload() async throws {
+        let ticket = reloads.withLock { $0.started += 1; return $0.started }
         let models = try await store.all()
-        snapshotBox.withLock { $0 = Snapshot(models: models) }
+        // A reload that started earlier (the change feed's) may finish later with older rows: keep the newest.
+        reloads.withLock { reloads in
+            guard ticket > reloads.installed else { return }
+            reloads.installed = ticket
+            snapshotBox.withLock { $0 = Snapshot(models: models) }
+        }
     }
 
     // MARK: Reads (memory only)

@@ -19,12 +19,14 @@ public final class BudgetBook: Sendable {
 
     let database: Database
     private let index = Mutex(Index())
+    private let reloads = Mutex<(started: Int, installed: Int)>((0, 0))
 
     init(database: Database) {
         self.database = database
     }
 
     public func reload() async throws {
+        let ticket = reloads.withLock { $0.started += 1; return $0.started }
         let budgets = try await BudgetLedger.list(userId: nil, tokenId: nil, database: database)
         var fresh = Index()
         for budget in budgets {
@@ -32,7 +34,12 @@ public final class BudgetBook: Sendable {
             if let userId = budget.userId { fresh.byUser[userId, default: []].append(limits) }
             if let tokenId = budget.tokenId { fresh.byToken[tokenId, default: []].append(limits) }
         }
-        index.withLock { $0 = fresh }
+        // An earlier reload finishing later holds older rows: only the newest is installed.
+        reloads.withLock { reloads in
+            guard ticket > reloads.installed else { return }
+            reloads.installed = ticket
+            index.withLock { $0 = fresh }
+        }
     }
 
     /// Creates a budget (validated by the caller) and makes it apply at once on this instance.

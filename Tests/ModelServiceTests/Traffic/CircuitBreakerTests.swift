@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: TestDatabase.available)
     func theCircuitOpensHalfOpensAndCloses(database: TestDatabase) async throws {
-        let environment = TrafficTest.environment.merging(["UPSTREAM_RETRIES": "0", "CIRCUIT_FAILURES": "2", "CIRCUIT_OPEN_MS": "300"]) { _, new in new }
+        let environment = TrafficTest.environment.merging(["UPSTREAM_RETRIES": "0", "CIRCUIT_FAILURES": "2", "CIRCUIT_OPEN_MS": "4000"]) { _, new in new }
         try await GatewayHarness.run(database: database, extra: environment) { client, fakes, _ in
             // Two 500s, then answers.
             let model = try await TrafficTest.model(client, upstream: "fake-flaky-2")
@@ -38,7 +38,7 @@ import Testing
             #expect(!(try await client.call(.get, "/api/providers/health").body.contains(GatewayHarness.envKey(.openai))))
 
             // After the open period one probe goes through; its success closes the circuit.
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(4_200))
             #expect(try await TrafficTest.chat(client, model: model).status == .ok)
             let closed = try decodeJSON(Health.self, try await client.call(.get, "/api/providers/health").body)
             #expect(closed.circuits.first { $0.upstreamModel == "fake-flaky-2" }?.state == "closed")

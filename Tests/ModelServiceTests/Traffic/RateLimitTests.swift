@@ -13,6 +13,7 @@ import Testing
             let model = GatewayHarness.modelName(.openai)
             _ = try await client.call(.patch, "/api/models/\(model)", json: #"{"rateLimitPerMinute": 2}"#)
             let body = GatewayHarness.chatBody(model: model, stream: false)
+            try await MultiInstanceTrafficTests.awayFromAMinuteBoundary()
             let alice: HTTPFields = [.init("X-User-Id")!: "alice"]
             #expect(try await client.call(.post, "/v1/chat/completions", json: body, headers: alice).status == .ok)
             #expect(try await client.call(.post, "/v1/chat/completions", json: body, headers: alice).status == .ok)
@@ -25,13 +26,14 @@ import Testing
         }
     }
 
-    /// The fake answers 5 prompt + 5 completion tokens: 10 per call against a limit of 25 tokens a minute.
+    /// The fake answers 5 prompt + 5 completion tokens: 10 per call against a limit of 25 tokens a day
+    /// (a day window, so a slow machine never sees the window turn during the test).
     @Test(arguments: TestDatabase.available)
     func tokenLimitsRefuseOnceTheWindowsTokensAreUsed(database: TestDatabase) async throws {
         try await GatewayHarness.run(database: database, extra: TrafficTest.environment) { client, _, components in
             let model = GatewayHarness.modelName(.anthropic)
-            let patched = try await client.call(.patch, "/api/models/\(model)", json: #"{"tokenLimitPerMinute": 25, "tokenLimitPerDay": 1000}"#)
-            #expect(patched.status == .ok && patched.body.contains(#""tokenLimitPerMinute":25"#))
+            let patched = try await client.call(.patch, "/api/models/\(model)", json: #"{"tokenLimitPerMinute": 1000, "tokenLimitPerDay": 25}"#)
+            #expect(patched.status == .ok && patched.body.contains(#""tokenLimitPerDay":25"#))
             let body = GatewayHarness.chatBody(model: model, stream: false)
             let carol: HTTPFields = [.init("X-User-Id")!: "carol"]
             for _ in 0..<3 {
@@ -39,7 +41,7 @@ import Testing
             }
             let refused = try await client.call(.post, "/v1/chat/completions", json: body, headers: carol)
             #expect(refused.status == .tooManyRequests)
-            #expect(refused.body.contains("tokens per minute"))
+            #expect(refused.body.contains("tokens per day"))
             #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 >= 1)
             #expect(try await client.call(.post, "/v1/chat/completions", json: body, headers: [.init("X-User-Id")!: "dave"]).status == .ok)
             _ = components
