@@ -134,11 +134,11 @@ for index in 0..<30 {
     fields.maxTokens = .set(4096)
     fields.inputCostPer1kTokens = .set(0.001)
     fields.outputCostPer1kTokens = .set(0.002)
-    _ = try await registry.create(fields)
+    _ = try await registry.create(fields, actor: .commandLine)
     names.append(name)
 }
 let tokens = AccessTokenStore(database: database, environmentAdminToken: Secret("bench-admin-token-0123456789"), logger: logger)
-let (_, serviceToken) = try await tokens.create(role: .service, userId: nil, name: "bench", expiresAt: nil)
+let (_, serviceToken) = try await tokens.create(role: .service, userId: nil, name: "bench", expiresAt: nil, actor: .commandLine)
 try await tokens.reload()
 
 print("HotPathBench (\(names.count) models in the registry; times per call)")
@@ -299,20 +299,23 @@ do {
         fields.tokenLimitPerMinute = .set(1_000_000_000_000)
         fields.inputCostPer1kTokens = .set(0.15)
         fields.outputCostPer1kTokens = .set(0.6)
-        let limited = try await trafficRegistry.create(fields)
+        let limited = try await trafficRegistry.create(fields, actor: .commandLine)
+        let canonicalBytes = (try? JSONEncoder().encode(canonical).count) ?? 0
         let traffic = TrafficControl(database: trafficDatabase, registry: trafficRegistry, keyHealth: nil, settings: TrafficSettings(), logger: logger)
         try await measureAsync("traffic", "admit + settle: request and token limits (memory)", batch: 10, batches: 2_000) {
-            let admission = try await traffic.admit(model: limited, candidates: [limited], userId: "user-42", tokenId: "t1", request: canonical)
-            await traffic.settle(admission, cost: 0.0001, tokens: 42)
+            let admission = try await traffic.admit(
+                model: limited, candidates: [limited], userId: "user-42", tokenId: "t1", promptBytes: canonicalBytes, maxOutputTokens: 256)
+            traffic.settle(admission, cost: 0.0001, tokens: 42)
             return admission.estimatedTokens
         }
         _ = try await traffic.budgets.create(userId: "user-43", tokenId: nil, period: .month, maxCost: 1_000_000_000, maxTokens: nil)
         try await measureAsync(
             "traffic", "admit + settle: limits and a budget (SQLite)", batch: 10, batches: 1_000,
-            note: "budget reserve and settle are atomic SQL statements (PostgreSQL: one round-trip each)"
+            note: "SQLite: the budget ledger is in memory, spending written in batches off the path"
         ) {
-            let admission = try await traffic.admit(model: limited, candidates: [limited], userId: "user-43", tokenId: "t1", request: canonical)
-            await traffic.settle(admission, cost: 0.0001, tokens: 42)
+            let admission = try await traffic.admit(
+                model: limited, candidates: [limited], userId: "user-43", tokenId: "t1", promptBytes: canonicalBytes, maxOutputTokens: 256)
+            traffic.settle(admission, cost: 0.0001, tokens: 42)
             return admission.estimatedTokens
         }
     }

@@ -28,6 +28,7 @@ struct FakeChatPipeline: Sendable {
             case .keyRejected: throw FakeFailure.invalidKey(dialect.apiKey(in: request) ?? "")
             case .serverError: throw FakeFailure.serverError
             case .rateLimited: throw FakeFailure.rateLimited
+            case .modelNotFound: throw FakeFailure.notFound("The model `\(chat.model)` does not exist or you do not have access to it.")
             case .drop, .toolCall, .echo: break
             }
             let reply = FakeReply(provider: dialect.provider, chat: chat, toolCall: behavior.outcome == .toolCall)
@@ -51,6 +52,23 @@ struct FakeChatPipeline: Sendable {
             return answer()
         } catch {
             return failureResponse(error, dialect: dialect)
+        }
+    }
+
+    /// A JSON endpoint other than chat (embeddings, responses): recorded, key checked, body parsed, then `answer`.
+    func json(
+        _ request: Request,
+        dialect: some FakeDialect,
+        answer: ([String: Any]) async throws -> Response
+    ) async throws -> Response {
+        let body = try await receive(request, provider: dialect.provider)
+        do {
+            try dialect.precheck(request)
+            try authorize(request, dialect: dialect)
+            guard let json = FakeJSON.parseObject(body) else { throw FakeFailure.badRequest("The request body is not a JSON object.") }
+            return try await answer(json)
+        } catch let failure as FakeFailure {
+            return failureResponse(failure, dialect: dialect)
         }
     }
 

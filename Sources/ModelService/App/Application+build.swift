@@ -33,12 +33,15 @@ public func buildApplication(components: ServiceComponents, logger: Logger) asyn
 /// All routes: `/api/health` open, everything else behind a bearer token.
 public func buildRouter(components: ServiceComponents) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIdMiddleware())
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: InputCheckMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
     HealthController(database: components.database, registry: components.registry, vault: components.vault, limiter: components.traffic.limiter)
         .register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
-    DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret).register(on: router)
+    DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret, refusals: components.decryptRefusals)
+        .register(on: router)
 
     let api = router.group("api").add(middleware: AuthMiddleware(tokens: components.tokens))
     ModelController(registry: components.registry).register(on: api.group("models"))
@@ -51,6 +54,8 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     ProvidersHealthController(breakers: components.traffic.breakers).register(on: api.group("providers"))
 
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))
-    GatewayController(gateway: components.gateway, registry: components.registry).register(on: v1)
+    GatewayController(pipeline: components.pipeline, registry: components.registry).register(on: v1)
+    EmbeddingsController(pipeline: components.pipeline).register(on: v1)
+    ResponsesController(pipeline: components.pipeline).register(on: v1)
     return router
 }

@@ -18,8 +18,8 @@ public final class UsageRecorder: Service, Sendable {
     /// One flush at a time, so a caller's `flush()` returns only after records taken by a flush
     /// already in progress (the service loop's) are written too.
     private let flushing = AsyncLock()
-    /// Rows per INSERT statement: 18 columns each keeps a statement under SQLite's bound-variable limit.
-    static let rowsPerStatement = 200
+    /// Rows per INSERT statement: 20 columns each keeps a statement under SQLite's bound-variable limit.
+    static let rowsPerStatement = 150
 
     public init(database: Database, interval: Duration = .milliseconds(200), logger: Logger) {
         self.database = database
@@ -77,7 +77,7 @@ public final class UsageRecorder: Service, Sendable {
                 var insert = sql.insert(into: "usage_records").columns(
                     "id", "at", "user_id", "token_id", "model", "provider", "key_id", "key_source", "prompt_tokens",
                     "completion_tokens", "total_tokens", "cost", "latency_ms", "status", "streamed", "error_code",
-                    "attempts", "requested_model"
+                    "request_id", "attempts", "usage_estimated", "requested_model"
                 )
                 for record in slice {
                     insert = insert.values(
@@ -85,7 +85,8 @@ public final class UsageRecorder: Service, Sendable {
                         SQLBind(record.provider.rawValue), SQLBind(record.keyId), SQLBind(record.keySource),
                         SQLBind(record.promptTokens), SQLBind(record.completionTokens), SQLBind(record.totalTokens),
                         SQLBind(record.cost), SQLBind(record.latencyMs), SQLBind(record.status), SQLBind(record.streamed),
-                        SQLBind(record.errorCode), SQLBind(record.attempts), SQLBind(record.requestedModel)
+                        SQLBind(record.errorCode), SQLBind(record.requestId), SQLBind(record.attempts),
+                        SQLBind(record.usageEstimated), SQLBind(record.requestedModel)
                     )
                 }
                 try await insert.run()

@@ -22,11 +22,13 @@ public final class ModelRegistry: Sendable {
     }
 
     private let store: ModelStore
+    private let keyVariables: ProviderKeyVariables
     private let snapshotBox = Mutex(Snapshot(models: []))
     private let reloads = Mutex<(started: Int, installed: Int)>((0, 0))
 
-    public init(database: Database) {
+    public init(database: Database, keyVariables: ProviderKeyVariables = ProviderKeyVariables(environment: [:])) {
         store = ModelStore(database: database)
+        self.keyVariables = keyVariables
     }
 
     public var snapshot: Snapshot { snapshotBox.withLock { $0 } }
@@ -63,27 +65,28 @@ public final class ModelRegistry: Sendable {
 
     // MARK: Writes (database, then a fresh snapshot)
 
-    public func create(_ fields: ModelFields) async throws -> Model {
-        try fields.validate(creating: true)
+    /// Every write is audited in its own transaction as `actor` (the REST API and the console alike).
+    public func create(_ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model {
+        try fields.validate(creating: true, keyVariables: keyVariables)
         try FallbackChain.validate(name: fields.name.value ?? "", fallbacks: fields.fallbacks.value ?? [], in: snapshot)
-        let model = try await store.insert(fields)
+        let model = try await store.insert(fields, actor: actor)
         try await reload()
         return model
     }
 
-    public func update(id: String, _ fields: ModelFields) async throws -> Model? {
-        try fields.validate(creating: false)
+    public func update(id: String, _ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model? {
+        try fields.validate(creating: false, keyVariables: keyVariables)
         if let current = snapshot.byId[id], fields.fallbacks.value != nil || fields.name.value != nil {
             try FallbackChain.validate(
                 name: fields.name.value ?? current.name, fallbacks: fields.fallbacks.value ?? current.fallbacks, in: snapshot, replacing: current.name)
         }
-        let model = try await store.update(id: id, fields)
+        let model = try await store.update(id: id, fields, actor: actor)
         if model != nil { try await reload() }
         return model
     }
 
-    public func delete(id: String) async throws -> Bool {
-        let deleted = try await store.delete(id: id)
+    public func delete(id: String, actor: AuditLog.Actor) async throws -> Bool {
+        let deleted = try await store.delete(id: id, actor: actor)
         if deleted { try await reload() }
         return deleted
     }

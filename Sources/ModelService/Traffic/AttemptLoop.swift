@@ -12,12 +12,11 @@ public struct AttemptLoop: Sendable {
         self.breakers = breakers
     }
 
-    /// The answer, the candidate that gave it, and how many upstream attempts it took.
+    /// The answer and the candidate that gave it.
     public struct Outcome<Value: Sendable>: Sendable {
         public var value: Value
         public var model: Model
         public var circuit: CircuitBreakers.Key
-        public var attempts: Int
     }
 
     /// What a failed attempt means for the loop.
@@ -27,16 +26,14 @@ public struct AttemptLoop: Sendable {
         case fail
     }
 
-    /// Throws the last attempt's error (or a ``TrafficError`` when every circuit was open).
-    /// `attempts` counts the upstream calls made, also when it throws.
+    /// Throws the last attempt's ``CallError`` (or `provider_unavailable` when every circuit was open).
     public func run<Value: Sendable>(
         candidates: [Model],
         deadline: ContinuousClock.Instant,
         circuit: (Model) -> CircuitBreakers.Key,
-        attempts: inout Int,
         _ operation: (Model) async throws -> Value
     ) async throws -> Outcome<Value> {
-        var lastError: (any Error)?
+        var lastError: CallError?
         var shortestOpen: Int?
         nextCandidate: for model in candidates {
             let key = circuit(model)
@@ -46,69 +43,56 @@ public struct AttemptLoop: Sendable {
                     shortestOpen = min(shortestOpen ?? seconds, seconds)
                     continue nextCandidate
                 }
-                attempts += 1
                 do {
                     let value = try await operation(model)
                     breakers.record(key, success: true)
-                    return Outcome(value: value, model: model, circuit: key, attempts: attempts)
-                } catch {
+                    return Outcome(value: value, model: model, circuit: key)
+                } catch let error as CallError {
                     lastError = error
-                    let disposition = Self.disposition(of: error)
                     breakers.record(key, success: Self.countsAgainstCircuit(error) ? false : nil, error: Self.label(error))
-                    switch disposition {
+                    switch Self.disposition(of: error) {
                     case .fail: throw error
                     case .fallOver: continue nextCandidate
                     case .retry:
-                        guard retry < policy.retries, let providerError = error as? ProviderError else { continue nextCandidate }
+                        guard retry < policy.retries else { continue nextCandidate }
                         retry += 1
-                        let wait = policy.delay(retry: retry, after: providerError)
+                        let wait = policy.delay(retry: retry, after: error)
                         if ContinuousClock.now + wait >= deadline { continue nextCandidate }
                         try await Task.sleep(for: wait)
                     }
+                } catch {
+                    // Not an upstream answer (the client went away, the task was cancelled): the circuit learns nothing.
+                    breakers.record(key, success: nil, error: nil)
+                    throw error
                 }
             }
         }
         if let lastError { throw lastError }
-        throw TrafficError(
-            kind: .providerUnavailable,
-            message: "The upstream of '\(candidates.first?.name ?? "")' is failing and its circuit is open; retry later.",
-            retryAfterSeconds: shortestOpen ?? 1
-        )
+        throw CallError(
+            TrafficError(
+                kind: .providerUnavailable,
+                message: "The upstream of '\(candidates.first?.name ?? "")' is failing and its circuit is open; retry later.",
+                retryAfterSeconds: shortestOpen ?? 1))
     }
 
-    static func disposition(of error: any Error) -> Disposition {
-        switch error {
-        case let error as ProviderError:
-            if RetryPolicy.isRetryable(error) { return .retry }
-            if case .upstreamRejected(let status, _, _, _, _) = error, [401, 403, 404].contains(status) { return .fallOver }
-            if case .invalidResponse = error { return .fallOver }
-            return .fail
-        case is KeyResolutionError, is TrafficError:
-            return .fallOver
-        default:
-            return .fail
-        }
+    /// Retry the same candidate on a transient upstream failure; fall over to the next one when this
+    /// candidate cannot answer (its key, its upstream model, its answers); fail on the client's own mistakes.
+    static func disposition(of error: CallError) -> Disposition {
+        if RetryPolicy.isRetryable(error) { return .retry }
+        return error.kind.rule.retryable ? .fallOver : .fail
     }
 
     /// Upstream health failures only: a rejected key or a bad request says nothing about the upstream.
-    static func countsAgainstCircuit(_ error: any Error) -> Bool {
-        guard let error = error as? ProviderError else { return false }
-        switch error {
-        case .upstreamFailed, .timeout, .unreachable, .invalidResponse: return true
-        case .upstreamRejected, .invalidRequest: return false
+    static func countsAgainstCircuit(_ error: CallError) -> Bool {
+        switch error.kind {
+        case .upstreamFailed, .upstreamTimeout, .upstreamUnreachable, .upstreamInvalidResponse: true
+        default: false
         }
     }
 
     /// A short label for the health page: kind and status, never the upstream's text.
-    static func label(_ error: any Error) -> String? {
-        guard let error = error as? ProviderError else { return nil }
-        switch error {
-        case .upstreamRejected(let status, _, _, _, _): return "rejected (\(status))"
-        case .upstreamFailed(let status, _): return "upstream error (\(status))"
-        case .timeout: return "timeout"
-        case .unreachable: return "unreachable"
-        case .invalidResponse: return "invalid response"
-        case .invalidRequest: return "invalid request"
-        }
+    static func label(_ error: CallError) -> String? {
+        guard countsAgainstCircuit(error) || error.upstreamStatus != nil else { return nil }
+        return error.upstreamStatus.map { "\(error.kind.rule.code) (\($0))" } ?? error.kind.rule.code
     }
 }

@@ -80,16 +80,18 @@ struct BudgetController {
         let budget = try await traffic.budgets.create(
             userId: fields.userId, tokenId: fields.tokenId, period: fields.period, maxCost: fields.maxCost, maxTokens: fields.maxTokens,
             softThreshold: fields.softThreshold)
-        return JSONResponse(budget, status: .created)
+        return JSONResponse(traffic.budgets.current(budget), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[Budget]> {
         let principal = try context.requirePrincipal()
         let query = request.uri.queryParameters
         if principal.actsForAnyUser {
-            return JSONResponse(try await BudgetLedger.list(userId: query.get("userId"), tokenId: query.get("tokenId"), database: traffic.budgets.database))
+            return JSONResponse(try await BudgetLedger.list(userId: query.get("userId"), tokenId: query.get("tokenId"), database: traffic.budgets.database).map(traffic.budgets.current))
         }
-        return JSONResponse(try await BudgetLedger.list(userId: principal.userId ?? "", tokenId: principal.tokenId, either: true, database: traffic.budgets.database))
+        return JSONResponse(
+            try await BudgetLedger.list(userId: principal.userId ?? "", tokenId: principal.tokenId, either: true, database: traffic.budgets.database)
+                .map(traffic.budgets.current))
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Budget> {
@@ -104,7 +106,7 @@ struct BudgetController {
             throw APIError.notFound("budget")
         }
         try await traffic.budgets.reload()
-        return JSONResponse(budget)
+        return JSONResponse(traffic.budgets.current(budget))
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -122,6 +124,6 @@ struct BudgetController {
         guard let budget = try await database.run({ try await BudgetLedger.find(id: id, on: $0) }),
             principal.actsForAnyUser || (budget.userId != nil && budget.userId == principal.userId) || budget.tokenId == principal.tokenId
         else { throw APIError.notFound("budget") }
-        return budget
+        return traffic.budgets.current(budget)
     }
 }

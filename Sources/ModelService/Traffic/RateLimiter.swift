@@ -60,19 +60,25 @@ public final class RateLimiter: Service, Sendable {
         }
     }
 
-    /// Adds the tokens a call used to its token windows; off the answer, errors only logged.
-    func settle(tokens: Int, windows: [RateWindow]) async {
-        guard tokens > 0, windows.contains(where: { $0.unit == .tokens }) else { return }
+    /// Adds the tokens a call used to its token windows in memory; true when they are shared
+    /// (PostgreSQL) and ``settleShared(tokens:windows:)`` must add them instead.
+    func settleInMemory(tokens: Int, windows: [RateWindow]) -> Bool {
+        guard tokens > 0, windows.contains(where: { $0.unit == .tokens }) else { return false }
+        if shared != nil, !degraded.load(ordering: .relaxed) { return true }
+        local.add(tokens: tokens, to: windows, at: now())
+        return false
+    }
+
+    /// Adds the tokens to the shared windows; off the answer, errors only logged (memory counts meanwhile).
+    func settleShared(tokens: Int, windows: [RateWindow]) async {
+        guard let shared else { return }
         let time = now()
-        if let shared, !degraded.load(ordering: .relaxed) {
-            do {
-                try await shared.add(tokens: tokens, to: windows, at: time)
-                return
-            } catch {
-                degraded.store(true, ordering: .relaxed)
-            }
+        do {
+            try await shared.add(tokens: tokens, to: windows, at: time)
+        } catch {
+            degraded.store(true, ordering: .relaxed)
+            local.add(tokens: tokens, to: windows, at: time)
         }
-        local.add(tokens: tokens, to: windows, at: time)
     }
 
     /// Drops ended windows once a minute (the shared table's rows, and memory).

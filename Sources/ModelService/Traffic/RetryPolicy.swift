@@ -13,17 +13,18 @@ public struct RetryPolicy: Sendable {
 
     public init() {}
 
-    static func isRetryable(_ error: ProviderError) -> Bool {
-        switch error {
-        case .upstreamRejected(let status, _, _, _, _): status == 429 || status == 408
-        case .upstreamFailed, .timeout, .unreachable: true
-        case .invalidResponse, .invalidRequest: false
+    /// Rate limits (429, 408), upstream failures (5xx, 529), timeouts and connection failures.
+    static func isRetryable(_ error: CallError) -> Bool {
+        switch error.kind {
+        case .upstreamRateLimited, .upstreamFailed, .upstreamTimeout, .upstreamUnreachable: true
+        case .upstreamRejected: error.upstreamStatus == 408
+        default: false
         }
     }
 
-    /// The wait before retry number `retry` (1-based).
-    func delay(retry: Int, after error: ProviderError) -> Duration {
-        if case .upstreamRejected(_, _, _, _, let retryAfter?) = error, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)) {
+    /// The wait before retry number `retry` (1-based): the upstream's `Retry-After` up to the cap, else backoff with jitter.
+    func delay(retry: Int, after error: CallError) -> Duration {
+        if let retryAfter = error.retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)) {
             return min(.milliseconds(Int(seconds * 1000)), retryAfterCap)
         }
         let ceiling = min(maxDelay, baseDelay * (1 << min(retry - 1, 20)))

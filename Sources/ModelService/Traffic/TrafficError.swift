@@ -1,7 +1,5 @@
-import HTTPTypes
-import Hummingbird
-
-/// Why traffic control refused or could not place a call. Mapped to an answer in one place (``apiError``).
+/// Why traffic control refused or could not place a call. Doors never see it: the pipeline turns it
+/// into a ``CallError`` (``CallError/init(_:)``), whose table gives status and code.
 public struct TrafficError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable {
         /// A budget has no room left this period (429 `budget_exceeded`).
@@ -19,28 +17,18 @@ public struct TrafficError: Error, Sendable, CustomStringConvertible {
     public var retryAfterSeconds: Int
 
     public var description: String { message }
-
-    /// The one mapping of traffic refusals to status, code and `Retry-After`.
-    public var apiError: APIError {
-        let headers: HTTPFields = [.retryAfter: "\(max(1, retryAfterSeconds))"]
-        switch kind {
-        case .budgetExceeded:
-            return APIError(.tooManyRequests, code: "budget_exceeded", message: message, type: "insufficient_quota", headers: headers)
-        case .rateLimited:
-            return APIError(.tooManyRequests, code: "rate_limit_exceeded", message: message, type: "rate_limit_exceeded", headers: headers)
-        case .providerUnavailable:
-            return APIError(.serviceUnavailable, code: "provider_unavailable", message: message, type: "api_error", headers: headers)
-        case .limitsUnavailable:
-            return APIError(.serviceUnavailable, code: "limits_unavailable", message: message, type: "api_error", headers: headers)
-        }
-    }
 }
 
-extension TrafficError: HTTPResponseError {
-    public var status: HTTPResponse.Status { apiError.status }
-    public var headers: HTTPFields { apiError.headers }
-
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try apiError.response(from: request, context: context)
+extension CallError {
+    /// A traffic refusal as a call error, with `Retry-After` (at least one second).
+    init(_ error: TrafficError) {
+        let kind: CallError.Kind =
+            switch error.kind {
+            case .budgetExceeded: .budgetExceeded
+            case .rateLimited: .rateLimited
+            case .providerUnavailable: .providerUnavailable
+            case .limitsUnavailable: .limitsUnavailable
+            }
+        self.init(kind, error.message, retryAfter: "\(max(1, error.retryAfterSeconds))")
     }
 }

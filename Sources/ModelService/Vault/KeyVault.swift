@@ -75,7 +75,7 @@ public final class KeyVault: Sendable {
             }
             // A key its provider rejected (is_valid false) is skipped until re-validation restores it.
             if row.isActive, row.isValid != false {
-                entries.append((row.owner, row.provider, .init(id: row.id, binding: row.binding, ciphertext: row.encryptedKey)))
+                entries.append((row.owner, row.provider, .init(id: row.id, binding: row.binding, ciphertext: row.encryptedKey, name: row.keyName, maskedPrefix: row.keyPrefix)))
             }
         }
         resolver.install(cipher: cipher, entries: entries)

@@ -1,0 +1,159 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+
+/// The one path every LLM call takes, whatever door it came in by: admit → route → attempt →
+/// (the door relays) → settle. See DESIGN.md, "One call, end to end".
+///
+/// Each step is one function so traffic control (budgets, retries, fallbacks, breakers) replaces a
+/// step's body without reshaping the rest. Nothing here throws an HTTP type: failures are ``CallError``s.
+public struct CallPipeline: Sendable {
+    let registry: ModelRegistry
+    let keys: KeyResolver
+    let endpoints: UpstreamEndpoints
+    public let upstream: UpstreamClient
+    let usage: UsageRecorder
+    let traffic: TrafficControl
+    /// Budgets, metrics and breakers settle here (see ``SettlementHook``).
+    let hooks: [any SettlementHook]
+
+    public init(
+        registry: ModelRegistry, keys: KeyResolver, endpoints: UpstreamEndpoints, upstream: UpstreamClient, usage: UsageRecorder,
+        traffic: TrafficControl, hooks: [any SettlementHook] = []
+    ) {
+        self.registry = registry
+        self.keys = keys
+        self.endpoints = endpoints
+        self.upstream = upstream
+        self.usage = usage
+        self.traffic = traffic
+        self.hooks = hooks
+    }
+
+    // MARK: admit
+
+    /// Who calls, for which user, which model, and whether it may be called now: budgets reserve
+    /// the call's estimate and rate and token limits count it (traffic control).
+    ///
+    /// `namedUser` is `X-User-Id`, `bodyUser` the body's `user`: a service or admin token names the user it
+    /// calls for; a user token calls only for its own. `maxOutputTokens` is the client's output limit
+    /// (nil: the model's default), part of the estimate a budget reserves.
+    public func admit(
+        door: Call.Door, modelName: String, body: ByteBuffer, streaming: Bool, principal: Principal, namedUser: String?, bodyUser: String?,
+        requestId: String, maxOutputTokens: Int? = nil
+    ) async throws(CallError) -> Call {
+        guard let model = registry.model(named: modelName), model.isActive else {
+            throw CallError(.unknownModel, "The model '\(modelName)' does not exist or is not active.")
+        }
+        if model.mode != door.mode {
+            throw CallError(
+                .wrongEndpoint, "The model '\(model.name)' is a \(model.mode.rawValue) model: call it with \(model.mode.endpoint).", field: "model")
+        }
+        let userId = try Self.user(principal: principal, namedUser: namedUser, bodyUser: bodyUser)
+        if streaming, !model.supportsStreaming {
+            throw CallError.invalidField("stream", "the model '\(model.name)' does not support streaming")
+        }
+        var call = Call(
+            door: door, principal: principal, userId: userId, model: model, body: body, streaming: streaming, requestId: requestId,
+            started: .now)
+        let output = door == .embeddings ? 0 : max(0, maxOutputTokens ?? ChatDefaults.defaultMaxTokens(for: model) ?? 4_096)
+        do {
+            call.admission = try await traffic.admit(
+                model: model, candidates: route(call), userId: userId, tokenId: principal.tokenId, promptBytes: body.readableBytes,
+                maxOutputTokens: output)
+        } catch {
+            throw CallError(error)
+        }
+        return call
+    }
+
+    static func user(principal: Principal, namedUser: String?, bodyUser: String?) throws(CallError) -> String? {
+        if let namedUser, let problem = UserId.problem(with: namedUser) { throw .invalidField("X-User-Id", problem) }
+        if let bodyUser, let problem = UserId.problem(with: bodyUser), principal.actsForAnyUser, namedUser == nil {
+            throw .invalidField("user", problem)
+        }
+        if let bodyUser, bodyUser.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .invalidField("user", "must not contain control characters")
+        }
+        guard principal.actsForAnyUser else {
+            if let namedUser, namedUser != principal.userId { throw CallError(.forbidden, "A user token calls only for its own user.") }
+            return principal.userId
+        }
+        return (namedUser ?? bodyUser).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    // MARK: route
+
+    /// The models to try, in order: the one asked for, then its active `fallbacks`.
+    public func route(_ call: Call) -> [Model] {
+        traffic.candidates(for: call.model)
+    }
+
+    /// The settlement of a call; create it right before ``run(_:settlement:_:)``.
+    public func settlement(for call: Call) -> CallSettlement {
+        CallSettlement(call: call, usage: usage, hooks: hooks)
+    }
+
+    // MARK: attempt
+
+    /// Tries the route's candidates in order (``AttemptLoop``: circuit breakers, retries with
+    /// backoff, then the next candidate) until one answers, within the call's deadline. That happens
+    /// only before the answer starts, as `operation` returns once the upstream accepted (a stream's
+    /// body is read later, never retried). A failure that ends the call is settled here.
+    public func run<T: Sendable>(
+        _ call: Call, settlement: CallSettlement, _ operation: @Sendable (Model, UpstreamTarget) async throws -> T
+    ) async throws -> T {
+        let deadline = call.started + .nanoseconds(upstream.requestTimeout.nanoseconds)
+        let endpoints = self.endpoints
+        do {
+            let outcome = try await traffic.attempts.run(
+                candidates: route(call), deadline: deadline, circuit: { TrafficControl.circuit(for: $0, endpoints: endpoints) }
+            ) { candidate in
+                try await attempt(call, candidate: candidate, settlement: settlement, operation)
+            }
+            return outcome.value
+        } catch let error as CallError {
+            settlement.settle(.failed(error))
+            throw error
+        } catch {
+            settlement.settle(.clientGone(nil))
+            throw error
+        }
+    }
+
+    /// One upstream call: key (user → shared → env), target, adapter operation. A provider's 401/403
+    /// on a stored key marks the key invalid (``KeyHealth``) and the same call tries the next key source.
+    public func attempt<T: Sendable>(
+        _ call: Call, candidate: Model, settlement: CallSettlement, _ operation: @Sendable (Model, UpstreamTarget) async throws -> T
+    ) async throws -> T {
+        let baseURL = endpoints.baseURL(for: candidate)
+        var rejected: Set<String> = []
+        while true {
+            let key: ResolvedKey
+            do {
+                key = try keys.resolve(userId: call.userId, provider: candidate.provider, model: candidate, baseURL: baseURL)
+            } catch {
+                let kind: CallError.Kind =
+                    error.unboundEndpoint != nil ? .keyNotForEndpoint
+                    : error.refusedVariable != nil ? .refusedKeyVariable
+                    : error.undecryptable ? .keyUndecryptable : .noKey
+                throw CallError(kind, error.description)
+            }
+            settlement.attempting(candidate, key: key)
+            let target = UpstreamTarget(
+                provider: candidate.provider, upstreamModel: candidate.modelId, baseURL: baseURL, apiKey: key.secret,
+                settings: candidate.providerSettings)
+            do {
+                return try await operation(candidate, target)
+            } catch let error as ProviderError {
+                let failure = CallError(error, model: candidate, key: key)
+                // Stored keys only (an environment key has no id to mark), each at most once per call.
+                if failure.kind == .providerKeyRejected, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4 {
+                    traffic.keyRejected(keyId: keyId, status: failure.upstreamStatus ?? 401)
+                    continue
+                }
+                throw failure
+            }
+        }
+    }
+}
