@@ -92,7 +92,14 @@ public struct AttemptLoop: Sendable {
 
     /// A short label for the health page: kind and status, never the upstream's text.
     static func label(_ error: CallError) -> String? {
-        guard countsAgainstCircuit(error) || error.upstreamStatus != nil else { return nil }
-        return error.upstreamStatus.map { "\(error.kind.rule.code) (\($0))" } ?? error.kind.rule.code
+        let status = error.upstreamStatus.map { " (\($0))" } ?? ""
+        switch error.kind {
+        case .upstreamFailed: return "upstream error\(status)"
+        case .upstreamTimeout: return "timeout"
+        case .upstreamUnreachable: return "unreachable"
+        case .upstreamInvalidResponse: return "invalid response"
+        case .upstreamRejected, .upstreamRateLimited, .providerKeyRejected, .upstreamModelNotFound: return "rejected\(status)"
+        default: return nil
+        }
     }
 }

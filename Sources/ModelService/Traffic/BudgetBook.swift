@@ -160,7 +160,11 @@ public final class BudgetBook: Service, Sendable {
 
     /// Flushes the in-memory ledger every `flushInterval`, and once more at shutdown.
     public func run() async throws {
-        guard memory != nil else { return }
+        // A service that returns early would stop the whole group: on PostgreSQL there is nothing to flush, so wait.
+        guard memory != nil else {
+            try? await gracefulShutdown()
+            return
+        }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
             await flush()
