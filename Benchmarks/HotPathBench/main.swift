@@ -257,6 +257,70 @@ try measure("sse", "relay 50-event stream: parse + decode + frame", batch: 1, ba
     return total
 }
 
+// MARK: - Traffic control
+
+/// Like `measure`, for async operations (admission and settlement await locks and, with a budget, SQL).
+func measureAsync(_ group: String, _ name: String, batch: Int, batches: Int, note: String? = nil, _ body: () async throws -> Int) async rethrows {
+    let batches = max(50, Int(Double(batches) * scale))
+    for _ in 0..<max(10, batches / 10) * batch { blackHole(try await body()) }
+    var samples = [Double]()
+    let clock = ContinuousClock()
+    for _ in 0..<batches {
+        let start = clock.now
+        for _ in 0..<batch { blackHole(try await body()) }
+        let (seconds, attoseconds) = (clock.now - start).components
+        samples.append((Double(seconds) * 1e6 + Double(attoseconds) / 1e12) / Double(batch))
+    }
+    let mean = samples.reduce(0, +) / Double(samples.count)
+    samples.sort()
+    func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, max(0, Int((Double(samples.count) * p).rounded(.up)) - 1))] }
+    let stats = Stats(
+        operation: name, group: group, batch: batch, calls: batch * batches,
+        meanMicroseconds: mean, p50Microseconds: percentile(0.5), p99Microseconds: percentile(0.99), note: note
+    )
+    results.append(stats)
+    print(
+        "\(group.padding(toLength: 12, withPad: " ", startingAt: 0)) \(name.padding(toLength: 52, withPad: " ", startingAt: 0))",
+        String(format: "mean %9.3f µs  p50 %9.3f µs  p99 %9.3f µs  (batch %d)", mean, stats.p50Microseconds, stats.p99Microseconds, batch)
+    )
+}
+
+do {
+    let trafficDatabase = try await Database.open(.sqlite(path: directory.appendingPathComponent("traffic.sqlite").path), logger: logger)
+    try await trafficDatabase.withRunning { trafficDatabase in
+        try await Migrations.run(on: trafficDatabase)
+        let trafficRegistry = ModelRegistry(database: trafficDatabase)
+        var fields = ModelFields()
+        fields.name = .set("bench/limited")
+        fields.provider = .set("openai")
+        fields.modelId = .set("gpt-4o-mini")
+        fields.rateLimitPerMinute = .set(1_000_000_000)
+        fields.rateLimitPerDay = .set(1_000_000_000)
+        fields.tokenLimitPerMinute = .set(1_000_000_000_000)
+        fields.inputCostPer1kTokens = .set(0.15)
+        fields.outputCostPer1kTokens = .set(0.6)
+        let limited = try await trafficRegistry.create(fields, actor: .commandLine)
+        let canonicalBytes = (try? JSONEncoder().encode(canonical).count) ?? 0
+        let traffic = TrafficControl(database: trafficDatabase, registry: trafficRegistry, keyHealth: nil, settings: TrafficSettings(), logger: logger)
+        try await measureAsync("traffic", "admit + settle: request and token limits (memory)", batch: 10, batches: 2_000) {
+            let admission = try await traffic.admit(
+                model: limited, candidates: [limited], userId: "user-42", tokenId: "t1", promptBytes: canonicalBytes, maxOutputTokens: 256)
+            traffic.settle(admission, cost: 0.0001, tokens: 42)
+            return admission.estimatedTokens
+        }
+        _ = try await traffic.budgets.create(userId: "user-43", tokenId: nil, period: .month, maxCost: 1_000_000_000, maxTokens: nil)
+        try await measureAsync(
+            "traffic", "admit + settle: limits and a budget (SQLite)", batch: 10, batches: 1_000,
+            note: "SQLite: the budget ledger is in memory, spending written in batches off the path"
+        ) {
+            let admission = try await traffic.admit(
+                model: limited, candidates: [limited], userId: "user-43", tokenId: "t1", promptBytes: canonicalBytes, maxOutputTokens: 256)
+            traffic.settle(admission, cost: 0.0001, tokens: 42)
+            return admission.estimatedTokens
+        }
+    }
+}
+
 if sink == 42 { print("") }
 
 if let path = option("--json") {

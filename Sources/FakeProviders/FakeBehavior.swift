@@ -4,6 +4,8 @@ struct FakeBehavior: Sendable, Equatable {
         /// Close the connection without a response (after the first chunk when streaming).
         case drop
         case badRequest
+        /// `error-401`: the provider refuses the key on this model (validation of the same key passes).
+        case keyRejected
         case serverError
         case rateLimited
         /// The provider does not know the model (`missing`), as for a registry `modelId` with a typo.
@@ -17,20 +19,29 @@ struct FakeBehavior: Sendable, Equatable {
     var delay: Duration?
     /// Wait between stream chunks (`stream-delay` = 50 ms) so first-chunk timing can be measured.
     var chunkDelay: Duration?
+    /// `flaky-N`: the first N calls for this model name answer 500, later ones answer normally.
+    var flakyFailures: Int?
 
-    /// Checks `drop`, `error-400`, `error-500`, `rate-limit`, `slow`, `tool` in that order; a slow model then answers normally.
+    /// Checks `drop`, `error-400`, `error-500` (or `down`), `rate-limit`, `slow`, `tool` in that order; a slow model then answers normally.
     init(model: String, hasTools: Bool) {
         self.chunkDelay = model.contains("stream-delay") ? .milliseconds(50) : nil
         self.delay = nil
+        if let range = model.range(of: "flaky-") {
+            self.flakyFailures = Int(model[range.upperBound...].prefix(while: \.isNumber))
+        }
         if model.contains("drop") {
             self.outcome = .drop
+            return
+        }
+        if model.contains("error-401") {
+            self.outcome = .keyRejected
             return
         }
         if model.contains("error-400") {
             self.outcome = .badRequest
             return
         }
-        if model.contains("error-500") {
+        if model.contains("error-500") || model.contains("down") {
             self.outcome = .serverError
             return
         }

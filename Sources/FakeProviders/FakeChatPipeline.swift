@@ -1,10 +1,13 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// The steps every fake chat endpoint shares: record, check the key, parse, apply the model's behaviour, answer or stream.
 struct FakeChatPipeline: Sendable {
     /// `nil` when recording is off, so benchmarks skip the copy and the actor hop.
     let recorder: FakeRequestRecorder?
+    /// Calls seen per model name, for `flaky-N` models.
+    let calls = FakeCallCounter()
     static let maxBodySize = 16 << 20
 
     func chat(_ request: Request, context: FakeRequestContext, dialect: some FakeDialect) async throws -> Response {
@@ -16,11 +19,13 @@ struct FakeChatPipeline: Sendable {
             let chat = try dialect.parseChat(json, request: request, context: context)
             let behavior = FakeBehavior(model: chat.model, hasTools: chat.hasTools)
             if let delay = behavior.delay { try await Task.sleep(for: delay) }
+            if let failures = behavior.flakyFailures, calls.next(chat.model) <= failures { throw FakeFailure.serverError }
             switch behavior.outcome {
             case .drop where !chat.stream:
                 await context.dropConnection()
                 return Response(status: .ok)
             case .badRequest: throw FakeFailure.badRequest("Invalid request for model \(chat.model).")
+            case .keyRejected: throw FakeFailure.invalidKey(dialect.apiKey(in: request) ?? "")
             case .serverError: throw FakeFailure.serverError
             case .rateLimited: throw FakeFailure.rateLimited
             case .modelNotFound: throw FakeFailure.notFound("The model `\(chat.model)` does not exist or you do not have access to it.")
@@ -127,5 +132,19 @@ struct FakeChatPipeline: Sendable {
             headers: [.contentType: contentType, .cacheControl: "no-cache"],
             body: body
         )
+    }
+}
+
+/// Counts calls per model name (bounded: a fake serves a handful of names per test).
+final class FakeCallCounter: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    /// The number of this call for `model`, starting at 1.
+    func next(_ model: String) -> Int {
+        counts.withLock { counts in
+            if counts.count > 10_000 { counts.removeAll() }
+            counts[model, default: 0] += 1
+            return counts[model]!
+        }
     }
 }

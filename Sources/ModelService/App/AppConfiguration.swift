@@ -54,6 +54,8 @@ public struct AppConfiguration: Sendable {
     public var consoleSessionHours: Int
     /// Mark the console cookie Secure even when no proxy says the request came over TLS (`CONSOLE_SECURE_COOKIES`).
     public var consoleSecureCookies: Bool
+    /// Retries, circuit breakers and what limits do when PostgreSQL is down (`UPSTREAM_RETRIES`, `LIMITS_WHEN_DB_DOWN`, ...).
+    public var traffic: TrafficSettings
 
     public static let minimumInternalSecretLength = 32
     /// Metrics access, OpenTelemetry traces and the log format.
@@ -106,6 +108,7 @@ public struct AppConfiguration: Sendable {
         upstreamTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_TIMEOUT_SECONDS", default: 600))
         upstreamConnectTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", default: 10))
         usageFlushInterval = .milliseconds(try Self.positiveInt(environment, "USAGE_FLUSH_MS", default: 200))
+        traffic = try TrafficSettings(environment: environment)
         decryptRefusalsPerMinute = try Self.positiveInt(environment, "DECRYPT_REFUSALS_PER_MINUTE", default: DecryptRefusals.defaultLimitPerMinute)
         consoleSessionHours = try Self.positiveInt(environment, "CONSOLE_SESSION_HOURS", default: 12)
         guard consoleSessionHours <= 24 * 30 else { throw .invalid("CONSOLE_SESSION_HOURS must be at most 720 (30 days)") }

@@ -57,7 +57,8 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     router.add(middleware: InputCheckMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
     let health = HealthController(
-        database: components.database, probe: components.health, usage: components.usage, registry: components.registry, vault: components.vault
+        database: components.database, probe: components.health, usage: components.usage, registry: components.registry, vault: components.vault,
+        limiter: components.traffic.limiter
     )
     health.register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
@@ -80,6 +81,8 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     UserKeyController(vault: components.vault).register(on: api.group("users/me/keys"))
     AuditController(database: components.database).register(on: api.group("audit"))
     UsageController(database: components.database).register(on: api.group("usage"))
+    BudgetController(traffic: components.traffic).register(on: api.group("budgets"))
+    ProvidersHealthController(breakers: components.traffic.breakers).register(on: api.group("providers"))
 
     let v1 = router.group("v1")
         .add(middleware: BodyLimitMiddleware(limit: components.configuration.maxRequestBytes, budget: bodies))

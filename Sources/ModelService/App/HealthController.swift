@@ -8,6 +8,7 @@ struct HealthController {
     let usage: UsageRecorder
     let registry: ModelRegistry
     let vault: KeyVault
+    let limiter: RateLimiter
     let startedAt = Date()
 
     struct Health: Encodable {
@@ -18,6 +19,7 @@ struct HealthController {
         var activeModels: Int
         /// Stored key counts; `undecryptable` > 0 means the master secret does not open some keys.
         var vault: KeyVault.Health
+        var limits: LimitsHealth
         var uptimeSeconds: Int
         var usage: UsageHealth
     }
@@ -27,6 +29,13 @@ struct HealthController {
         var queued: Int
         var deadLettered: Int
         var pendingFile: Int
+    }
+
+    /// Where rate limits are counted (`memory`, `shared`, `shared-down-local`, `shared-down-closed`) and the
+    /// `LIMITS_WHEN_DB_DOWN` mode in force.
+    struct LimitsHealth: Encodable {
+        var mode: String
+        var whenDatabaseDown: TrafficSettings.WhenDatabaseDown
     }
 
     struct DatabaseHealth: Encodable {
@@ -59,6 +68,9 @@ struct HealthController {
             models: snapshot.models.count,
             activeModels: snapshot.models.filter(\.isActive).count,
             vault: vault.health,
+            limits: LimitsHealth(
+                mode: databaseHealth.reachable || limiter.mode == "memory" ? limiter.mode : "shared-down-\(limiter.whenDatabaseDown.rawValue)",
+                whenDatabaseDown: limiter.whenDatabaseDown),
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
             usage: UsageHealth(queued: usage.pendingCount, deadLettered: usage.spill.deadLetterCount, pendingFile: usage.spill.pendingCount)
         )

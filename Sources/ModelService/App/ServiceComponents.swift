@@ -31,6 +31,8 @@ public struct ServiceComponents: Sendable {
     public let tracing: GatewayTracing
     /// The OTLP exporter, when this instance installed the tracer.
     let tracingService: (any Service)?
+    /// Budgets, rate limits, retries, fallbacks, circuit breakers and key health.
+    public let traffic: TrafficControl
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -62,6 +64,8 @@ public struct ServiceComponents: Sendable {
             shutdownBound: configuration.usageShutdownBound,
             spill: UsageSpillFile(directory: configuration.dataDirectory, logger: logger), logger: logger, metrics: metrics
         )
+        let traffic = TrafficControl(
+            database: database, registry: registry, keyHealth: KeyHealth(vault: vault, logger: logger), settings: configuration.traffic, logger: logger)
         return ServiceComponents(
             configuration: configuration,
             database: database,
@@ -76,12 +80,13 @@ public struct ServiceComponents: Sendable {
             health: HealthProbe(database: database),
             pipeline: CallPipeline(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
-                upstream: upstream, usage: usage, metrics: metrics, tracing: tracing
+                upstream: upstream, usage: usage, traffic: traffic, hooks: [TrafficSettlementHook(traffic: traffic)], metrics: metrics, tracing: tracing
             ),
             consoleRenderer: try await ConsoleRenderer.load(),
             metrics: metrics,
             tracing: tracing,
             tracingService: tracingService,
+            traffic: traffic,
             logger: logger,
             httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )
@@ -90,7 +95,9 @@ public struct ServiceComponents: Sendable {
     /// Everything to run in the service group, in start order (shut down in reverse: the database last).
     public var services: [any Service] {
         // The exporter first, so it stops last and sends the final spans.
-        (tracingService.map { [$0] } ?? []) + [database.service, changeFeed, usage, decryptRefusals, HTTPClientService(client: upstream.httpClient)]
+        (tracingService.map { [$0] } ?? [])
+            + [database.service, changeFeed, usage, decryptRefusals, HTTPClientService(client: upstream.httpClient), traffic.limiter, traffic.budgets]
+            + (traffic.keyHealth.map { [$0] } ?? [])
     }
 
     /// Runs `body` with the database usable and shuts the HTTP client down afterwards, for
@@ -119,13 +126,15 @@ public struct ServiceComponents: Sendable {
         if configuration.seedOnStart {
             try await CatalogSeeder(database: database, logger: logger).seed()
         }
-        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter])
+        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter, BudgetLedger.changeCounter])
         changeFeed.subscribe(ModelStore.changeCounter) { [registry] in try await registry.reload() }
         changeFeed.subscribe(AccessTokenStore.changeCounter) { [tokens] in try await tokens.reload() }
         changeFeed.subscribe(KeyVault.changeCounter) { [vault] in try await vault.reload() }
+        changeFeed.subscribe(BudgetLedger.changeCounter) { [traffic] in try await traffic.budgets.reload() }
         try await registry.reload()
         try await tokens.reload()
         try await vault.reload()
+        try await traffic.budgets.reload()
         return adminToken
     }
 }

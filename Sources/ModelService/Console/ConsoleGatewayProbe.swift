@@ -24,7 +24,7 @@ enum ConsoleGatewayProbe {
         do {
             let bytes = try ProviderJSON.encodeBuffer(request)
             request.clientJSON = bytes
-            let call = try pipeline.admit(
+            let call = try await pipeline.admit(
                 door: .console, modelName: model.name, body: bytes, streaming: false, principal: principal, namedUser: nil, bodyUser: nil,
                 requestId: UUID().uuidString.lowercased())
             let settlement = pipeline.settlement(for: call)

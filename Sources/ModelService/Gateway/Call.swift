@@ -35,6 +35,8 @@ public struct Call: Sendable {
     public var streaming: Bool
     public var requestId: String
     public var started: ContinuousClock.Instant
+    /// What traffic control reserved and counted at admission, settled once with the call.
+    public var admission = TrafficControl.Admission()
 
     /// The `caller` key of rate limits and budgets.
     var caller: String { userId.map { "user:\($0)" } ?? "token:\(principal.tokenId)" }

@@ -42,6 +42,12 @@ public struct CallError: Error, Sendable, CustomStringConvertible {
         case upstreamUnreachable
         /// The provider answered something unreadable.
         case upstreamInvalidResponse
+        /// A budget of the caller has no room left this period (traffic control).
+        case budgetExceeded
+        /// Every candidate's circuit is open (traffic control).
+        case providerUnavailable
+        /// `LIMITS_WHEN_DB_DOWN=closed` and the shared counters cannot be reached (traffic control).
+        case limitsUnavailable
 
         public struct Rule: Sendable {
             public let status: Int
@@ -71,6 +77,9 @@ public struct CallError: Error, Sendable, CustomStringConvertible {
             case .upstreamTimeout: Rule(status: 504, code: "upstream_timeout", logLevel: .warning, retryable: true)
             case .upstreamUnreachable: Rule(status: 502, code: "upstream_unreachable", logLevel: .warning, retryable: true)
             case .upstreamInvalidResponse: Rule(status: 502, code: "upstream_invalid_response", logLevel: .warning, retryable: true)
+            case .budgetExceeded: Rule(status: 429, code: "budget_exceeded", logLevel: .info, retryable: false)
+            case .providerUnavailable: Rule(status: 503, code: "provider_unavailable", logLevel: .warning, retryable: false)
+            case .limitsUnavailable: Rule(status: 503, code: "limits_unavailable", logLevel: .error, retryable: false)
             }
         }
     }

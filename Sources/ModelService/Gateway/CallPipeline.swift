@@ -23,7 +23,7 @@ public struct CallPipeline: Sendable {
 
     public init(
         registry: ModelRegistry, keys: KeyResolver, endpoints: UpstreamEndpoints, upstream: UpstreamClient, usage: UsageRecorder,
-        traffic: TrafficControl = TrafficControl(), hooks: [any SettlementHook] = [], metrics: GatewayMetrics = GatewayMetrics(),
+        traffic: TrafficControl, hooks: [any SettlementHook] = [], metrics: GatewayMetrics = GatewayMetrics(),
         tracing: GatewayTracing = .disabled
     ) {
         self.metrics = metrics
@@ -44,14 +44,16 @@ public struct CallPipeline: Sendable {
 
     // MARK: admit
 
-    /// Who calls, for which user, which model, and whether it may be called now.
+    /// Who calls, for which user, which model, and whether it may be called now: budgets reserve
+    /// the call's estimate and rate and token limits count it (traffic control).
     ///
     /// `namedUser` is `X-User-Id`, `bodyUser` the body's `user`: a service or admin token names the user it
-    /// calls for; a user token calls only for its own.
+    /// calls for; a user token calls only for its own. `maxOutputTokens` is the client's output limit
+    /// (nil: the model's default), part of the estimate a budget reserves.
     public func admit(
         door: Call.Door, modelName: String, body: ByteBuffer, streaming: Bool, principal: Principal, namedUser: String?, bodyUser: String?,
-        requestId: String
-    ) throws(CallError) -> Call {
+        requestId: String, maxOutputTokens: Int? = nil
+    ) async throws(CallError) -> Call {
         guard let model = registry.model(named: modelName), model.isActive else {
             throw CallError(.unknownModel, "The model '\(modelName)' does not exist or is not active.")
         }
@@ -63,13 +65,16 @@ public struct CallPipeline: Sendable {
         if streaming, !model.supportsStreaming {
             throw CallError.invalidField("stream", "the model '\(model.name)' does not support streaming")
         }
-        let call = Call(
+        var call = Call(
             door: door, principal: principal, userId: userId, model: model, body: body, streaming: streaming, requestId: requestId,
             started: .now)
+        let output = door == .embeddings ? 0 : max(0, maxOutputTokens ?? ChatDefaults.defaultMaxTokens(for: model) ?? 4_096)
         do {
-            try traffic.admit(model: model, caller: call.caller)
+            call.admission = try await traffic.admit(
+                model: model, candidates: route(call), userId: userId, tokenId: principal.tokenId, promptBytes: body.readableBytes,
+                maxOutputTokens: output)
         } catch {
-            throw CallError(.rateLimited, error.message, retryAfter: error.headers[.retryAfter])
+            throw CallError(error)
         }
         return call
     }
@@ -91,9 +96,9 @@ public struct CallPipeline: Sendable {
 
     // MARK: route
 
-    /// The models to try, in order: the one asked for, then (traffic control) its fallbacks.
+    /// The models to try, in order: the one asked for, then its active `fallbacks`.
     public func route(_ call: Call) -> [Model] {
-        [call.model]
+        traffic.candidates(for: call.model)
     }
 
     /// The settlement of a call; create it right before ``run(_:settlement:_:)``.
@@ -103,23 +108,22 @@ public struct CallPipeline: Sendable {
 
     // MARK: attempt
 
-    /// Tries the route's candidates in order until one answers. A retryable failure moves to the next
-    /// candidate; that happens only before the answer starts, as `operation` returns once the upstream
-    /// accepted (a stream's body is read later). A failure that ends the call is settled here.
+    /// Tries the route's candidates in order (``AttemptLoop``: circuit breakers, retries with
+    /// backoff, then the next candidate) until one answers, within the call's deadline. That happens
+    /// only before the answer starts, as `operation` returns once the upstream accepted (a stream's
+    /// body is read later, never retried). A failure that ends the call is settled here.
     public func run<T: Sendable>(
         _ call: Call, settlement: CallSettlement, _ operation: @Sendable (Model, UpstreamTarget) async throws -> T
     ) async throws -> T {
-        let candidates = route(call)
-        var lastError = CallError(.unknownModel, "No model to call.")
+        let deadline = call.started + .nanoseconds(upstream.requestTimeout.nanoseconds)
+        let endpoints = self.endpoints
         do {
-            for (index, candidate) in candidates.enumerated() {
-                do {
-                    return try await attempt(call, candidate: candidate, settlement: settlement, operation)
-                } catch let error as CallError where error.kind.rule.retryable && index < candidates.count - 1 {
-                    lastError = error
-                }
+            let outcome = try await traffic.attempts.run(
+                candidates: route(call), deadline: deadline, circuit: { TrafficControl.circuit(for: $0, endpoints: endpoints) }
+            ) { candidate in
+                try await attempt(call, candidate: candidate, settlement: settlement, operation)
             }
-            throw lastError
+            return outcome.value
         } catch let error as CallError {
             settlement.settle(.failed(error))
             throw error
@@ -129,39 +133,48 @@ public struct CallPipeline: Sendable {
         }
     }
 
-    /// One upstream call: key (user → shared → env), target, adapter operation.
+    /// One upstream call: key (user → shared → env), target, adapter operation. A provider's 401/403
+    /// on a stored key marks the key invalid (``KeyHealth``) and the same call tries the next key source.
     public func attempt<T: Sendable>(
         _ call: Call, candidate: Model, settlement: CallSettlement, _ operation: @Sendable (Model, UpstreamTarget) async throws -> T
     ) async throws -> T {
-        let key: ResolvedKey
         let baseURL = endpoints.baseURL(for: candidate)
-        do {
-            key = try tracing.keyResolution(provider: candidate.provider, requestId: call.requestId) {
-                try keys.resolve(userId: call.userId, provider: candidate.provider, model: candidate, baseURL: baseURL)
-            } source: { $0.source }
-        } catch let error as KeyResolutionError {
-            let kind: CallError.Kind =
-                error.unboundEndpoint != nil ? .keyNotForEndpoint
-                : error.refusedVariable != nil ? .refusedKeyVariable
-                : error.undecryptable ? .keyUndecryptable : .noKey
-            throw CallError(kind, error.description)
-        }
-        settlement.attempting(candidate, key: key)
-        let target = UpstreamTarget(
-            provider: candidate.provider, upstreamModel: candidate.modelId, baseURL: baseURL, apiKey: key.secret,
-            settings: candidate.providerSettings)
-        let span = tracing.startAttempt(model: candidate, operation: call.door.operationName, streamed: call.streaming, requestId: call.requestId)
-        do {
-            let answer = try await operation(candidate, target)
-            settlement.answered(by: span)
-            return answer
-        } catch let error as ProviderError {
-            let failure = CallError(error, model: candidate, key: key)
-            tracing.endAttempt(span, usage: nil, responseModel: nil, status: failure.status, errorKind: failure.code)
-            throw failure
-        } catch {
-            tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
-            throw error
+        var rejected: Set<String> = []
+        while true {
+            let key: ResolvedKey
+            do {
+                key = try tracing.keyResolution(provider: candidate.provider, requestId: call.requestId) {
+                    try keys.resolve(userId: call.userId, provider: candidate.provider, model: candidate, baseURL: baseURL)
+                } source: { $0.source }
+            } catch let error as KeyResolutionError {
+                let kind: CallError.Kind =
+                    error.unboundEndpoint != nil ? .keyNotForEndpoint
+                    : error.refusedVariable != nil ? .refusedKeyVariable
+                    : error.undecryptable ? .keyUndecryptable : .noKey
+                throw CallError(kind, error.description)
+            }
+            settlement.attempting(candidate, key: key)
+            let target = UpstreamTarget(
+                provider: candidate.provider, upstreamModel: candidate.modelId, baseURL: baseURL, apiKey: key.secret,
+                settings: candidate.providerSettings)
+            let span = tracing.startAttempt(model: candidate, operation: call.door.operationName, streamed: call.streaming, requestId: call.requestId)
+            do {
+                let answer = try await operation(candidate, target)
+                settlement.answered(by: span)
+                return answer
+            } catch let error as ProviderError {
+                let failure = CallError(error, model: candidate, key: key)
+                tracing.endAttempt(span, usage: nil, responseModel: nil, status: failure.status, errorKind: failure.code)
+                // Stored keys only (an environment key has no id to mark), each at most once per call.
+                if failure.kind == .providerKeyRejected, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4 {
+                    traffic.keyRejected(keyId: keyId, status: failure.upstreamStatus ?? 401)
+                    continue
+                }
+                throw failure
+            } catch {
+                tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
+                throw error
+            }
         }
     }
 }

@@ -16,7 +16,7 @@ struct EmbeddingsController {
         let body = try JSONBody.decode(EmbeddingRequest.self, from: Data(bytes.readableBytesView))
         do {
             try Self.validate(body)
-            let call = try pipeline.admit(
+            let call = try await pipeline.admit(
                 door: .embeddings, modelName: body.model, body: bytes, streaming: false, principal: principal,
                 namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId)
             guard EmbeddingsUpstream.supports(call.model.provider) else {

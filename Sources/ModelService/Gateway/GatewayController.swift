@@ -49,9 +49,9 @@ struct GatewayController {
         if body.messages.isEmpty { throw APIError.invalidField("messages", "must contain at least one message") }
         body.clientJSON = bytes
         do {
-            let call = try pipeline.admit(
+            let call = try await pipeline.admit(
                 door: .chatCompletions, modelName: body.model, body: bytes, streaming: body.isStreaming, principal: principal,
-                namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId)
+                namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId, maxOutputTokens: body.effectiveMaxTokens)
             let settlement = pipeline.settlement(for: call)
             let upstream = pipeline.upstream
             let clientBody = body

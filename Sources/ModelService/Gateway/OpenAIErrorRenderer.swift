@@ -20,6 +20,8 @@ enum OpenAIErrorRenderer {
         case .providerKeyRejected, .upstreamModelNotFound: "upstream_configuration_error"
         case .keyUndecryptable, .upstreamFailed, .upstreamUnreachable, .upstreamInvalidResponse: "upstream_error"
         case .upstreamTimeout: "timeout"
+        case .budgetExceeded: "insufficient_quota"
+        case .providerUnavailable, .limitsUnavailable: "api_error"
         }
     }
 }

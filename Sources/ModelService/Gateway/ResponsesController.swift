@@ -17,7 +17,7 @@ struct ResponsesController {
         let bytes = try await request.collectJSONBody(context: context)
         let body = try JSONBody.decode(ResponsesRequest.self, from: Data(bytes.readableBytesView))
         do {
-            let call = try pipeline.admit(
+            let call = try await pipeline.admit(
                 door: .responses, modelName: body.model, body: bytes, streaming: body.stream == true, principal: principal,
                 namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId)
             guard ResponsesUpstream.supports(call.model.provider) else {

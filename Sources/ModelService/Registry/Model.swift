@@ -18,6 +18,10 @@ public struct Model: Sendable, Codable, Equatable {
     public var rateLimitPerMinute: Int?
     public var rateLimitPerHour: Int?
     public var rateLimitPerDay: Int?
+    /// Registry model names tried in order when this model's upstream fails or its circuit is open.
+    public var fallbacks: [String]
+    public var tokenLimitPerMinute: Int?
+    public var tokenLimitPerDay: Int?
     public var inputCostPer1kTokens: Double
     public var outputCostPer1kTokens: Double
     public var providerSettings: [String: JSONValue]
@@ -38,11 +42,12 @@ public struct Model: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, displayName, provider, modelId, mode, description, maxTokens, supportsStreaming, defaultTemperature
-        case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, inputCostPer1kTokens, outputCostPer1kTokens, providerSettings
+        case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, fallbacks, tokenLimitPerMinute, tokenLimitPerDay
+        case inputCostPer1kTokens, outputCostPer1kTokens, providerSettings
         case apiKeyEnvVar, isActive, isDefault, metadata, createdAt, updatedAt
     }
 
-    /// Decodes what the REST API writes; a `mode` left out (JSON written before modes existed) is `chat`.
+    /// Decodes what the REST API writes; a `mode` left out (JSON written before modes existed) is `chat`, no `fallbacks` is none.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
@@ -58,6 +63,9 @@ public struct Model: Sendable, Codable, Equatable {
         rateLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerMinute)
         rateLimitPerHour = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerHour)
         rateLimitPerDay = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerDay)
+        fallbacks = try c.decodeIfPresent([String].self, forKey: .fallbacks) ?? []
+        tokenLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokenLimitPerMinute)
+        tokenLimitPerDay = try c.decodeIfPresent(Int.self, forKey: .tokenLimitPerDay)
         inputCostPer1kTokens = try c.decode(Double.self, forKey: .inputCostPer1kTokens)
         outputCostPer1kTokens = try c.decode(Double.self, forKey: .outputCostPer1kTokens)
         providerSettings = try c.decode([String: JSONValue].self, forKey: .providerSettings)
@@ -87,6 +95,9 @@ public struct Model: Sendable, Codable, Equatable {
         rateLimitPerMinute = try row.decode(column: "rate_limit_per_minute", as: Int?.self)
         rateLimitPerHour = try row.decode(column: "rate_limit_per_hour", as: Int?.self)
         rateLimitPerDay = try row.decode(column: "rate_limit_per_day", as: Int?.self)
+        fallbacks = (try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "fallbacks", as: String.self).utf8))) ?? []
+        tokenLimitPerMinute = try row.decode(column: "token_limit_per_minute", as: Int?.self)
+        tokenLimitPerDay = try row.decode(column: "token_limit_per_day", as: Int?.self)
         inputCostPer1kTokens = try row.decode(column: "input_cost_per_1k_tokens", as: Double.self)
         outputCostPer1kTokens = try row.decode(column: "output_cost_per_1k_tokens", as: Double.self)
         providerSettings = Self.decodeObject(try row.decode(column: "provider_settings", as: String.self))

@@ -18,6 +18,9 @@ public struct ModelFields: Sendable, Decodable {
     public var rateLimitPerMinute: FieldUpdate<Int> = .unchanged
     public var rateLimitPerHour: FieldUpdate<Int> = .unchanged
     public var rateLimitPerDay: FieldUpdate<Int> = .unchanged
+    public var fallbacks: FieldUpdate<[String]> = .unchanged
+    public var tokenLimitPerMinute: FieldUpdate<Int> = .unchanged
+    public var tokenLimitPerDay: FieldUpdate<Int> = .unchanged
     public var inputCostPer1kTokens: FieldUpdate<Double> = .unchanged
     public var outputCostPer1kTokens: FieldUpdate<Double> = .unchanged
     public var providerSettings: FieldUpdate<[String: JSONValue]> = .unchanged
@@ -30,6 +33,7 @@ public struct ModelFields: Sendable, Decodable {
         case name, displayName, provider, modelId, mode, description, maxTokens, supportsStreaming, defaultTemperature
         case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, inputCostPer1kTokens, outputCostPer1kTokens
         case providerSettings, apiKeyEnvVar, isActive, isDefault, metadata
+        case fallbacks, tokenLimitPerMinute, tokenLimitPerDay
     }
 
     public init() {}
@@ -69,6 +73,9 @@ public struct ModelFields: Sendable, Decodable {
         isActive = try .decode(container, .isActive)
         isDefault = try .decode(container, .isDefault)
         metadata = try .decode(container, .metadata)
+        fallbacks = try .decode(container, .fallbacks)
+        tokenLimitPerMinute = try .decode(container, .tokenLimitPerMinute)
+        tokenLimitPerDay = try .decode(container, .tokenLimitPerDay)
     }
 
     /// Checks bounds; for a create, also that the required fields are there and not null.
@@ -107,6 +114,13 @@ public struct ModelFields: Sendable, Decodable {
         }
         for (field, limit) in [("rateLimitPerMinute", rateLimitPerMinute), ("rateLimitPerHour", rateLimitPerHour), ("rateLimitPerDay", rateLimitPerDay)] {
             if let value = limit.value, !(1...1_000_000_000).contains(value) { throw .invalidField(field, "must be a positive integer") }
+        }
+        for (field, limit) in [("tokenLimitPerMinute", tokenLimitPerMinute), ("tokenLimitPerDay", tokenLimitPerDay)] {
+            if let value = limit.value, !(1...1_000_000_000_000).contains(value) { throw .invalidField(field, "must be a positive integer") }
+        }
+        if let names = fallbacks.value {
+            if names.count > FallbackChain.maxLength { throw .invalidField("fallbacks", "must name at most \(FallbackChain.maxLength) models") }
+            for name in names { try Self.checkText("fallbacks", name, maxLength: 200) }
         }
         for (field, cost) in [("inputCostPer1kTokens", inputCostPer1kTokens), ("outputCostPer1kTokens", outputCostPer1kTokens)] {
             if creating == false, cost.isNull { throw .invalidField(field, "cannot be null (use 0)") }

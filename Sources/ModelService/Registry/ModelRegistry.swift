@@ -24,6 +24,7 @@ public final class ModelRegistry: Sendable {
     private let store: ModelStore
     private let keyVariables: ProviderKeyVariables
     private let snapshotBox = Mutex(Snapshot(models: []))
+    private let reloads = Mutex<(started: Int, installed: Int)>((0, 0))
 
     public init(database: Database, keyVariables: ProviderKeyVariables = ProviderKeyVariables(environment: [:])) {
         store = ModelStore(database: database)
@@ -34,8 +35,14 @@ public final class ModelRegistry: Sendable {
 
     /// Reloads the whole table (tens to hundreds of rows) into a new snapshot.
     public func reload() async throws {
+        let ticket = reloads.withLock { $0.started += 1; return $0.started }
         let models = try await store.all()
-        snapshotBox.withLock { $0 = Snapshot(models: models) }
+        // A reload that started earlier (the change feed's) may finish later with older rows: keep the newest.
+        reloads.withLock { reloads in
+            guard ticket > reloads.installed else { return }
+            reloads.installed = ticket
+            snapshotBox.withLock { $0 = Snapshot(models: models) }
+        }
     }
 
     // MARK: Reads (memory only)
@@ -61,6 +68,7 @@ public final class ModelRegistry: Sendable {
     /// Every write is audited in its own transaction as `actor` (the REST API and the console alike).
     public func create(_ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model {
         try fields.validate(creating: true, keyVariables: keyVariables)
+        try FallbackChain.validate(name: fields.name.value ?? "", fallbacks: fields.fallbacks.value ?? [], in: snapshot)
         let model = try await store.insert(fields, actor: actor)
         try await reload()
         return model
@@ -68,6 +76,10 @@ public final class ModelRegistry: Sendable {
 
     public func update(id: String, _ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model? {
         try fields.validate(creating: false, keyVariables: keyVariables)
+        if let current = snapshot.byId[id], fields.fallbacks.value != nil || fields.name.value != nil {
+            try FallbackChain.validate(
+                name: fields.name.value ?? current.name, fallbacks: fields.fallbacks.value ?? current.fallbacks, in: snapshot, replacing: current.name)
+        }
         let model = try await store.update(id: id, fields, actor: actor)
         if model != nil { try await reload() }
         return model

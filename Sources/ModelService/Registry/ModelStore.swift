@@ -43,7 +43,8 @@ struct ModelStore: Sendable {
                 "id", "name", "display_name", "provider", "model_id", "description", "max_tokens", "supports_streaming",
                 "default_temperature", "rate_limit_per_minute", "rate_limit_per_hour", "rate_limit_per_day",
                 "input_cost_per_1k_tokens", "output_cost_per_1k_tokens", "provider_settings", "api_key_env_var",
-                "is_active", "is_default", "metadata", "created_at", "updated_at", "mode"
+                "is_active", "is_default", "metadata", "created_at", "updated_at", "mode",
+                "fallbacks", "token_limit_per_minute", "token_limit_per_day"
             )
             .values(
                 SQLBind(id), SQLBind(name), SQLBind(fields.displayName.value), SQLBind(provider.rawValue), SQLBind(modelId),
@@ -55,7 +56,9 @@ struct ModelStore: Sendable {
                 SQLBind(fields.apiKeyEnvVar.value ?? provider.defaultAPIKeyEnvVar),
                 SQLBind(fields.isActive.value ?? true), SQLBind(isDefault),
                 SQLBind(Model.encodeObject(fields.metadata.value ?? [:])), SQLBind(now), SQLBind(now),
-                SQLBind(fields.mode.value ?? ModelMode.chat.rawValue)
+                SQLBind(fields.mode.value ?? ModelMode.chat.rawValue),
+                SQLBind(FallbackChain.encode(fields.fallbacks.value ?? [])), SQLBind(fields.tokenLimitPerMinute.value),
+                SQLBind(fields.tokenLimitPerDay.value)
             )
             .run()
         try await ChangeFeed.bump(changeCounter, on: sql)
@@ -100,6 +103,11 @@ struct ModelStore: Sendable {
                 apply("output_cost_per_1k_tokens", fields.outputCostPer1kTokens)
                 apply("api_key_env_var", fields.apiKeyEnvVar)
                 apply("is_active", fields.isActive)
+                apply("token_limit_per_minute", fields.tokenLimitPerMinute)
+                apply("token_limit_per_day", fields.tokenLimitPerDay)
+                if case .set(let fallbacks) = fields.fallbacks {
+                    update = update.set("fallbacks", to: SQLBind(FallbackChain.encode(fallbacks ?? [])))
+                }
                 if case .set(let settings) = fields.providerSettings {
                     update = update.set("provider_settings", to: SQLBind(Model.encodeObject(settings ?? [:])))
                 }

@@ -199,6 +199,47 @@ public enum Migrations {
             "ALTER TABLE usage_records ADD COLUMN requested_model TEXT",
             "CREATE INDEX IF NOT EXISTS usage_records_request_id ON usage_records (request_id)",
         ]),
+        // Traffic control: fallbacks and token limits on models, budgets with their shared counters,
+        // rate-limit windows shared by every instance (PostgreSQL), key health (attempts per call: 003_pipeline).
+        Migration(name: "004_traffic", statements: [
+            "ALTER TABLE models ADD COLUMN fallbacks TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE models ADD COLUMN token_limit_per_minute BIGINT",
+            "ALTER TABLE models ADD COLUMN token_limit_per_day BIGINT",
+            """
+            CREATE TABLE IF NOT EXISTS budgets (
+                id TEXT PRIMARY KEY,
+                user_id TEXT,
+                token_id TEXT,
+                period TEXT NOT NULL,
+                max_cost DOUBLE PRECISION,
+                max_tokens BIGINT,
+                soft_threshold DOUBLE PRECISION NOT NULL DEFAULT 0.8,
+                period_start BIGINT NOT NULL,
+                spent_cost DOUBLE PRECISION NOT NULL DEFAULT 0,
+                spent_tokens BIGINT NOT NULL DEFAULT 0,
+                reserved_cost DOUBLE PRECISION NOT NULL DEFAULT 0,
+                reserved_tokens BIGINT NOT NULL DEFAULT 0,
+                soft_period BIGINT,
+                soft_reached_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS budgets_user ON budgets (user_id)",
+            "CREATE INDEX IF NOT EXISTS budgets_token ON budgets (token_id)",
+            """
+            CREATE TABLE IF NOT EXISTS rate_counters (
+                counter_key TEXT NOT NULL,
+                window_start BIGINT NOT NULL,
+                used BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                PRIMARY KEY (counter_key, window_start)
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS rate_counters_expires ON rate_counters (expires_at)",
+            "ALTER TABLE api_keys ADD COLUMN invalid_reason TEXT",
+            "ALTER TABLE api_keys ADD COLUMN invalid_at BIGINT",
+        ]),
         // Console sign-ins: only a SHA-256 of the session id is stored, so a leaked table opens no session.
         // The usage indexes cover the console's per-day/model/provider/user aggregates and the audit filters.
         Migration(name: "007_console", statements: [

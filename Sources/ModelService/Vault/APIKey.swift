@@ -6,6 +6,8 @@ public struct APIKey: Sendable, Codable, Equatable {
     public static let statusOK = "ok"
     /// The row exists but the loaded master keys cannot open it: reported, never treated as "no key".
     public static let statusUndecryptable = "undecryptable"
+    /// The provider rejected the key: resolution skips it until a re-validation succeeds.
+    public static let statusInvalid = "invalid"
 
     public var id: String
     /// Nil for a shared key (usable by every user, managed by admins).
@@ -20,6 +22,9 @@ public struct APIKey: Sendable, Codable, Equatable {
     /// Nil when the key was stored without a check (or the provider cannot check keys).
     public var isValid: Bool?
     public var status: String
+    /// Why and when the key was marked invalid (a provider's 401/403 on a gateway call, or a failed re-validation).
+    public var invalidReason: String?
+    public var invalidAt: String?
     public var usageCount: Int
     public var lastUsedAt: String?
     public var metadata: [String: JSONValue]
@@ -27,7 +32,7 @@ public struct APIKey: Sendable, Codable, Equatable {
     public var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, userId, shared, provider, keyName, endpoint, keyPrefix, isActive, isValid, status, usageCount, lastUsedAt, metadata, createdAt,
+        case id, userId, shared, provider, keyName, endpoint, keyPrefix, isActive, isValid, status, invalidReason, invalidAt, usageCount, lastUsedAt, metadata, createdAt,
             updatedAt
     }
 
@@ -44,6 +49,8 @@ public struct APIKey: Sendable, Codable, Equatable {
         try container.encode(isActive, forKey: .isActive)
         try container.encode(isValid, forKey: .isValid)
         try container.encode(status, forKey: .status)
+        try container.encode(invalidReason, forKey: .invalidReason)
+        try container.encode(invalidAt, forKey: .invalidAt)
         try container.encode(usageCount, forKey: .usageCount)
         try container.encode(lastUsedAt, forKey: .lastUsedAt)
         try container.encode(metadata, forKey: .metadata)
@@ -68,6 +75,8 @@ struct StoredAPIKey: Sendable {
     let isActive: Bool
     let isValid: Bool?
     let usageCount: Int
+    let invalidReason: String?
+    let invalidAt: Int64?
     let lastUsedAt: Int64?
     let metadata: [String: JSONValue]
     let createdAt: Int64
@@ -94,6 +103,8 @@ struct StoredAPIKey: Sendable {
         isActive = try row.decode(column: "is_active", as: Bool.self)
         isValid = try row.decode(column: "is_valid", as: Bool?.self)
         usageCount = Int(try row.decode(column: "usage_count", as: Int64.self))
+        invalidReason = try row.decode(column: "invalid_reason", as: String?.self)
+        invalidAt = try row.decode(column: "invalid_at", as: Int64?.self)
         lastUsedAt = try row.decode(column: "last_used_at", as: Int64?.self)
         metadata = Model.decodeObject(try row.decode(column: "metadata", as: String.self))
         createdAt = try row.decode(column: "created_at", as: Int64.self)
@@ -111,7 +122,9 @@ struct StoredAPIKey: Sendable {
             keyPrefix: keyPrefix,
             isActive: isActive,
             isValid: isValid,
-            status: decryptable ? APIKey.statusOK : APIKey.statusUndecryptable,
+            status: !decryptable ? APIKey.statusUndecryptable : isValid == false ? APIKey.statusInvalid : APIKey.statusOK,
+            invalidReason: isValid == false ? invalidReason : nil,
+            invalidAt: isValid == false ? invalidAt.map(Clock.iso8601(millis:)) : nil,
             usageCount: usageCount,
             lastUsedAt: lastUsedAt.map(Clock.iso8601(millis:)),
             metadata: metadata,

@@ -80,7 +80,16 @@ enum APIKeyStore {
         var query = sql.update("api_keys").set("updated_at", to: SQLBind(Clock.nowMillis()))
         if let keyName { query = query.set("key_name", to: SQLBind(keyName)) }
         if let isActive { query = query.set("is_active", to: SQLBind(isActive)) }
-        if let isValid { query = query.set("is_valid", to: SQLBind(isValid)) }
+        if let isValid {
+            query = query.set("is_valid", to: SQLBind(isValid))
+            // A rejection records when; anything else (valid or unknown again) clears it.
+            if isValid == false {
+                query = query.set("invalid_reason", to: SQLBind("the provider rejected the key on re-validation"))
+                    .set("invalid_at", to: SQLBind(Clock.nowMillis()))
+            } else {
+                query = query.set("invalid_reason", to: SQLBind(String?.none)).set("invalid_at", to: SQLBind(Int64?.none))
+            }
+        }
         if let encrypted {
             query = query.set("encrypted_key", to: SQLBind(encrypted.text))
                 .set("key_version", to: SQLBind(Int64(encrypted.version)))

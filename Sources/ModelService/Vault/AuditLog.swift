@@ -10,6 +10,7 @@ import SQLKit
 public enum AuditLog {
     public enum Action: String, Sendable, Codable, CaseIterable {
         case create, update, delete, validate, decrypt, use, importKey = "import", rotate, revoke
+        case budgetThreshold = "budget_threshold", keyRejected = "key_rejected"
     }
 
     /// Who acted: a token, or the internal secret / a command line (no token id).

@@ -92,6 +92,8 @@ public final class KeyResolver: Sendable {
     /// Each provider's configured base URL, normalized: where its env key and endpoint-less keys belong.
     private let homes: [ProviderKind: String]
     private let snapshot = Mutex(Snapshot())
+    /// Keys a provider just rejected, skipped at once, before the database write and reload catch up.
+    private let rejected = Mutex<Set<String>>([])
 
     public init(environment: [String: String]) {
         self.environment = environment
@@ -117,8 +119,18 @@ public final class KeyResolver: Sendable {
         snapshot.withLock { $0 = Snapshot(cipher: cipher, entries: grouped) }
     }
 
+    /// Skips `keyId` from now on (``KeyHealth`` persists it as invalid, then calls ``readmit(_:)``).
+    func skip(_ keyId: String) {
+        _ = rejected.withLock { $0.insert(keyId) }
+    }
+
+    func readmit(_ keyId: String) {
+        _ = rejected.withLock { $0.remove(keyId) }
+    }
+
     /// The key for a call of `model` to `baseURL` (default: the model's effective base URL).
     public func resolve(userId: String?, provider: ProviderKind, model: Model, baseURL: String? = nil) throws(KeyResolutionError) -> ResolvedKey {
+        let skipped = rejected.withLock { $0 }
         let target = EndpointURL.normalized(baseURL ?? endpoints.baseURL(for: model))
         let atHome = target == home(provider)
         let (cipher, userEntries, sharedEntries) = snapshot.withLock { state in
@@ -130,7 +142,7 @@ public final class KeyResolver: Sendable {
         }
         var undecryptable = false
         for (entries, source) in [(userEntries, KeySource.user), (sharedEntries, .shared)] {
-            for entry in entries where entry.endpoint == target {
+            for entry in entries where entry.endpoint == target && !skipped.contains(entry.id) {
                 if let cipher, let secret = try? cipher.decrypt(entry.ciphertext, binding: entry.binding) {
                     let owner = source == .shared ? "shared" : "user '\(entry.binding.owner)'"
                     let label = "'\(entry.name)' (\(entry.maskedPrefix), \(owner))"

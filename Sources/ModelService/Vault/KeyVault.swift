@@ -73,7 +73,8 @@ public final class KeyVault: Sendable {
             if cipher.map({ (try? $0.decrypt(row.encryptedKey, binding: row.binding)) == nil }) ?? true {
                 undecryptable.insert(row.id)
             }
-            if row.isActive {
+            // A key its provider rejected (is_valid false) is skipped until re-validation restores it.
+            if row.isActive, row.isValid != false {
                 entries.append((row.owner, row.provider, .init(id: row.id, binding: row.binding, ciphertext: row.encryptedKey, name: row.keyName, maskedPrefix: row.keyPrefix)))
             }
         }

@@ -1,0 +1,105 @@
+import Foundation
+
+/// Tries a call's candidates in order: per candidate its circuit, then up to `retries` retries of
+/// retryable failures with backoff, then the next candidate. Runs only until the upstream has
+/// accepted the call (before the first byte reaches the client); what follows is never retried.
+public struct AttemptLoop: Sendable {
+    public let policy: RetryPolicy
+    public let breakers: CircuitBreakers
+
+    public init(policy: RetryPolicy, breakers: CircuitBreakers) {
+        self.policy = policy
+        self.breakers = breakers
+    }
+
+    /// The answer and the candidate that gave it.
+    public struct Outcome<Value: Sendable>: Sendable {
+        public var value: Value
+        public var model: Model
+        public var circuit: CircuitBreakers.Key
+    }
+
+    /// What a failed attempt means for the loop.
+    public enum Disposition: Sendable {
+        case retry
+        case fallOver
+        case fail
+    }
+
+    /// Throws the last attempt's ``CallError`` (or `provider_unavailable` when every circuit was open).
+    public func run<Value: Sendable>(
+        candidates: [Model],
+        deadline: ContinuousClock.Instant,
+        circuit: (Model) -> CircuitBreakers.Key,
+        _ operation: (Model) async throws -> Value
+    ) async throws -> Outcome<Value> {
+        var lastError: CallError?
+        var shortestOpen: Int?
+        nextCandidate: for model in candidates {
+            let key = circuit(model)
+            var retry = 0
+            while true {
+                if case .refused(let seconds) = breakers.acquire(key) {
+                    shortestOpen = min(shortestOpen ?? seconds, seconds)
+                    continue nextCandidate
+                }
+                do {
+                    let value = try await operation(model)
+                    breakers.record(key, success: true)
+                    return Outcome(value: value, model: model, circuit: key)
+                } catch let error as CallError {
+                    lastError = error
+                    breakers.record(key, success: Self.countsAgainstCircuit(error) ? false : nil, error: Self.label(error))
+                    switch Self.disposition(of: error) {
+                    case .fail: throw error
+                    case .fallOver: continue nextCandidate
+                    case .retry:
+                        guard retry < policy.retries else { continue nextCandidate }
+                        retry += 1
+                        let wait = policy.delay(retry: retry, after: error)
+                        if ContinuousClock.now + wait >= deadline { continue nextCandidate }
+                        try await Task.sleep(for: wait)
+                    }
+                } catch {
+                    // Not an upstream answer (the client went away, the task was cancelled): the circuit learns nothing.
+                    breakers.record(key, success: nil, error: nil)
+                    throw error
+                }
+            }
+        }
+        if let lastError { throw lastError }
+        throw CallError(
+            TrafficError(
+                kind: .providerUnavailable,
+                message: "The upstream of '\(candidates.first?.name ?? "")' is failing and its circuit is open; retry later.",
+                retryAfterSeconds: shortestOpen ?? 1))
+    }
+
+    /// Retry the same candidate on a transient upstream failure; fall over to the next one when this
+    /// candidate cannot answer (its key, its upstream model, its answers); fail on the client's own mistakes.
+    static func disposition(of error: CallError) -> Disposition {
+        if RetryPolicy.isRetryable(error) { return .retry }
+        return error.kind.rule.retryable ? .fallOver : .fail
+    }
+
+    /// Upstream health failures only: a rejected key or a bad request says nothing about the upstream.
+    static func countsAgainstCircuit(_ error: CallError) -> Bool {
+        switch error.kind {
+        case .upstreamFailed, .upstreamTimeout, .upstreamUnreachable, .upstreamInvalidResponse: true
+        default: false
+        }
+    }
+
+    /// A short label for the health page: kind and status, never the upstream's text.
+    static func label(_ error: CallError) -> String? {
+        let status = error.upstreamStatus.map { " (\($0))" } ?? ""
+        switch error.kind {
+        case .upstreamFailed: return "upstream error\(status)"
+        case .upstreamTimeout: return "timeout"
+        case .upstreamUnreachable: return "unreachable"
+        case .upstreamInvalidResponse: return "invalid response"
+        case .upstreamRejected, .upstreamRateLimited, .providerKeyRejected, .upstreamModelNotFound: return "rejected\(status)"
+        default: return nil
+        }
+    }
+}

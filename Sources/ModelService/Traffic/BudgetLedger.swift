@@ -1,0 +1,157 @@
+import Foundation
+import SQLKit
+
+/// The SQL of budgets: CRUD, and the atomic reserve/settle statements every instance runs.
+///
+/// Reserve admits a call only while `spent + reserved` is under the maximum, in one UPDATE (the
+/// row lock orders concurrent callers of every instance), so calls arriving together overshoot by
+/// at most one call's estimate. A period that has ended is reset by the same statement.
+enum BudgetLedger {
+    static let changeCounter = "budgets"
+
+    struct Reservation: Sendable {
+        var budgetId: String
+        var periodStart: Int64
+        var cost: Double
+        var tokens: Int
+    }
+
+    /// Reserves on every budget (ordered by id, so concurrent transactions never deadlock); the id
+    /// of the first budget without room, else nil. Nothing is reserved when one refuses.
+    static func reserve(_ reservations: [Reservation], database: Database) async throws -> String? {
+        struct Refused: Error { var id: String }
+        do {
+            try await database.transaction { sql in
+                for item in reservations.sorted(by: { $0.budgetId < $1.budgetId }) {
+                    let ps = item.periodStart
+                    let row = try await sql.raw("""
+                        UPDATE budgets SET \
+                        spent_cost = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE spent_cost END, \
+                        spent_tokens = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE spent_tokens END, \
+                        reserved_cost = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE reserved_cost END + \(bind: item.cost), \
+                        reserved_tokens = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE reserved_tokens END + \(bind: Int64(item.tokens)), \
+                        period_start = CASE WHEN period_start < \(bind: ps) THEN \(bind: ps) ELSE period_start END \
+                        WHERE id = \(bind: item.budgetId) AND (period_start < \(bind: ps) OR ( \
+                        (max_cost IS NULL OR spent_cost + reserved_cost < max_cost) AND \
+                        (max_tokens IS NULL OR spent_tokens + reserved_tokens < max_tokens))) \
+                        RETURNING id
+                        """).first()
+                    if row == nil { throw Refused(id: item.budgetId) }
+                }
+            }
+            return nil
+        } catch let refused as Refused {
+            return refused.id
+        }
+    }
+
+    /// Replaces reservations with what the call really cost; budgets crossing their soft threshold
+    /// for the first time this period are returned (and marked) so the caller audits them once.
+    static func settle(_ reservations: [Reservation], cost: Double, tokens: Int, database: Database) async throws -> [(id: String, userId: String?)] {
+        try await database.transaction { sql in
+            var crossed: [(id: String, userId: String?)] = []
+            for item in reservations.sorted(by: { $0.budgetId < $1.budgetId }) {
+                let ps = item.periodStart
+                try await sql.raw("""
+                    UPDATE budgets SET spent_cost = spent_cost + \(bind: cost), spent_tokens = spent_tokens + \(bind: Int64(tokens)), \
+                    reserved_cost = CASE WHEN period_start <> \(bind: ps) THEN reserved_cost \
+                    WHEN reserved_cost > \(bind: item.cost) THEN reserved_cost - \(bind: item.cost) ELSE 0 END, \
+                    reserved_tokens = CASE WHEN period_start <> \(bind: ps) THEN reserved_tokens \
+                    WHEN reserved_tokens > \(bind: Int64(item.tokens)) THEN reserved_tokens - \(bind: Int64(item.tokens)) ELSE 0 END \
+                    WHERE id = \(bind: item.budgetId)
+                    """).run()
+                let row = try await sql.raw("""
+                    UPDATE budgets SET soft_period = period_start, soft_reached_at = \(bind: Clock.nowMillis()) \
+                    WHERE id = \(bind: item.budgetId) AND (soft_period IS NULL OR soft_period <> period_start) AND ( \
+                    (max_cost IS NOT NULL AND spent_cost >= max_cost * soft_threshold) OR \
+                    (max_tokens IS NOT NULL AND spent_tokens >= max_tokens * soft_threshold)) \
+                    RETURNING id, user_id
+                    """).first()
+                if let row {
+                    let userId = try row.decode(column: "user_id", as: String?.self)
+                    try await AuditLog.write(
+                        .budgetThreshold, actor: .traffic, subject: .init(keyId: nil, owner: userId, provider: nil), result: "reached",
+                        detail: "budget \(item.budgetId) crossed its soft threshold", on: sql)
+                    crossed.append((item.budgetId, userId))
+                }
+            }
+            return crossed
+        }
+    }
+
+    // MARK: CRUD
+
+    struct Fields: Sendable {
+        var userId: String?
+        var tokenId: String?
+        var period: Budget.Period
+        var maxCost: Double?
+        var maxTokens: Int?
+        var softThreshold: Double
+    }
+
+    static func insert(_ fields: Fields, database: Database) async throws -> Budget {
+        let id = UUID().uuidString.lowercased()
+        let now = Clock.nowMillis()
+        return try await database.transaction { sql in
+            try await sql.insert(into: "budgets")
+                .columns("id", "user_id", "token_id", "period", "max_cost", "max_tokens", "soft_threshold", "period_start", "created_at", "updated_at")
+                .values(
+                    SQLBind(id), SQLBind(fields.userId), SQLBind(fields.tokenId), SQLBind(fields.period.rawValue), SQLBind(fields.maxCost),
+                    SQLBind(fields.maxTokens.map(Int64.init)), SQLBind(fields.softThreshold), SQLBind(fields.period.start(at: now)), SQLBind(now),
+                    SQLBind(now)
+                )
+                .run()
+            try await ChangeFeed.bump(changeCounter, on: sql)
+            return try await find(id: id, on: sql)!
+        }
+    }
+
+    static func update(id: String, _ fields: Fields, database: Database) async throws -> Budget? {
+        try await database.transaction { sql in
+            guard try await find(id: id, on: sql) != nil else { return nil }
+            try await sql.update("budgets").where("id", .equal, SQLBind(id))
+                .set("period", to: SQLBind(fields.period.rawValue))
+                .set("max_cost", to: SQLBind(fields.maxCost))
+                .set("max_tokens", to: SQLBind(fields.maxTokens.map(Int64.init)))
+                .set("soft_threshold", to: SQLBind(fields.softThreshold))
+                .set("updated_at", to: SQLBind(Clock.nowMillis()))
+                .run()
+            try await ChangeFeed.bump(changeCounter, on: sql)
+            return try await find(id: id, on: sql)
+        }
+    }
+
+    static func delete(id: String, database: Database) async throws -> Bool {
+        try await database.transaction { sql in
+            guard try await find(id: id, on: sql) != nil else { return false }
+            try await sql.raw("DELETE FROM budgets WHERE id = \(bind: id)").run()
+            try await ChangeFeed.bump(changeCounter, on: sql)
+            return true
+        }
+    }
+
+    static func find(id: String, on sql: any SQLDatabase) async throws -> Budget? {
+        try await sql.raw("SELECT * FROM budgets WHERE id = \(bind: id)").first().map { try Budget(row: $0, now: Clock.nowMillis()) }
+    }
+
+    /// Every budget, or those of one user / one token; at most `limit` rows.
+    static func list(userId: String?, tokenId: String?, either: Bool = false, database: Database) async throws -> [Budget] {
+        try await database.run { sql in
+            var query = sql.select().column("*").from("budgets")
+            if either, let userId, let tokenId {
+                query = query.where(group: { $0.where("user_id", .equal, SQLBind(userId)).orWhere("token_id", .equal, SQLBind(tokenId)) })
+            } else {
+                if let userId { query = query.where("user_id", .equal, SQLBind(userId)) }
+                if let tokenId { query = query.where("token_id", .equal, SQLBind(tokenId)) }
+            }
+            let now = Clock.nowMillis()
+            return try await query.orderBy("created_at").limit(10_000).all().map { try Budget(row: $0, now: now) }
+        }
+    }
+}
+
+extension AuditLog.Actor {
+    /// Traffic control acting on its own (budget thresholds, keys a provider rejected).
+    static let traffic = AuditLog.Actor(tokenId: nil, role: "system")
+}

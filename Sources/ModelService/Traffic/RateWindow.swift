@@ -1,0 +1,55 @@
+/// One limit to check for a call: a fixed window (aligned to UTC multiples of its span) of requests
+/// or tokens, per model and caller.
+public struct RateWindow: Sendable, Hashable {
+    public enum Unit: String, Sendable {
+        case requests, tokens
+    }
+
+    public var model: String
+    public var caller: String
+    public var unit: Unit
+    public var spanMillis: Int64
+    public var limit: Int
+
+    /// The shared counter's name: model id, caller, unit and span.
+    var counterKey: String { "\(model)|\(unit.rawValue)|\(spanMillis)|\(caller)" }
+
+    var spanName: String {
+        switch spanMillis {
+        case 60_000: "minute"
+        case 3_600_000: "hour"
+        default: "day"
+        }
+    }
+
+    func start(at time: Int64) -> Int64 { time - time % spanMillis }
+
+    /// The windows a model's limits define for a caller.
+    static func windows(for model: Model, caller: String) -> [RateWindow] {
+        let limits: [(Int?, Unit, Int64)] = [
+            (model.rateLimitPerMinute, .requests, 60_000), (model.rateLimitPerHour, .requests, 3_600_000),
+            (model.rateLimitPerDay, .requests, 86_400_000), (model.tokenLimitPerMinute, .tokens, 60_000),
+            (model.tokenLimitPerDay, .tokens, 86_400_000),
+        ]
+        return limits.compactMap { limit, unit, span in
+            limit.map { RateWindow(model: model.id, caller: caller, unit: unit, spanMillis: span, limit: $0) }
+        }
+    }
+}
+
+/// A refused window: which one, and how long until it reopens.
+struct RateRefusal: Error, Sendable {
+    var window: RateWindow
+    var waitMillis: Int64
+}
+
+/// Where rate-limit windows are counted: in memory, or shared by every instance on PostgreSQL.
+protocol RateCounters: Sendable {
+    /// Counts one request against every request window and checks every token window, all or
+    /// nothing: a refused call counts against none of them.
+    func admit(_ windows: [RateWindow], at time: Int64) async throws -> RateRefusal?
+    /// Adds a settled call's tokens to its token windows.
+    func add(tokens: Int, to windows: [RateWindow], at time: Int64) async throws
+    /// Forgets windows that have ended.
+    func purge(before time: Int64) async throws
+}

@@ -1,0 +1,96 @@
+import AsyncHTTPClient
+import FakeProviders
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import ModelService
+
+/// Two instances on one PostgreSQL (runs when TEST_DATABASE_URL is set): limits and budgets hold across both.
+@Suite struct MultiInstanceTrafficTests {
+    static var enabled: Bool { TestDatabase.available.contains(.postgres) }
+
+    /// Runs `test` with two live instances on one fresh PostgreSQL database, both in front of the same fakes.
+    static func twoInstances(
+        _ test: @Sendable (_ ports: [Int], _ client: any TestClientProtocol, _ first: ServiceComponents, _ second: ServiceComponents) async throws -> Void
+    ) async throws {
+        let url = try await TestDatabase.postgres.makeURL()
+        try await GatewayHarness.run(databaseURL: url, extra: TrafficTest.environment) { client, fakes, first in
+            var environment = fakes.baseURLs
+            for provider in ProviderKind.allCases {
+                if let variable = provider.defaultAPIKeyEnvVar { environment[variable] = GatewayHarness.envKey(provider) }
+            }
+            environment.merge(TrafficTest.environment) { _, new in new }
+            environment["SEED_ON_START"] = "false"
+            try await TestApp.run(databaseURL: url, extra: environment, live: true) { secondClient, second in
+                try await test([try #require(client.port), try #require(secondClient.port)], client, first, second)
+            }
+        }
+    }
+
+    static func chat(port: Int, model: String, user: String) async throws -> Int {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(TestApp.adminToken)")
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "x-user-id", value: user)
+        request.body = .bytes(ByteBuffer(string: GatewayHarness.chatBody(model: model, stream: false, extra: #", "max_tokens": 5"#)))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Int(response.status.code)
+    }
+
+    /// Fixed windows: start well inside a minute so the 30 calls all fall in one window.
+    static func awayFromAMinuteBoundary() async throws {
+        let second = Int(Date().timeIntervalSince1970) % 60
+        if second > 45 { try await Task.sleep(for: .seconds(61 - second)) }
+    }
+
+    @Test(.enabled(if: enabled))
+    func aTenPerMinuteLimitAdmitsExactlyTenOfThirtyCallsOverTwoInstances() async throws {
+        try await Self.twoInstances { ports, client, _, second in
+            let model = GatewayHarness.modelName(.openai)
+            #expect(try await client.call(.patch, "/api/models/\(model)", json: #"{"rateLimitPerMinute": 10}"#).status == .ok)
+            let seen = try await eventually(timeout: .seconds(5)) { second.registry.model(named: model)?.rateLimitPerMinute == 10 }
+            #expect(seen != nil)
+            try await Self.awayFromAMinuteBoundary()
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<30 {
+                    group.addTask { try await Self.chat(port: ports[index % 2], model: model, user: "shared-user") }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 200 }.count == 10)
+            #expect(statuses.filter { $0 == 429 }.count == 20)
+        }
+    }
+
+    /// One call costs 5 × 1.5 / 1000 + 5 × 2 / 1000 = 0.0175 USD; the budget is worth five of them.
+    @Test(.enabled(if: enabled))
+    func fiftyConcurrentCallsSpendNoMoreThanTheBudgetPlusOneCall() async throws {
+        try await Self.twoInstances { ports, client, first, second in
+            let callCost = 0.0175
+            let budget = 5 * callCost
+            let created = try await client.call(.post, "/api/budgets", json: #"{"userId": "spender", "period": "day", "maxCost": \#(budget)}"#)
+            #expect(created.status == .created)
+            let seen = try await eventually(timeout: .seconds(5)) { !second.traffic.budgets.budgets(userId: "spender", tokenId: "-").isEmpty }
+            #expect(seen != nil)
+            let model = GatewayHarness.modelName(.openai)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<50 {
+                    group.addTask { try await Self.chat(port: ports[index % 2], model: model, user: "spender") }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == 200 || $0 == 429 })
+            #expect(statuses.contains(200))
+            await second.usage.flush()
+            let spent = try await TrafficTest.usageRows(first).filter { $0.status == 200 }.map(\.cost).reduce(0, +)
+            #expect(spent > 0)
+            #expect(spent <= budget + callCost + 1e-9, "spent \(spent) of a budget of \(budget)")
+            let after = try decodeJSON(Budget.self, try await client.call(.get, "/api/budgets/\(try decodeJSON(Budget.self, created.body).id)").body)
+            #expect(abs(after.spent - spent) < 1e-9 && after.reserved < 1e-9)
+        }
+    }
+}
