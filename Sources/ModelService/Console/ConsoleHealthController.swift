@@ -6,6 +6,7 @@ import Hummingbird
 struct ConsoleHealthController {
     let pages: ConsolePages
     let health: HealthController
+    let breakers: CircuitBreakers
 
     func register(on group: RouterGroup<AppRequestContext>) {
         group.get("health", use: show)
@@ -21,7 +22,13 @@ struct ConsoleHealthController {
             "vaultUnlocked": report.vault.unlocked, "vaultVersion": report.vault.keyVersion.map(String.init) ?? "none",
             "keys": report.vault.keys, "activeKeys": report.vault.activeKeys, "undecryptable": report.vault.undecryptable,
             "uptime": "\(report.uptimeSeconds / 3600) h \(report.uptimeSeconds % 3600 / 60) min",
-            // Provider circuits: set `"circuits": [["provider": …, "state": …, "detail": …]]` here once circuits exist.
+            "circuits": breakers.statuses().map { circuit -> [String: Any] in
+                let errorRate = "error rate \(Int((circuit.recentErrorRate * 100).rounded()))% of \(circuit.recentCalls) recent calls"
+                return [
+                    "provider": "\(circuit.provider) \(circuit.upstreamModel)", "state": circuit.state.rawValue,
+                    "detail": circuit.lastError.map { "\(errorRate); last error: \($0)" } ?? errorRate,
+                ]
+            },
         ]
         return pages.renderer.page("health", title: "Health", viewer: viewer, current: "/console/health", data)
     }

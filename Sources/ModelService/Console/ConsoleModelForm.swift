@@ -10,6 +10,7 @@ enum ConsoleModelForm {
         "mode": "Mode", "maxTokens": "Max tokens", "defaultTemperature": "Default temperature",
         "inputCostPer1kTokens": "Input price per 1k tokens", "outputCostPer1kTokens": "Output price per 1k tokens",
         "rateLimitPerMinute": "Rate limit per minute", "rateLimitPerHour": "Rate limit per hour", "rateLimitPerDay": "Rate limit per day",
+        "tokenLimitPerMinute": "Token limit per minute", "tokenLimitPerDay": "Token limit per day",
         "fallbacks": "Fallbacks", "providerSettings": "Provider settings", "apiKeyEnvVar": "API key environment variable",
     ]
 
@@ -33,6 +34,8 @@ enum ConsoleModelForm {
             ConsoleField.text("rateLimitPerMinute", "Rate limit per minute", value: value("rateLimitPerMinute"), error: errors["rateLimitPerMinute"]),
             ConsoleField.text("rateLimitPerHour", "Rate limit per hour", value: value("rateLimitPerHour"), error: errors["rateLimitPerHour"]),
             ConsoleField.text("rateLimitPerDay", "Rate limit per day", value: value("rateLimitPerDay"), error: errors["rateLimitPerDay"]),
+            ConsoleField.text("tokenLimitPerMinute", "Token limit per minute", value: value("tokenLimitPerMinute"), error: errors["tokenLimitPerMinute"]),
+            ConsoleField.text("tokenLimitPerDay", "Token limit per day", value: value("tokenLimitPerDay"), error: errors["tokenLimitPerDay"]),
             ConsoleField.text("fallbacks", "Fallbacks", value: value("fallbacks"), error: errors["fallbacks"],
                               hint: "Registered model names to try when this one fails, separated by commas."),
             ConsoleField.textarea("providerSettings", "Provider settings (JSON)", value: value("providerSettings"), error: errors["providerSettings"],
@@ -52,10 +55,11 @@ enum ConsoleModelForm {
             "defaultTemperature": model.defaultTemperature.map { "\($0)" } ?? "",
             "inputCostPer1kTokens": "\(model.inputCostPer1kTokens)", "outputCostPer1kTokens": "\(model.outputCostPer1kTokens)",
             "rateLimitPerMinute": model.rateLimitPerMinute.map(String.init) ?? "", "rateLimitPerHour": model.rateLimitPerHour.map(String.init) ?? "",
-            "rateLimitPerDay": model.rateLimitPerDay.map(String.init) ?? "", "apiKeyEnvVar": model.apiKeyEnvVar ?? "",
+            "rateLimitPerDay": model.rateLimitPerDay.map(String.init) ?? "",
+            "tokenLimitPerMinute": model.tokenLimitPerMinute.map(String.init) ?? "", "tokenLimitPerDay": model.tokenLimitPerDay.map(String.init) ?? "", "apiKeyEnvVar": model.apiKeyEnvVar ?? "",
             "providerSettings": Model.encodeObject(model.providerSettings),
             "mode": model.mode.rawValue,
-            "fallbacks": (model.metadata["fallbacks"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
+            "fallbacks": model.fallbacks.joined(separator: ", "),
         ]
         if model.supportsStreaming { values["supportsStreaming"] = "true" }
         if model.isActive { values["isActive"] = "true" }
@@ -101,6 +105,8 @@ enum ConsoleModelForm {
         fields.rateLimitPerMinute = integer("rateLimitPerMinute")
         fields.rateLimitPerHour = integer("rateLimitPerHour")
         fields.rateLimitPerDay = integer("rateLimitPerDay")
+        fields.tokenLimitPerMinute = integer("tokenLimitPerMinute")
+        fields.tokenLimitPerDay = integer("tokenLimitPerDay")
         fields.apiKeyEnvVar = text("apiKeyEnvVar")
         fields.supportsStreaming = .set(form.checked("supportsStreaming"))
         fields.isActive = .set(form.checked("isActive"))
@@ -125,7 +131,7 @@ enum ConsoleModelForm {
         } else if fallbacks.count > 10 {
             errors.add("fallbacks", "must name at most 10 models")
         }
-        metadata["fallbacks"] = fallbacks.isEmpty ? nil : .array(fallbacks.map { .string($0) })
+        fields.fallbacks = .set(fallbacks)
         fields.metadata = .set(metadata)
         return fields
     }

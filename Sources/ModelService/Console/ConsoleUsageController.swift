@@ -7,6 +7,7 @@ import Hummingbird
 struct ConsoleUsageController {
     let pages: ConsolePages
     let database: Database
+    let traffic: TrafficControl
     static let usersPerPage = 50
 
     func register(on group: RouterGroup<AppRequestContext>) {
@@ -82,8 +83,23 @@ struct ConsoleUsageController {
             database: database, fromMillis: range.fromMillis, toMillis: range.toMillis, userId: viewer.principal.userId, groupBy: .model)
         data["byModel"] = byModel.groups.map(Self.row)
         data["action"] = "/console/my-usage"
-        // Remaining budget: set `data["budget"] = ["limit": …, "spent": …, "remaining": …]` here once budgets exist.
+        // The user's budgets (and its token's), with live spending, as `/api/budgets` shows them.
+        let budgets = try await BudgetLedger.list(
+            userId: viewer.principal.userId ?? "", tokenId: viewer.principal.tokenId, either: true, database: traffic.budgets.database)
+        data["budget"] = budgets.map(traffic.budgets.current).map(Self.budgetRow)
         return pages.renderer.page("usage", title: "My usage", viewer: viewer, current: "/console/my-usage", errors: errors, data)
+    }
+
+    /// "Spent … of …; … remaining" for one budget, in USD or tokens, with its period.
+    static func budgetRow(_ budget: Budget) -> [String: Any] {
+        let period = budget.period == .total ? "in total" : "per \(budget.period.rawValue)"
+        if let maxCost = budget.maxCost {
+            return ["limit": "\(ConsoleField.money(maxCost)) \(period)", "spent": ConsoleField.money(budget.spent),
+                    "remaining": ConsoleField.money(budget.remaining ?? max(0, maxCost - budget.spent))]
+        }
+        let maxTokens = budget.maxTokens ?? 0
+        return ["limit": "\(maxTokens) tokens \(period)", "spent": "\(budget.spentTokens) tokens",
+                "remaining": "\(budget.remainingTokens ?? max(0, maxTokens - budget.spentTokens)) tokens"]
     }
 
     /// One row per day of the range: date, requests, prompt, completion and total tokens, cost.

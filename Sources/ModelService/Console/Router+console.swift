@@ -21,8 +21,8 @@ func buildConsole(on router: Router<AppRequestContext>, components: ServiceCompo
     ConsoleModelsController(pages: pages, registry: components.registry, pipeline: components.pipeline).register(on: console)
     ConsoleKeysController(pages: pages, vault: components.vault).register(on: console)
     ConsoleTokensController(pages: pages, tokens: components.tokens).register(on: console)
-    ConsoleUsageController(pages: pages, database: components.database).register(on: console)
+    ConsoleUsageController(pages: pages, database: components.database, traffic: components.traffic).register(on: console)
     ConsoleAuditController(pages: pages, database: components.database).register(on: console)
-    ConsoleHealthController(pages: pages, health: health).register(on: console)
+    ConsoleHealthController(pages: pages, health: health, breakers: components.traffic.breakers).register(on: console)
     ConsoleSettingsController(pages: pages, registry: components.registry, vault: components.vault).register(on: console)
 }
