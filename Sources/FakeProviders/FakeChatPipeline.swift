@@ -49,6 +49,23 @@ struct FakeChatPipeline: Sendable {
         }
     }
 
+    /// Handles a request that needs a key and reads a JSON body (Anthropic's `count_tokens`).
+    func authorized(
+        _ request: Request,
+        dialect: some FakeDialect,
+        answer: ([String: Any]) throws(FakeFailure) -> Response
+    ) async throws -> Response {
+        let body = try await receive(request, provider: dialect.provider)
+        do {
+            try dialect.precheck(request)
+            try authorize(request, dialect: dialect)
+            guard let json = FakeJSON.parseObject(body) else { throw FakeFailure.badRequest("The request body is not a JSON object.") }
+            return try answer(json)
+        } catch let failure as FakeFailure {
+            return failureResponse(failure, dialect: dialect)
+        }
+    }
+
     func failureResponse(_ failure: FakeFailure, dialect: some FakeDialect) -> Response {
         var response = dialect.errorResponse(failure)
         if case .rateLimited = failure { response.headers[.retryAfter] = String(FakeFailure.retryAfterSeconds) }

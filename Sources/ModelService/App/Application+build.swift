@@ -49,5 +49,10 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
 
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))
     GatewayController(gateway: components.gateway, registry: components.registry).register(on: v1)
+    // Anthropic's door: its own error shape, and `x-api-key` accepted beside Bearer.
+    let messages = router.group("v1/messages")
+        .add(middleware: AnthropicErrorMiddleware())
+        .add(middleware: AuthMiddleware(tokens: components.tokens, acceptsAPIKeyHeader: true))
+    AnthropicMessagesController(gateway: components.gateway, registry: components.registry).register(on: messages)
     return router
 }
