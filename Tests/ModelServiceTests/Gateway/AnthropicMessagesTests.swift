@@ -1,6 +1,7 @@
 import FakeProviders
 import Foundation
 import HTTPTypes
+import SQLKit
 import Testing
 @testable import ModelService
 
@@ -43,6 +44,18 @@ import Testing
 
     static func streamedToolInput(_ events: [(name: String, data: [String: Any])]) -> String {
         events.compactMap { ($0.data["delta"] as? [String: Any])?["partial_json"] as? String }.joined()
+    }
+
+    /// The usage records once `count` are written: the recorder's own loop may be writing a batch
+    /// while the test flushes, so wait for the rows rather than read once.
+    static func usageRows(_ components: ServiceComponents, count: Int) async throws -> [any SQLRow] {
+        _ = try await eventually(timeout: .seconds(10)) {
+            await components.usage.flush()
+            return try await components.database.run { try await $0.raw("SELECT id FROM usage_records").all() }.count >= count
+        }
+        let rows = try await components.database.run { try await $0.raw("SELECT * FROM usage_records ORDER BY at").all() }
+        try #require(rows.count == count)
+        return rows
     }
 
     @Test(arguments: TestDatabase.available)
@@ -90,9 +103,7 @@ import Testing
             let translated = try await client.call(.post, "/v1/messages", json: Self.body(model: GatewayHarness.modelName(.openai)))
             #expect(translated.status == .ok)
 
-            await components.usage.flush()
-            let rows = try await components.database.run { try await $0.raw("SELECT * FROM usage_records ORDER BY at").all() }
-            #expect(rows.count == 3)
+            let rows = try await Self.usageRows(components, count: 3)
             for (index, row) in rows.enumerated() {
                 #expect(try row.decode(column: "status", as: Int.self) == 200)
                 #expect(try row.decode(column: "prompt_tokens", as: Int.self) == 5)
@@ -247,10 +258,9 @@ import Testing
                 #expect(answer.status == .badGateway)
                 #expect(try Self.anthropicError(answer.body).type == "api_error")
             }
-            await components.usage.flush()
-            let rows = try await components.database.run { try await $0.raw("SELECT status, streamed FROM usage_records").all() }
-            #expect(rows.count == 1)
-            #expect(try rows.first?.decode(column: "status", as: Int.self) == 502)
+            let rows = try await Self.usageRows(components, count: 1)
+            #expect(try rows[0].decode(column: "status", as: Int.self) == 502)
+            #expect(try rows[0].decode(column: "streamed", as: Bool.self))
         }
     }
 

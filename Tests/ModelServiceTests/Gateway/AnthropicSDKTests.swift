@@ -17,6 +17,20 @@ import Testing
     /// In CI the SDK must be there: a missing SDK fails instead of skipping.
     static var enabled: Bool { sdkInstalled || ProcessInfo.processInfo.environment["CI"] != nil }
 
+    /// Waits for the script on a thread of its own: blocking one of the cooperative pool's few threads
+    /// (two on a 2-core machine) while the gateway under test needs them stalls every test running beside it.
+    static func runOnOwnThread(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    continuation.resume(returning: try OpenAISDKTests.run(arguments))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
     struct Output: Decodable {
         struct ToolUse: Decodable, Equatable {
             var name: String
@@ -52,10 +66,9 @@ import Testing
         try await GatewayHarness.run { client, _, _ in
             let port = try #require(client.port)
             let providers = ["anthropic", "openai", "gemini"]
-            let (status, output) = try await Task.detached {
-                try OpenAISDKTests.run(["env", "-u", "ANTHROPIC_API_KEY", "-u", "ANTHROPIC_AUTH_TOKEN", "python3", Self.script.path,
-                                        "http://127.0.0.1:\(port)", TestApp.adminToken] + providers)
-            }.value
+            let (status, output) = try await Self.runOnOwnThread(
+                ["env", "-u", "ANTHROPIC_API_KEY", "-u", "ANTHROPIC_AUTH_TOKEN", "python3", Self.script.path, "http://127.0.0.1:\(port)", TestApp.adminToken]
+                    + providers)
             #expect(status == 0, "\(output)")
             let line = try #require(output.split(separator: "\n").last)
             let result = try JSONDecoder().decode(Output.self, from: Data(line.utf8))
