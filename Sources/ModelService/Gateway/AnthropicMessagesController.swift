@@ -22,7 +22,9 @@ struct AnthropicMessagesController {
         let fields = try JSONBody.decode(ChatGateway.MessagesFields.self, from: Data(bytes))
         let namedUser = request.headers[.xUserId]
         if registry.model(named: fields.model)?.provider == .anthropic {
-            guard let object = JSONObjectBytes(bytes) else { throw APIError.badRequest("The request body must be a JSON object.", code: "invalid_json") }
+            guard let object = JSONObjectBytes(bytes) else {
+                throw APIError.badRequest("The request body must be a JSON object.", code: "invalid_json")
+            }
             let (call, upstreamBody) = try gateway.prepareMessagesRelay(object, fields: fields, principal: principal, namedUser: namedUser)
             let headers = Self.anthropicHeaders(request)
             guard fields.stream == true else {

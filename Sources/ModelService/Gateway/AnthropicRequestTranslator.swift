@@ -97,7 +97,8 @@ enum AnthropicRequestTranslator {
             case let type:
                 throw .invalidField(
                     "\(blockField).type",
-                    "'\(type ?? "")' is not supported in a \(role ?? "") message for this model; supported: text, image, tool_use, tool_result, thinking")
+                    "'\(type ?? "")' is not supported in a \(role ?? "") message for this model; supported: text, image, tool_use, tool_result, thinking"
+                )
             }
         }
         var result = toolResults

@@ -58,10 +58,12 @@ struct AnthropicStreamTranslator: Sendable {
     mutating func finish(usage: Usage?) -> [ByteBuffer] {
         var events = closeOpenBlock()
         events.append(
-            Self.event("message_delta", [
-                "delta": .object(["stop_reason": .string(stopReason), "stop_sequence": .null]),
-                "usage": AnthropicResponseTranslator.usage(usage),
-            ]))
+            Self.event(
+                "message_delta",
+                [
+                    "delta": .object(["stop_reason": .string(stopReason), "stop_sequence": .null]),
+                    "usage": AnthropicResponseTranslator.usage(usage),
+                ]))
         events.append(Self.event("message_stop", [:]))
         return events
     }

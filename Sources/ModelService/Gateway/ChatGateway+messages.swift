@@ -36,7 +36,8 @@ extension ChatGateway {
 
     /// Resolves the call as chat completions do and builds the upstream body: the client's bytes with
     /// `model` replaced and the registry's defaults appended only where the client left them out.
-    func prepareMessagesRelay(_ body: JSONObjectBytes, fields: MessagesFields, principal: Principal, namedUser: String?) throws -> (Call, ByteBuffer) {
+    func prepareMessagesRelay(_ body: JSONObjectBytes, fields: MessagesFields, principal: Principal, namedUser: String?) throws -> (Call, ByteBuffer)
+    {
         var probe = ChatCompletionRequest(model: fields.model, messages: [], stream: fields.stream)
         probe.maxTokens = fields.maxTokens
         probe.temperature = fields.temperature
@@ -60,7 +61,8 @@ extension ChatGateway {
     /// A non-streamed relay: the upstream's answer with `model` set to the registry name; usage recorded.
     func relayMessages(_ call: Call, body: ByteBuffer, headers: AnthropicHeaders) async throws -> ByteBuffer {
         do {
-            let answer = try await upstream.send(messagesRequest(call, path: "/v1/messages", body: body, headers: headers), apiKey: call.target.apiKey)
+            let answer = try await upstream.send(
+                messagesRequest(call, path: "/v1/messages", body: body, headers: headers), apiKey: call.target.apiKey)
             guard var message = JSONObjectBytes(answer.readableBytesView) else {
                 throw ProviderError.invalidResponse("the answer is not a JSON object")
             }
@@ -88,7 +90,8 @@ extension ChatGateway {
     /// `count_tokens` relayed to Anthropic; free there, so no usage record.
     func relayCountTokens(_ call: Call, body: ByteBuffer, headers: AnthropicHeaders) async throws -> ByteBuffer {
         do {
-            return try await upstream.send(messagesRequest(call, path: "/v1/messages/count_tokens", body: body, headers: headers), apiKey: call.target.apiKey)
+            return try await upstream.send(
+                messagesRequest(call, path: "/v1/messages/count_tokens", body: body, headers: headers), apiKey: call.target.apiKey)
         } catch let error as ProviderError {
             throw GatewayError.from(error)
         }

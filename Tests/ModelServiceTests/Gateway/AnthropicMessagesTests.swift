@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import SQLKit
 import Testing
+
 @testable import ModelService
 
 /// `POST /v1/messages` and `/v1/messages/count_tokens` over real HTTP to the fake providers: the
@@ -13,7 +14,8 @@ import Testing
     static let beta = HTTPField.Name("anthropic-beta")!
 
     static func body(model: String, stream: Bool = false, tools: Bool = false, extra: String = "") -> String {
-        let toolsJSON = tools
+        let toolsJSON =
+            tools
             ? #", "tools": [{"name": "get_weather", "description": "Weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}]"#
             : ""
         return """
@@ -75,7 +77,8 @@ import Testing
             #expect(((answer["content"] as? [[String: Any]])?.first?["text"] as? String) == "Echo from anthropic: Hello there")
             #expect((answer["usage"] as? [String: Any])?["input_tokens"] as? Int == 5)
             let upstream = try #require(await fakes.recorder.last(provider: .anthropic))
-            let expected = String(sent.replacingOccurrences(of: "\"\(model)\"", with: "\"fake-echo\"").dropLast()) + #","max_tokens":300,"temperature":0.5}"#
+            let expected =
+                String(sent.replacingOccurrences(of: "\"\(model)\"", with: "\"fake-echo\"").dropLast()) + #","max_tokens":300,"temperature":0.5}"#
             #expect(upstream.bodyString == expected)
             #expect(upstream.headers["anthropic-version"] == "2023-06-01")
             #expect(upstream.headers["anthropic-beta"] == "prompt-caching-2024-07-31")
@@ -83,7 +86,8 @@ import Testing
 
             // Streamed, by Bearer, with the client's own version and limits: those are kept, not defaulted.
             let streamed = try await client.call(
-                .post, "/v1/messages", json: Self.body(model: model, stream: true, extra: #", "temperature": 1"#), headers: [Self.version: "2024-09-09"])
+                .post, "/v1/messages", json: Self.body(model: model, stream: true, extra: #", "temperature": 1"#),
+                headers: [Self.version: "2024-09-09"])
             #expect(streamed.status == .ok)
             #expect(streamed.headers[.contentType] == "text/event-stream")
             let events = Self.events(streamed.body)
@@ -150,7 +154,8 @@ import Testing
             #expect(toolUse["name"] as? String == "get_weather")
             #expect((toolUse["input"] as? [String: Any])?["city"] as? String == "Paris")
 
-            let toolStream = Self.events(try await client.call(.post, "/v1/messages", json: Self.body(model: toolModel, stream: true, tools: true)).body)
+            let toolStream = Self.events(
+                try await client.call(.post, "/v1/messages", json: Self.body(model: toolModel, stream: true, tools: true)).body)
             let start = try #require(toolStream.first { ($0.data["content_block"] as? [String: Any])?["type"] as? String == "tool_use" })
             #expect((start.data["content_block"] as? [String: Any])?["name"] as? String == "get_weather")
             #expect(Self.streamedToolInput(toolStream).replacingOccurrences(of: " ", with: "") == #"{"city":"Paris"}"#)
@@ -207,20 +212,35 @@ import Testing
             let cases: [(String, HTTPFields, String?, HTTPResponse.Status, String, String?)] = [
                 ("no token", [:], Self.body(model: anthropic), .unauthorized, "authentication_error", nil),
                 ("wrong x-api-key", [Self.apiKey: "wrong-token"], Self.body(model: anthropic), .unauthorized, "authentication_error", nil),
-                ("unknown model", [Self.apiKey: TestApp.adminToken], Self.body(model: "no/such-model"), .notFound, "not_found_error", "no/such-model"),
+                (
+                    "unknown model", [Self.apiKey: TestApp.adminToken], Self.body(model: "no/such-model"), .notFound, "not_found_error",
+                    "no/such-model"
+                ),
                 ("no model", [Self.apiKey: TestApp.adminToken], #"{"messages": []}"#, .badRequest, "invalid_request_error", "model"),
                 ("not JSON", [Self.apiKey: TestApp.adminToken], "{nope", .badRequest, "invalid_request_error", nil),
-                ("bad block", [Self.apiKey: TestApp.adminToken],
-                 #"{"model": "\#(openai)", "messages": [{"role": "user", "content": [{"type": "video"}]}]}"#, .badRequest, "invalid_request_error",
-                 "messages[0].content[0].type"),
-                ("upstream 400", [Self.apiKey: TestApp.adminToken], Self.body(model: GatewayHarness.modelName(.anthropic, "fake-error-400")),
-                 .badRequest, "invalid_request_error", nil),
-                ("upstream 500, relayed", [Self.apiKey: TestApp.adminToken], Self.body(model: GatewayHarness.modelName(.anthropic, "fake-error-500")),
-                 .badGateway, "api_error", nil),
-                ("upstream 500, translated", [Self.apiKey: TestApp.adminToken], Self.body(model: GatewayHarness.modelName(.gemini, "fake-error-500")),
-                 .badGateway, "api_error", nil),
-                ("upstream timeout", [Self.apiKey: TestApp.adminToken], Self.body(model: GatewayHarness.modelName(.anthropic, "fake-slow")),
-                 .gatewayTimeout, "api_error", nil),
+                (
+                    "bad block", [Self.apiKey: TestApp.adminToken],
+                    #"{"model": "\#(openai)", "messages": [{"role": "user", "content": [{"type": "video"}]}]}"#, .badRequest, "invalid_request_error",
+                    "messages[0].content[0].type"
+                ),
+                (
+                    "upstream 400", [Self.apiKey: TestApp.adminToken], Self.body(model: GatewayHarness.modelName(.anthropic, "fake-error-400")),
+                    .badRequest, "invalid_request_error", nil
+                ),
+                (
+                    "upstream 500, relayed", [Self.apiKey: TestApp.adminToken],
+                    Self.body(model: GatewayHarness.modelName(.anthropic, "fake-error-500")),
+                    .badGateway, "api_error", nil
+                ),
+                (
+                    "upstream 500, translated", [Self.apiKey: TestApp.adminToken],
+                    Self.body(model: GatewayHarness.modelName(.gemini, "fake-error-500")),
+                    .badGateway, "api_error", nil
+                ),
+                (
+                    "upstream timeout", [Self.apiKey: TestApp.adminToken], Self.body(model: GatewayHarness.modelName(.anthropic, "fake-slow")),
+                    .gatewayTimeout, "api_error", nil
+                ),
             ]
             for (name, headers, body, status, type, mention) in cases {
                 let answer = try await client.call(.post, "/v1/messages", token: nil, json: body, headers: headers)
@@ -237,7 +257,8 @@ import Testing
             }
             // x-api-key is Anthropic's header: the OpenAI door does not take it.
             let chat = try await client.call(
-                .post, "/v1/chat/completions", token: nil, json: GatewayHarness.chatBody(model: openai, stream: false), headers: [Self.apiKey: TestApp.adminToken])
+                .post, "/v1/chat/completions", token: nil, json: GatewayHarness.chatBody(model: openai, stream: false),
+                headers: [Self.apiKey: TestApp.adminToken])
             #expect(chat.status == .unauthorized)
             #expect(try decodeJSON(ErrorBody.self, chat.body).error.code == "unauthorized")
         }
@@ -246,7 +267,8 @@ import Testing
     @Test(arguments: [ProviderKind.anthropic, .openai])
     func aStreamThatBreaksEndsWithAnErrorEventAndIsRecorded(provider: ProviderKind) async throws {
         try await GatewayHarness.run { client, _, components in
-            let answer = try await client.call(.post, "/v1/messages", json: Self.body(model: GatewayHarness.modelName(provider, "fake-drop"), stream: true))
+            let answer = try await client.call(
+                .post, "/v1/messages", json: Self.body(model: GatewayHarness.modelName(provider, "fake-drop"), stream: true))
             if answer.status == .ok {
                 let events = Self.events(answer.body)
                 #expect(events.first?.name == "message_start")
@@ -268,7 +290,8 @@ import Testing
         try await GatewayHarness.run { client, fakes, components in
             let relayed = try await client.call(
                 .post, "/v1/messages/count_tokens", token: nil,
-                json: #"{"model": "\#(GatewayHarness.modelName(.anthropic))", "system": "You are terse.", "messages": [{"role": "user", "content": "Hello there"}]}"#,
+                json:
+                    #"{"model": "\#(GatewayHarness.modelName(.anthropic))", "system": "You are terse.", "messages": [{"role": "user", "content": "Hello there"}]}"#,
                 headers: [Self.apiKey: TestApp.adminToken, Self.beta: "token-counting-2024-11-01"])
             #expect(relayed.status == .ok, "\(relayed.body)")
             #expect(try Self.object(relayed.body)["input_tokens"] as? Int == 5)
@@ -281,7 +304,9 @@ import Testing
             // 14 + 11 characters of text: 25 / 4 rounded up.
             let estimated = try await client.call(
                 .post, "/v1/messages/count_tokens",
-                json: #"{"model": "\#(GatewayHarness.modelName(.gemini))", "system": "You are terse.", "messages": [{"role": "user", "content": "Hello there"}]}"#)
+                json:
+                    #"{"model": "\#(GatewayHarness.modelName(.gemini))", "system": "You are terse.", "messages": [{"role": "user", "content": "Hello there"}]}"#
+            )
             #expect(estimated.status == .ok)
             #expect(try Self.object(estimated.body)["input_tokens"] as? Int == 7)
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelService
 
 /// The official Anthropic Python SDK against `/v1/messages` on a real port, for an Anthropic (relayed),
@@ -67,7 +68,10 @@ import Testing
             let port = try #require(client.port)
             let providers = ["anthropic", "openai", "gemini"]
             let (status, output) = try await Self.runOnOwnThread(
-                ["env", "-u", "ANTHROPIC_API_KEY", "-u", "ANTHROPIC_AUTH_TOKEN", "python3", Self.script.path, "http://127.0.0.1:\(port)", TestApp.adminToken]
+                [
+                    "env", "-u", "ANTHROPIC_API_KEY", "-u", "ANTHROPIC_AUTH_TOKEN", "python3", Self.script.path, "http://127.0.0.1:\(port)",
+                    TestApp.adminToken,
+                ]
                     + providers)
             #expect(status == 0, "\(output)")
             let line = try #require(output.split(separator: "\n").last)

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+
 @testable import ModelService
 
 /// The pure parts of the `/v1/messages` door: request → canonical, canonical → message and events,
@@ -27,7 +28,8 @@ import Testing
     }
 
     @Test func scalarFieldsMapToTheirCanonicalNames() throws {
-        let request = try Self.translate("""
+        let request = try Self.translate(
+            """
             {"model":"m","max_tokens":7,"temperature":0.2,"top_p":0.9,"top_k":5,"stop_sequences":["END"],"stream":true,
              "metadata":{"user_id":"u-1"},"messages":[{"role":"user","content":"Hi"}]}
             """)
@@ -40,7 +42,8 @@ import Testing
     }
 
     @Test func imagesToolsAndToolResultsTranslate() throws {
-        let request = try Self.translate("""
+        let request = try Self.translate(
+            """
             {"model":"m","messages":[
               {"role":"user","content":[{"type":"text","text":"Look"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"AAA"}}]},
               {"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"s"},{"type":"text","text":"Calling"},
@@ -78,7 +81,10 @@ import Testing
         (#"{"model":"m","messages":[{"role":"system","content":"x"}]}"#, "messages[0].role"),
         (#"{"model":"m","messages":[{"role":"user","content":[{"type":"document","source":{}}]}]}"#, "messages[0].content[0].type"),
         (#"{"model":"m","max_tokens":"lots","messages":[{"role":"user","content":"x"}]}"#, "max_tokens"),
-        (#"{"model":"m","tools":[{"type":"web_search_20250305","name":"web_search"}],"messages":[{"role":"user","content":"x"}]}"#, "tools[0].input_schema"),
+        (
+            #"{"model":"m","tools":[{"type":"web_search_20250305","name":"web_search"}],"messages":[{"role":"user","content":"x"}]}"#,
+            "tools[0].input_schema"
+        ),
         (#"{"model":"m","tool_choice":{"type":"tool"},"messages":[{"role":"user","content":"x"}]}"#, "tool_choice.name"),
     ])
     func badRequestsNameTheField(body: String, field: String) throws {
@@ -89,13 +95,17 @@ import Testing
 
     // MARK: Canonical → message
 
-    @Test(arguments: [("stop", "end_turn"), ("length", "max_tokens"), ("tool_calls", "tool_use"), ("content_filter", "refusal"), (nil, "end_turn")] as [(String?, String)])
+    @Test(
+        arguments: [("stop", "end_turn"), ("length", "max_tokens"), ("tool_calls", "tool_use"), ("content_filter", "refusal"), (nil, "end_turn")]
+            as [(String?, String)])
     func stopReasons(finish: String?, expected: String) {
         #expect(AnthropicResponseTranslator.stopReason(finish) == expected)
     }
 
     @Test func messageCarriesTextToolUseUsageAndTheRegistryName() throws {
-        let reply = ChatMessage(role: .assistant, content: .text("Let me look."), toolCalls: [ChatToolCall(id: "call_1", name: "get_weather", arguments: #"{"city":"Paris"}"#)])
+        let reply = ChatMessage(
+            role: .assistant, content: .text("Let me look."),
+            toolCalls: [ChatToolCall(id: "call_1", name: "get_weather", arguments: #"{"city":"Paris"}"#)])
         let response = ChatCompletionResponse(
             id: "chatcmpl-1", model: "gpt-x", choices: [.init(index: 0, message: reply, finishReason: "tool_calls")],
             usage: Usage(promptTokens: 11, completionTokens: 4))
@@ -139,10 +149,11 @@ import Testing
         frames += translator.translate(builder.finish("tool_calls"))
         frames += translator.finish(usage: Usage(promptTokens: 3, completionTokens: 2))
         let events = try Self.events(frames)
-        #expect(events.map { $0.0 } == [
-            "message_start", "content_block_start", "content_block_delta", "content_block_delta", "content_block_stop",
-            "content_block_start", "content_block_delta", "content_block_delta", "content_block_stop", "message_delta", "message_stop",
-        ])
+        #expect(
+            events.map { $0.0 } == [
+                "message_start", "content_block_start", "content_block_delta", "content_block_delta", "content_block_stop",
+                "content_block_start", "content_block_delta", "content_block_delta", "content_block_stop", "message_delta", "message_stop",
+            ])
         #expect(events.allSatisfy { $0.1["type"] == .string($0.0) })
         #expect(events[0].1["message"]?["model"] == .string("gemini/x"))
         #expect(events[0].1["message"]?["id"] == .string("msg_s"))
@@ -166,7 +177,9 @@ import Testing
         #expect(replaced)
         #expect(!object.contains("max_tokens"))
         object.append(key: "max_tokens", json: Array("300".utf8))
-        #expect(String(decoding: object.bytes, as: UTF8.self) == #"{ "z_first": [1, {"model": "inner"}], "model" : "claude-up", "x": 1.50, "s": "a\"b" ,"max_tokens":300}"#)
+        #expect(
+            String(decoding: object.bytes, as: UTF8.self)
+                == #"{ "z_first": [1, {"model": "inner"}], "model" : "claude-up", "x": 1.50, "s": "a\"b" ,"max_tokens":300}"#)
         var empty = try #require(JSONObjectBytes(Array("{}".utf8)))
         empty.append(key: "a", json: Array("1".utf8))
         #expect(empty.bytes == Array(#"{"a":1}"#.utf8))
@@ -217,11 +230,14 @@ import Testing
     }
 
     @Test func errorBodyIsAnthropicsShape() throws {
-        let body = try Self.json(String(decoding: AnthropicErrorShape.body(for: .invalidField("max_tokens", "must be a positive integer")), as: UTF8.self))
-        #expect(body == .object([
-            "type": .string("error"),
-            "error": .object(["type": .string("invalid_request_error"), "message": .string("max_tokens: must be a positive integer")]),
-        ]))
+        let body = try Self.json(
+            String(decoding: AnthropicErrorShape.body(for: .invalidField("max_tokens", "must be a positive integer")), as: UTF8.self))
+        #expect(
+            body
+                == .object([
+                    "type": .string("error"),
+                    "error": .object(["type": .string("invalid_request_error"), "message": .string("max_tokens: must be a positive integer")]),
+                ]))
     }
 
     @Test func estimateCountsAboutFourCharactersPerToken() throws {
