@@ -264,6 +264,26 @@ import Testing
         }
     }
 
+    @Test func aRejectedProviderKeyIsNeverShownRelayedOrTranslated() async throws {
+        let badKey = "bad-key-0123456789-SECRET-PART"
+        try await GatewayHarness.run(extra: ["OPENAI_API_KEY": badKey, "ANTHROPIC_API_KEY": badKey]) { client, _, _ in
+            for provider in [ProviderKind.anthropic, .openai] {
+                for stream in [false, true] {
+                    let answer = try await client.call(.post, "/v1/messages", json: Self.body(model: GatewayHarness.modelName(provider), stream: stream))
+                    #expect(answer.status.code >= 400, "\(provider) stream=\(stream)")
+                    #expect(!answer.body.contains("SECRET-PART"))
+                    #expect(answer.headers[.init("x-model-service-error-code")!] == "provider_key_rejected")
+                    #expect(try Self.anthropicError(answer.body).message.contains("provider rejected the API key"))
+                }
+            }
+            let count = try await client.call(
+                .post, "/v1/messages/count_tokens",
+                json: #"{"model": "\#(GatewayHarness.modelName(.anthropic))", "messages": [{"role": "user", "content": "x"}]}"#)
+            #expect(count.status.code >= 400)
+            #expect(!count.body.contains("SECRET-PART"))
+        }
+    }
+
     @Test(arguments: [ProviderKind.anthropic, .openai])
     func aStreamThatBreaksEndsWithAnErrorEventAndIsRecorded(provider: ProviderKind) async throws {
         try await GatewayHarness.run { client, _, components in
