@@ -5,7 +5,10 @@
 #   bash Benchmarks/run.sh --quick    # 3 s per scenario
 #
 # Options: --quick, --pin (wrk on CPU 0, servers on CPU 1), --no-build, --no-hotpath,
-#          --duration N (seconds per measured run), --keep (keep the temp dir).
+#          --no-litellm (skip the LiteLLM column), --duration N (seconds per measured run),
+#          --keep (keep the temp dir).
+# LiteLLM (the proxy users compare against) runs from a venv the harness makes in .build-litellm-venv
+# (`pip install 'litellm[proxy]'`); when it cannot be installed its column is left out, with a line saying so.
 # Env:     SCRATCH_PATH (default .build-release), RESULTS_DIR (default Benchmarks/results).
 #
 # Everything listens on 127.0.0.1 only; every load is bounded in time (wrk -d, plus `timeout`).
@@ -15,16 +18,17 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-QUICK=0 PIN=0 BUILD=1 HOTPATH=1 KEEP=0 DURATION=""
+QUICK=0 PIN=0 BUILD=1 HOTPATH=1 LITELLM=1 KEEP=0 DURATION=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
     --pin) PIN=1 ;;
     --no-build) BUILD=0 ;;
     --no-hotpath) HOTPATH=0 ;;
+    --no-litellm) LITELLM=0 ;;
     --keep) KEEP=1 ;;
     --duration) DURATION=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -187,6 +191,46 @@ NG_PID=$!; PIDS+=("$NG_PID")
 wait_port "$NG_PORT" "$NG_PID"
 log "nginx on $NG_PORT (pid $NG_PID)"
 
+# LiteLLM proxy: the same upstream and model, from its own venv (optional column)
+TARGETS=(direct nginx gateway)
+if [[ $LITELLM == 1 ]]; then
+  VENV="$ROOT/.build-litellm-venv"
+  if [[ ! -x $VENV/bin/litellm ]]; then
+    log "installing litellm[proxy] into $VENV"
+    { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q 'litellm[proxy]'; } > "$TMP/litellm-install.log" 2>&1 || true
+  fi
+  if [[ -x $VENV/bin/litellm ]]; then
+    LL_PORT=$(free_port)
+    LL_KEY="sk-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+    cat > "$TMP/litellm.yaml" <<EOF
+general_settings:
+  master_key: $LL_KEY
+model_list:
+  - model_name: bench/echo
+    litellm_params:
+      model: openai/fake-echo
+      api_base: http://127.0.0.1:$FP_PORT/openai/v1
+      api_key: sk-bench-0123456789
+EOF
+    (cd "$TMP" && LITELLM_LOCAL_MODEL_COST_MAP=True exec "${SERVER_CPU[@]}" "$VENV/bin/litellm" --config "$TMP/litellm.yaml" --host 127.0.0.1 --port "$LL_PORT") > "$TMP/litellm.log" 2>&1 &
+    LL_PID=$!; PIDS+=("$LL_PID")
+    for _ in $(seq 1 1800); do  # its start-up takes seconds to minutes
+      curl -sf "http://127.0.0.1:$LL_PORT/health/liveliness" >/dev/null 2>&1 && break
+      kill -0 "$LL_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if curl -sf "http://127.0.0.1:$LL_PORT/health/liveliness" >/dev/null 2>&1; then
+      TARGETS+=(litellm)
+      meta litellm_version "$("$VENV/bin/pip" show litellm 2>/dev/null | awk '/^Version/{print $2}')"
+      log "litellm on $LL_PORT (pid $LL_PID)"
+    else
+      log "litellm did not start; its column is left out (log: $TMP/litellm.log)"; KEEP=1
+    fi
+  else
+    log "litellm could not be installed; its column is left out (log: $TMP/litellm-install.log)"
+  fi
+fi
+
 # request bodies: the same messages and limits everywhere, only the model name differs
 MESSAGES='"messages":[{"role":"system","content":"You are a terse assistant."},{"role":"user","content":"Say hello to the benchmark in a few short words please, nothing more."}],"max_tokens":64'
 STREAM='"stream":true,"stream_options":{"include_usage":true}'
@@ -195,13 +239,15 @@ echo "{\"model\":\"fake-echo\",$MESSAGES,$STREAM}" > "$TMP/direct-stream.body"
 echo "{\"model\":\"bench/echo\",$MESSAGES}" > "$TMP/gateway-json.body"
 echo "{\"model\":\"bench/echo\",$MESSAGES,$STREAM}" > "$TMP/gateway-stream.body"
 cp "$TMP/direct-json.body" "$TMP/nginx-json.body"; cp "$TMP/direct-stream.body" "$TMP/nginx-stream.body"
+cp "$TMP/gateway-json.body" "$TMP/litellm-json.body"; cp "$TMP/gateway-stream.body" "$TMP/litellm-stream.body"
 
 declare -A URL TOKEN
 URL[direct]="http://127.0.0.1:$FP_PORT/openai/v1/chat/completions"; TOKEN[direct]="sk-bench-0123456789"
 URL[nginx]="http://127.0.0.1:$NG_PORT/openai/v1/chat/completions";  TOKEN[nginx]="sk-bench-0123456789"
 URL[gateway]="http://127.0.0.1:$GW_PORT/v1/chat/completions";       TOKEN[gateway]="$ADMIN_TOKEN"
+if [[ -n ${LL_PORT:-} ]]; then URL[litellm]="http://127.0.0.1:$LL_PORT/v1/chat/completions"; TOKEN[litellm]="$LL_KEY"; fi
 
-for target in direct nginx gateway; do
+for target in "${TARGETS[@]}"; do
   for mode in json stream; do
     code=$(curl -s -o "$TMP/check-$target-$mode.out" -w '%{http_code}' -X POST "${URL[$target]}" \
       -H "Authorization: Bearer ${TOKEN[$target]}" -H 'Content-Type: application/json' --data-binary "@$TMP/$target-$mode.body")
@@ -231,6 +277,7 @@ pids_of() {
     direct) echo "$FP_PID" ;;
     nginx) echo "$(nginx_pids) $FP_PID" ;;
     gateway) echo "$GW_PID $FP_PID" ;;
+    litellm) echo "$LL_PID $FP_PID" ;;
   esac
 }
 
@@ -242,12 +289,12 @@ run_wrk() {  # target mode connections
     "${WRK_CPU[@]}" wrk -t1 -c"$c" -d"${WARMUP}s" --timeout 5s -s "$ROOT/Benchmarks/lib/chat.lua" "${URL[$target]}" > /dev/null
   local -a server_pids=($(pids_of "$target"))
   local own_before up_before
-  own_before=$(cpu_ticks "${server_pids[0]}" $( [[ $target == nginx ]] && pgrep -P "$NG_PID" ))
+  own_before=$(cpu_ticks "${server_pids[0]}" $( [[ $target == nginx ]] && pgrep -P "$NG_PID" ) $( [[ $target == litellm ]] && pgrep -P "$LL_PID" ))
   up_before=$(cpu_ticks "$FP_PID")
   env "${env[@]}" BENCH_OUT="$TMP/runs/$name.json" timeout $((DURATION + 30)) \
     "${WRK_CPU[@]}" wrk -t1 -c"$c" -d"${DURATION}s" --timeout 5s --latency -s "$ROOT/Benchmarks/lib/chat.lua" "${URL[$target]}" > "$TMP/runs/$name.txt"
   local own_after up_after
-  own_after=$(cpu_ticks "${server_pids[0]}" $( [[ $target == nginx ]] && pgrep -P "$NG_PID" ))
+  own_after=$(cpu_ticks "${server_pids[0]}" $( [[ $target == nginx ]] && pgrep -P "$NG_PID" ) $( [[ $target == litellm ]] && pgrep -P "$LL_PID" ))
   up_after=$(cpu_ticks "$FP_PID")
   if [[ $target == direct ]]; then own_after=$own_before; fi
   echo "{\"proxy_ticks\":$((own_after - own_before)),\"upstream_ticks\":$((up_after - up_before)),\"clk_tck\":$(getconf CLK_TCK)}" > "$TMP/runs/$name.cpu.json"
@@ -257,14 +304,14 @@ run_wrk() {  # target mode connections
 log "load: ${DURATION}s per run after ${WARMUP}s warm-up; wrk -t1; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in json stream; do
   for c in 1 32; do
-    for target in direct nginx gateway; do
+    for target in "${TARGETS[@]}"; do
       run_wrk "$target" "$mode" "$c"
     done
   done
 done
 
 log "time to first chunk: $TTFC_N streamed requests each, one at a time"
-for target in direct nginx gateway; do
+for target in "${TARGETS[@]}"; do
   timeout 300 "${WRK_CPU[@]}" python3 "$ROOT/Benchmarks/lib/ttfc.py" --url "${URL[$target]}" --body "$TMP/$target-stream.body" \
     --token "${TOKEN[$target]}" --n "$TTFC_N" --warmup "$TTFC_WARMUP" --out "$TMP/runs/ttfc-$target.json" > /dev/null
 done

@@ -134,11 +134,11 @@ for index in 0..<30 {
     fields.maxTokens = .set(4096)
     fields.inputCostPer1kTokens = .set(0.001)
     fields.outputCostPer1kTokens = .set(0.002)
-    _ = try await registry.create(fields)
+    _ = try await registry.create(fields, actor: .commandLine)
     names.append(name)
 }
 let tokens = AccessTokenStore(database: database, environmentAdminToken: Secret("bench-admin-token-0123456789"), logger: logger)
-let (_, serviceToken) = try await tokens.create(role: .service, userId: nil, name: "bench", expiresAt: nil)
+let (_, serviceToken) = try await tokens.create(role: .service, userId: nil, name: "bench", expiresAt: nil, actor: .commandLine)
 try await tokens.reload()
 
 print("HotPathBench (\(names.count) models in the registry; times per call)")

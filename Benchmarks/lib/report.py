@@ -22,7 +22,7 @@ for line in open(os.path.join(tmp, "meta.env")):
     key, _, value = line.rstrip("\n").partition("=")
     meta[key] = value
 
-TARGETS = ["direct", "nginx", "gateway"]
+TARGETS = ["direct", "nginx", "gateway", "litellm"]  # litellm only when the harness could start it
 scenarios = []
 gateway_completed = 0
 gateway_connections = 0
@@ -92,6 +92,13 @@ for mode in ["json", "stream"]:
             "gatewayRpsOverDirect": round(g["rps"] / d["rps"], 3) if d["rps"] else None,
             "nginxRpsOverDirect": round(n["rps"] / d["rps"], 3) if d["rps"] else None,
         })
+        lite = find("litellm", mode, c)
+        if lite:
+            comparisons[-1].update({
+                "litellmAddedP50Ms": round(lite["p50_ms"] - d["p50_ms"], 3),
+                "litellmAddedP99Ms": round(lite["p99_ms"] - d["p99_ms"], 3),
+                "gatewayRpsOverLitellm": round(g["rps"] / lite["rps"], 1) if lite["rps"] else None,
+            })
 
 ttfc = {}
 for target in TARGETS:
@@ -179,7 +186,8 @@ report = {
     "method": {"loadGenerator": meta.get("wrk_version") + ", 1 thread, keep-alive", "secondsPerRun": int(meta["duration"]),
                "warmupSecondsPerRun": int(meta["warmup"]), "nginx": meta.get("nginx_version") + ", 2 workers, proxy_pass, upstream keepalive 64, proxy_buffering off",
                "upstream": "model-service fake-providers (release), model fake-echo", "sseEventsPerStream": int(meta.get("sse_events_per_stream", 0) or 0),
-               "jsonResponseBytes": int(meta.get("response_bytes_json", 0) or 0)},
+               "jsonResponseBytes": int(meta.get("response_bytes_json", 0) or 0),
+               "litellm": (f"litellm {meta['litellm_version']} proxy, default settings, same upstream" if meta.get("litellm_version") else "not run")},
     "scenarios": scenarios,
     "comparisons": comparisons,
     "timeToFirstChunk": {"perTarget": ttfc, "gatewayAdded": ttfc_added},
@@ -203,10 +211,12 @@ lines.append("|---|---:|---|---:|---:|---:|---:|---:|")
 for s in scenarios:
     lines.append(f"| {s['mode']} | {s['concurrency']} | {s['target']} | {s['rps']:.0f} | {s['p50_ms']:.3f} | {s['p99_ms']:.3f} | {s['errors']} | {s.get('proxyCpuMicrosecondsPerRequest', '–')} |")
 lines.append("")
-lines.append("| mode | c | gateway added p50 ms | added p99 ms | nginx added p50 ms | gateway/nginx req/s | gateway/direct req/s |")
-lines.append("|---|---:|---:|---:|---:|---:|---:|")
+lines.append("| mode | c | gateway added p50 ms | added p99 ms | nginx added p50 ms | litellm added p50 ms | gateway/nginx req/s | gateway/direct req/s | gateway/litellm req/s |")
+lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for comp in comparisons:
-    lines.append(f"| {comp['mode']} | {comp['concurrency']} | {comp['gatewayAddedP50Ms']:.3f} | {comp['gatewayAddedP99Ms']:.3f} | {comp['nginxAddedP50Ms']:.3f} | {comp['gatewayRpsOverNginx']:.2f} | {comp['gatewayRpsOverDirect']:.2f} |")
+    lite_p50 = f"{comp['litellmAddedP50Ms']:.3f}" if "litellmAddedP50Ms" in comp else "–"
+    lite_ratio = f"{comp['gatewayRpsOverLitellm']}×" if comp.get("gatewayRpsOverLitellm") else "–"
+    lines.append(f"| {comp['mode']} | {comp['concurrency']} | {comp['gatewayAddedP50Ms']:.3f} | {comp['gatewayAddedP99Ms']:.3f} | {comp['nginxAddedP50Ms']:.3f} | {lite_p50} | {comp['gatewayRpsOverNginx']:.2f} | {comp['gatewayRpsOverDirect']:.2f} | {lite_ratio} |")
 if ttfc:
     lines.append("")
     lines.append("| time to first chunk (c=1) | samples | p50 ms | p99 ms | full stream p50 ms |")

@@ -15,7 +15,7 @@ struct AnthropicFakeRoutes: FakeDialect {
             try await pipeline.authorized(request, dialect: dialect) { dialect.modelList() }
         }
         group.post("messages/count_tokens") { request, _ in
-            try await pipeline.authorized(request, dialect: dialect) { json throws(FakeFailure) in try dialect.countTokens(json) }
+            try await pipeline.json(request, dialect: dialect) { json in try dialect.countTokens(json) }
         }
     }
 

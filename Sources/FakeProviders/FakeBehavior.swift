@@ -6,6 +6,8 @@ struct FakeBehavior: Sendable, Equatable {
         case badRequest
         case serverError
         case rateLimited
+        /// The provider does not know the model (`missing`), as for a registry `modelId` with a typo.
+        case modelNotFound
         case toolCall
         case echo
     }
@@ -34,6 +36,10 @@ struct FakeBehavior: Sendable, Equatable {
         }
         if model.contains("rate-limit") {
             self.outcome = .rateLimited
+            return
+        }
+        if model.contains("missing") {
+            self.outcome = .modelNotFound
             return
         }
         if let range = model.range(of: "slow") {

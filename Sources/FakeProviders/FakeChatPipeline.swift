@@ -23,6 +23,7 @@ struct FakeChatPipeline: Sendable {
             case .badRequest: throw FakeFailure.badRequest("Invalid request for model \(chat.model).")
             case .serverError: throw FakeFailure.serverError
             case .rateLimited: throw FakeFailure.rateLimited
+            case .modelNotFound: throw FakeFailure.notFound("The model `\(chat.model)` does not exist or you do not have access to it.")
             case .drop, .toolCall, .echo: break
             }
             let reply = FakeReply(provider: dialect.provider, chat: chat, toolCall: behavior.outcome == .toolCall)
@@ -49,18 +50,18 @@ struct FakeChatPipeline: Sendable {
         }
     }
 
-    /// Handles a request that needs a key and reads a JSON body (Anthropic's `count_tokens`).
-    func authorized(
+    /// A JSON endpoint other than chat (embeddings, responses): recorded, key checked, body parsed, then `answer`.
+    func json(
         _ request: Request,
         dialect: some FakeDialect,
-        answer: ([String: Any]) throws(FakeFailure) -> Response
+        answer: ([String: Any]) async throws -> Response
     ) async throws -> Response {
         let body = try await receive(request, provider: dialect.provider)
         do {
             try dialect.precheck(request)
             try authorize(request, dialect: dialect)
             guard let json = FakeJSON.parseObject(body) else { throw FakeFailure.badRequest("The request body is not a JSON object.") }
-            return try answer(json)
+            return try await answer(json)
         } catch let failure as FakeFailure {
             return failureResponse(failure, dialect: dialect)
         }

@@ -10,7 +10,10 @@ struct GeminiFakeRoutes: FakeDialect {
         let group = router.group("gemini/v1beta")
         // One capture for the whole `{model}:{method}` segment, split by hand so any model name and a `%3A` both work.
         group.post("models/:modelAction") { request, context in
-            try await pipeline.chat(request, context: context, dialect: dialect)
+            if let (model, method) = Self.modelAndMethod(context.parameters.get("modelAction") ?? ""), method == "batchEmbedContents" {
+                return try await FakeEmbeddingRoutes.gemini(request, model: model, pipeline: pipeline)
+            }
+            return try await pipeline.chat(request, context: context, dialect: dialect)
         }
         group.get("models") { request, _ in
             try await pipeline.authorized(request, dialect: dialect) { dialect.modelList() }

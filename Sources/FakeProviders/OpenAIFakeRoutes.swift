@@ -24,6 +24,14 @@ struct OpenAIFakeRoutes: FakeDialect {
 
     private var isAzure: Bool { provider == .azure }
 
+    /// o1, o3, o4-mini, gpt-5…: the ids OpenAI serves as reasoning models.
+    static func isReasoningModel(_ model: String) -> Bool {
+        let id = model.lowercased()
+        if id.hasPrefix("gpt-5") { return true }
+        guard id.first == "o", let second = id.dropFirst().first else { return false }
+        return second.isNumber
+    }
+
     func apiKey(in request: Request) -> String? {
         if isAzure, let key = request.header("api-key") { return key }
         return request.bearerToken
@@ -44,6 +52,16 @@ struct OpenAIFakeRoutes: FakeDialect {
         }
         guard let messages = json["messages"] as? [[String: Any]], !messages.isEmpty else {
             throw .badRequest("'messages' is a required property")
+        }
+        if Self.isReasoningModel(model) {
+            // As OpenAI answers for its o-series and GPT-5 reasoning models.
+            if json["max_tokens"] != nil {
+                throw .badRequest("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+            }
+            if let temperature = json["temperature"] as? Double, temperature != 1 {
+                throw .badRequest(
+                    "Unsupported value: 'temperature' does not support \(temperature) with this model. Only the default (1) value is supported.")
+            }
         }
         var lastUser = ""
         var words = 0

@@ -18,7 +18,7 @@ struct Tokens: AsyncParsableCommand {
 
         func validate() throws {
             if role == .user, user?.isEmpty ?? true { throw ValidationError("--user is required for a user token") }
-            if user?.hasPrefix("@") == true { throw ValidationError("--user must not start with @ (reserved)") }
+            if let user, let problem = UserId.problem(with: user) { throw ValidationError("--user \(problem)") }
             if role != .user, user != nil { throw ValidationError("--user is only for user tokens") }
             if let days = expiresInDays, days <= 0 { throw ValidationError("--expires-in-days must be positive") }
         }
@@ -27,7 +27,7 @@ struct Tokens: AsyncParsableCommand {
             let (role, user, name, days) = (role, user, name, expiresInDays)
             await CommandSupport.withComponents { components in
                 let expiry = days.map { Date().addingTimeInterval(Double($0) * 86400) }
-                let (record, secret) = try await components.tokens.create(role: role, userId: user, name: name, expiresAt: expiry)
+                let (record, secret) = try await components.tokens.create(role: role, userId: user, name: name, expiresAt: expiry, actor: .commandLine)
                 print("created \(record.role.rawValue) token \(record.id)\(user.map { " for user \($0)" } ?? "") (shown only this once):")
                 print(secret.reveal)
             }
@@ -54,7 +54,7 @@ struct Tokens: AsyncParsableCommand {
         func run() async throws {
             let id = id
             await CommandSupport.withComponents { components in
-                if try await components.tokens.revoke(id: id) {
+                if try await components.tokens.revoke(id: id, actor: .commandLine) {
                     print("revoked \(id)")
                 } else {
                     CommandSupport.fail(APIError.notFound("token \(id)"))

@@ -30,7 +30,7 @@ struct RotateEncryptionKey: AsyncParsableCommand {
                 say("registered master key version \(registered) for the new ENCRYPTION_SECRET")
             }
             say("re-encrypting stored keys into master key version \(current) (loaded versions: \(outcome.keyring.versions.map(String.init).joined(separator: ", ")))")
-            let pause = environment["ROTATION_TEST_PAUSE_AFTER_ROWS"].flatMap { Int($0) }
+            let pause = KeyRotation.testPause(environment: environment)
             let rotation = KeyRotation(database: components.database, keyring: outcome.keyring, batchSize: batchSize, pauseAfterRows: pause)
             let report = try await rotation.run(progress: { say($0) })
             say("re-encrypted \(report.reencrypted) keys; every other key was already under version \(current)")

@@ -10,7 +10,7 @@ import openai
 from openai import OpenAI
 
 base_url, token, model = sys.argv[1], sys.argv[2], sys.argv[3]
-client = OpenAI(base_url=base_url, api_key=token, max_retries=0, timeout=20)
+client = OpenAI(base_url=base_url, api_key=token, max_retries=0, timeout=60)
 
 plain = client.chat.completions.create(
     model=model,

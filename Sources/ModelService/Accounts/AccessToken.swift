@@ -1,11 +1,10 @@
 import Crypto
 import Foundation
-import Hummingbird
 import SQLKit
 
 /// An access token as listed: everything but the secret, which is shown once at creation and
 /// stored only as a SHA-256 hash.
-public struct AccessToken: Sendable, Codable, Equatable, ResponseEncodable {
+public struct AccessToken: Sendable, Codable, Equatable {
     public var id: String
     public var name: String
     public var role: AccessRole

@@ -50,8 +50,8 @@ public final class AccessTokenStore: Sendable {
         byHash.withLock { $0 = loaded }
     }
 
-    /// Creates a token; the returned secret is the only time it is ever visible.
-    public func create(role: AccessRole, userId: String?, name: String?, expiresAt: Date?) async throws -> (AccessToken, Secret) {
+    /// Creates a token, audited as `actor`; the returned secret is the only time it is ever visible.
+    public func create(role: AccessRole, userId: String?, name: String?, expiresAt: Date?, actor: AuditLog.Actor) async throws -> (AccessToken, Secret) {
         let secret = TokenSecrets.generate()
         let id = UUID().uuidString.lowercased()
         let now = Clock.nowMillis()
@@ -66,6 +66,8 @@ public final class AccessTokenStore: Sendable {
                 )
                 .run()
             try await ChangeFeed.bump(Self.changeCounter, on: sql)
+            try await AuditLog.write(
+                .create, actor: actor, subject: .token(id: id, userId: userId), result: "ok", detail: "\(role.rawValue) token \(displayName)", on: sql)
             return try await sql.raw("SELECT * FROM access_tokens WHERE id = \(bind: id)").first()
         }
         try await reload()
@@ -79,14 +81,16 @@ public final class AccessTokenStore: Sendable {
         }.map(AccessToken.init(row:))
     }
 
-    /// Revokes a token; false when no such token exists. Revoking twice keeps the first time.
-    public func revoke(id: String) async throws -> Bool {
+    /// Revokes a token, audited as `actor`; false when no such token exists. Revoking twice keeps the first time.
+    public func revoke(id: String, actor: AuditLog.Actor) async throws -> Bool {
         let found = try await database.transaction { sql in
-            guard try await sql.raw("SELECT id FROM access_tokens WHERE id = \(bind: id)").first() != nil else { return false }
+            guard let row = try await sql.raw("SELECT id, user_id FROM access_tokens WHERE id = \(bind: id)").first() else { return false }
+            let userId = try row.decode(column: "user_id", as: String?.self)
             try await sql.raw(
                 "UPDATE access_tokens SET revoked_at = \(bind: Clock.nowMillis()) WHERE id = \(bind: id) AND revoked_at IS NULL"
             ).run()
             try await ChangeFeed.bump(Self.changeCounter, on: sql)
+            try await AuditLog.write(.revoke, actor: actor, subject: .token(id: id, userId: userId), result: "ok", on: sql)
             return true
         }
         if found { try await reload() }
@@ -108,7 +112,7 @@ public final class AccessTokenStore: Sendable {
             return !rows.isEmpty
         }
         guard claimed else { return nil }
-        let (_, secret) = try await create(role: .admin, userId: nil, name: "bootstrap admin", expiresAt: nil)
+        let (_, secret) = try await create(role: .admin, userId: nil, name: "bootstrap admin", expiresAt: nil, actor: .system)
         return secret
     }
 }

@@ -25,7 +25,7 @@ struct TokenController {
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Created> {
-        _ = try context.requireAdmin()
+        let principal = try context.requireAdmin()
         let body = try await request.decodeJSON(as: CreateRequest.self, context: context)
         let userId = try Self.validateUserId(body.userId, role: body.role)
         var expiry: Date?
@@ -34,8 +34,9 @@ struct TokenController {
             guard date > Date() else { throw APIError.invalidField("expiresAt", "must be in the future") }
             expiry = date
         }
-        if let name = body.name, name.isEmpty || name.count > 200 { throw APIError.invalidField("name", "must be 1 to 200 characters") }
-        let (record, secret) = try await tokens.create(role: body.role, userId: userId, name: body.name, expiresAt: expiry)
+        if let name = body.name, name.isEmpty { throw APIError.invalidField("name", "must be 1 to 200 characters") }
+        try TextInput.check(body.name, field: "name")
+        let (record, secret) = try await tokens.create(role: body.role, userId: userId, name: body.name, expiresAt: expiry, actor: .init(principal))
         return JSONResponse(Created(token: secret.reveal, accessToken: record), status: .created)
     }
 
@@ -45,8 +46,8 @@ struct TokenController {
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
-        guard let id = context.parameters.get("id"), try await tokens.revoke(id: id) else { throw APIError.notFound("token") }
+        let principal = try context.requireAdmin()
+        guard let id = context.parameters.get("id"), try await tokens.revoke(id: id, actor: .init(principal)) else { throw APIError.notFound("token") }
         return Response(status: .noContent)
     }
 
@@ -57,10 +58,7 @@ struct TokenController {
             guard let userId, !userId.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw .invalidField("userId", "is required for a user token")
             }
-            guard userId.count <= 200 else { throw .invalidField("userId", "must be at most 200 characters") }
-            // `@…` names are reserved for the vault's owners (shared keys are stored under `@shared`).
-            guard !userId.hasPrefix("@") else { throw .invalidField("userId", "must not start with @ (reserved)") }
-            return userId
+            return try UserId.checked(userId, field: "userId")
         case .admin, .service:
             guard userId == nil else { throw .invalidField("userId", "only user tokens are bound to a user") }
             return nil

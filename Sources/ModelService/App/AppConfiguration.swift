@@ -24,8 +24,12 @@ public struct AppConfiguration: Sendable {
     public var upstreamConnectTimeout: Duration
     /// How often batched usage records are written.
     public var usageFlushInterval: Duration
+    /// Refused decrypt attempts an address may make per minute before it gets 429s.
+    public var decryptRefusalsPerMinute: Int
     /// The whole environment, for provider base URLs and fallback keys named by models.
     public var environment: [String: String]
+
+    public static let minimumInternalSecretLength = 32
 
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.environment = environment
@@ -57,6 +61,16 @@ public struct AppConfiguration: Sendable {
             adminToken = Secret(token)
         }
         internalSecret = environment["INTERNAL_SECRET"].flatMap { $0.isEmpty ? nil : Secret($0) }
+        // It alone guards the plaintext of every key: as long as ENCRYPTION_SECRET must be.
+        if let internalSecret, internalSecret.reveal.count < Self.minimumInternalSecretLength {
+            throw .invalid("INTERNAL_SECRET must be at least \(Self.minimumInternalSecretLength) characters long")
+        }
+        for provider in ProviderKind.allCases {
+            let variable = provider.baseURLEnvVar
+            if let value = environment[variable], !value.isEmpty, let problem = EndpointURL.problem(value) {
+                throw .invalid("\(variable) \(problem)")
+            }
+        }
         isProduction = [environment["ENV"], environment["NODE_ENV"]].contains { $0?.lowercased() == "production" }
         seedOnStart = (environment["SEED_ON_START"] ?? "true").lowercased() != "false"
         let pollMillis = Int(environment["CHANGE_POLL_MS"] ?? "") ?? 250
@@ -64,6 +78,7 @@ public struct AppConfiguration: Sendable {
         upstreamTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_TIMEOUT_SECONDS", default: 600))
         upstreamConnectTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", default: 10))
         usageFlushInterval = .milliseconds(try Self.positiveInt(environment, "USAGE_FLUSH_MS", default: 200))
+        decryptRefusalsPerMinute = try Self.positiveInt(environment, "DECRYPT_REFUSALS_PER_MINUTE", default: DecryptRefusals.defaultLimitPerMinute)
     }
 
     static func positiveInt(_ environment: [String: String], _ name: String, default value: Int) throws(ConfigurationError) -> Int {

@@ -1,15 +1,27 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The per-request context: Hummingbird's core storage plus the authenticated caller.
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AuthMiddleware``; nil only on the routes that need no token.
     public var principal: Principal?
+    /// The peer of the connection (nil in in-process tests); decrypt refusals are limited by it.
+    public let remoteAddress: SocketAddress?
+    /// Set from a safe incoming `X-Request-Id` by ``RequestIdMiddleware``; a fresh id otherwise.
+    public var requestId: String
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
+        remoteAddress = source.channel.remoteAddress
+        requestId = UUID().uuidString.lowercased()
+    }
+
+    /// The client's IP address as text (no port), or `unknown`.
+    public var clientAddress: String {
+        remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// Chat requests may carry images as data URLs.

@@ -33,11 +33,14 @@ public func buildApplication(components: ServiceComponents, logger: Logger) asyn
 /// All routes: `/api/health` open, everything else behind a bearer token.
 public func buildRouter(components: ServiceComponents) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIdMiddleware())
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: InputCheckMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
     HealthController(database: components.database, registry: components.registry, vault: components.vault).register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
-    DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret).register(on: router)
+    DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret, refusals: components.decryptRefusals)
+        .register(on: router)
 
     let api = router.group("api").add(middleware: AuthMiddleware(tokens: components.tokens))
     ModelController(registry: components.registry).register(on: api.group("models"))
@@ -48,11 +51,13 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     UsageController(database: components.database).register(on: api.group("usage"))
 
     let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))
-    GatewayController(gateway: components.gateway, registry: components.registry).register(on: v1)
+    GatewayController(pipeline: components.pipeline, registry: components.registry).register(on: v1)
+    EmbeddingsController(pipeline: components.pipeline).register(on: v1)
+    ResponsesController(pipeline: components.pipeline).register(on: v1)
     // Anthropic's door: its own error shape, and `x-api-key` accepted beside Bearer.
     let messages = router.group("v1/messages")
         .add(middleware: AnthropicErrorMiddleware())
         .add(middleware: AuthMiddleware(tokens: components.tokens, acceptsAPIKeyHeader: true))
-    AnthropicMessagesController(gateway: components.gateway, registry: components.registry).register(on: messages)
+    AnthropicMessagesController(pipeline: components.pipeline, registry: components.registry).register(on: messages)
     return router
 }

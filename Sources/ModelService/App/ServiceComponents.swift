@@ -17,14 +17,17 @@ public struct ServiceComponents: Sendable {
     /// Picks the key for each gateway call, from memory.
     public let keyResolver: KeyResolver
     public let usage: UsageRecorder
-    public let gateway: ChatGateway
+    /// Refused decrypt attempts: rate limit per address and aggregated audit rows.
+    public let decryptRefusals: DecryptRefusals
+    /// The call pipeline every gateway door uses.
+    public let pipeline: CallPipeline
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
     /// Opens the database and builds every component; nothing is loaded yet (see ``prepare()``).
     public static func make(configuration: AppConfiguration, logger: Logger) async throws -> ServiceComponents {
         let database = try await Database.open(configuration.databaseLocation, logger: logger)
-        let registry = ModelRegistry(database: database)
+        let registry = ModelRegistry(database: database, keyVariables: ProviderKeyVariables(environment: configuration.environment))
         let upstream = UpstreamClient(
             httpClient: UpstreamClient.makeHTTPClient(
                 connectTimeout: .init(configuration.upstreamConnectTimeout), idleReadTimeout: .init(configuration.upstreamTimeout)),
@@ -50,7 +53,8 @@ public struct ServiceComponents: Sendable {
             vault: vault,
             keyResolver: keyResolver,
             usage: usage,
-            gateway: ChatGateway(
+            decryptRefusals: DecryptRefusals(database: database, limitPerMinute: configuration.decryptRefusalsPerMinute, logger: logger),
+            pipeline: CallPipeline(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
                 upstream: upstream, usage: usage
             ),
@@ -61,7 +65,7 @@ public struct ServiceComponents: Sendable {
 
     /// Everything to run in the service group, in start order (shut down in reverse: the database last).
     public var services: [any Service] {
-        [database.service, changeFeed, usage, HTTPClientService(client: upstream.httpClient)]
+        [database.service, changeFeed, usage, decryptRefusals, HTTPClientService(client: upstream.httpClient)]
     }
 
     /// Runs `body` with the database usable and shuts the HTTP client down afterwards, for

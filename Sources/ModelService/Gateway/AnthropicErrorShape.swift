@@ -4,9 +4,16 @@ import Hummingbird
 
 /// Errors in Anthropic's shape, `{"type":"error","error":{"type","message"}}`, for the `/v1/messages` door.
 ///
-/// The status stays the one the OpenAI door answers with; only the body differs. ``type(forStatus:)``
-/// is the whole mapping, so the pipeline's error table can feed it.
+/// The status stays the one the OpenAI door answers with; only the body differs. Errors from the call
+/// pipeline already carry Anthropic's type (``AnthropicErrorRenderer``); the others (auth, body) get
+/// the type their status means.
 enum AnthropicErrorShape {
+    /// The error types Anthropic's API and SDKs know.
+    static let types: Set<String> = [
+        "invalid_request_error", "authentication_error", "permission_error", "not_found_error", "request_too_large", "rate_limit_error",
+        "api_error", "overloaded_error",
+    ]
+
     static func type(forStatus status: Int) -> String {
         switch status {
         case 401: "authentication_error"
@@ -14,16 +21,22 @@ enum AnthropicErrorShape {
         case 404: "not_found_error"
         case 413: "request_too_large"
         case 429: "rate_limit_error"
-        case 503, 529: "overloaded_error"
+        case 529: "overloaded_error"
         case 500...: "api_error"
         default: "invalid_request_error"
         }
     }
 
+    static func type(for error: APIError) -> String {
+        let status = Int(error.status.code)
+        if status == 413 || !types.contains(error.type) { return type(forStatus: status) }
+        return error.type
+    }
+
     static func body(for error: APIError) -> Data {
         let body: JSONValue = .object([
             "type": .string("error"),
-            "error": .object(["type": .string(type(forStatus: Int(error.status.code))), "message": .string(error.message)]),
+            "error": .object(["type": .string(type(for: error)), "message": .string(error.message)]),
         ])
         return (try? JSONResponse<JSONValue>.encoder().encode(body)) ?? Data()
     }
@@ -37,8 +50,8 @@ enum AnthropicErrorShape {
     }
 
     /// A failure after the stream began: the status is already 200, so it is said as `event: error`.
-    static func streamEvent(for error: APIError) -> ByteBuffer {
-        AnthropicStreamTranslator.frame(event: "error", json: body(for: error))
+    static func streamEvent(for error: CallError) -> ByteBuffer {
+        AnthropicStreamTranslator.frame(event: "error", json: body(for: AnthropicErrorRenderer.render(error)))
     }
 }
 

@@ -2,13 +2,15 @@ import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 
 /// Anthropic's front door: `POST /v1/messages` (JSON or SSE) and `POST /v1/messages/count_tokens`,
-/// for every registry model. Anthropic models are relayed byte for byte; the others are translated
-/// to the canonical chat request and back. Errors come in Anthropic's shape (``AnthropicErrorMiddleware``).
+/// for every registry model, through the call pipeline. Anthropic models are relayed as the client's
+/// bytes; the others are translated to the canonical chat request and back. Errors come in
+/// Anthropic's shape (``AnthropicErrorRenderer``, ``AnthropicErrorMiddleware``).
 struct AnthropicMessagesController {
-    let gateway: ChatGateway
+    let pipeline: CallPipeline
     let registry: ModelRegistry
 
     func register(on group: RouterGroup<AppRequestContext>) {
@@ -16,124 +18,105 @@ struct AnthropicMessagesController {
         group.post("count_tokens", use: countTokens)
     }
 
+    /// What one attempt answered: the upstream's event stream (relay) or canonical chunks (translated).
+    enum Events: Sendable {
+        case relayed(HTTPClientResponse.Body, apiKey: Secret?)
+        case translated(ChatChunkStream)
+    }
+
     @Sendable func messages(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let bytes = try await Self.body(request, context: context)
-        let fields = try JSONBody.decode(ChatGateway.MessagesFields.self, from: Data(bytes))
-        let namedUser = request.headers[.xUserId]
-        if registry.model(named: fields.model)?.provider == .anthropic {
-            guard let object = JSONObjectBytes(bytes) else {
-                throw APIError.badRequest("The request body must be a JSON object.", code: "invalid_json")
+        let bytes = try await request.collectJSONBody(context: context)
+        let fields = try JSONBody.decode(AnthropicMessagesFields.self, from: Data(bytes.readableBytesView))
+        // Translated only for a provider that does not speak Anthropic's format, so a relay never refuses a block it does not know.
+        let asked = registry.model(named: fields.model)
+        let translated = asked.map { $0.provider == .anthropic } == false ? try Self.canonical(bytes) : nil
+        let headers = AnthropicMessagesUpstream.ClientHeaders(version: request.headers[.anthropicVersion], beta: request.headers[.anthropicBeta])
+        do {
+            let call = try pipeline.admit(
+                door: .messages, modelName: fields.model, body: bytes, streaming: fields.stream == true, principal: principal,
+                namedUser: request.headers[.xUserId], bodyUser: fields.metadata?.userId, requestId: context.requestId)
+            let settlement = pipeline.settlement(for: call)
+            let upstream = pipeline.upstream
+            if !call.streaming {
+                let (model, out, usage) = try await pipeline.run(call, settlement: settlement) { candidate, target in
+                    if candidate.provider == .anthropic {
+                        let body = try AnthropicMessagesUpstream.body(clientJSON: bytes, target: target, model: candidate)
+                        let answer = try await AnthropicMessagesUpstream.send(path: "/v1/messages", body: body, headers: headers, target: target, client: upstream)
+                        let (out, usage) = try AnthropicMessagesUpstream.patchAnswer(answer, model: candidate.name)
+                        return (candidate, out, usage)
+                    }
+                    let canonical = try translated ?? Self.canonicalForCall(bytes)
+                    let adapter = ProviderAdapters.adapter(for: candidate.provider)
+                    let response = try await adapter.complete(ChatDefaults.apply(to: canonical, model: candidate), target: target, client: upstream)
+                    let message = AnthropicResponseTranslator.message(from: response, model: candidate.name)
+                    return (candidate, try ProviderJSON.encodeBuffer(message), response.usage)
+                }
+                settlement.received(bytes: out.readableBytes)
+                settlement.settle(.success(usage))
+                return Response(status: .ok, headers: [.contentType: "application/json", .xModelServiceModel: model.name], body: .init(byteBuffer: out))
             }
-            let (call, upstreamBody) = try gateway.prepareMessagesRelay(object, fields: fields, principal: principal, namedUser: namedUser)
-            let headers = Self.anthropicHeaders(request)
-            guard fields.stream == true else {
-                let answer = try await gateway.relayMessages(call, body: upstreamBody, headers: headers)
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: answer))
+            let (model, events) = try await pipeline.run(call, settlement: settlement) { candidate, target -> (Model, Events) in
+                if candidate.provider == .anthropic {
+                    let body = try AnthropicMessagesUpstream.body(clientJSON: bytes, target: target, model: candidate)
+                    let response = try await AnthropicMessagesUpstream.open(body: body, headers: headers, target: target, client: upstream)
+                    return (candidate, .relayed(response.body, apiKey: target.apiKey))
+                }
+                let canonical = try translated ?? Self.canonicalForCall(bytes)
+                let adapter = ProviderAdapters.adapter(for: candidate.provider)
+                return (candidate, .translated(try await adapter.stream(ChatDefaults.apply(to: canonical, model: candidate), target: target, client: upstream)))
             }
-            let upstream = try await gateway.openMessagesStream(call, body: upstreamBody, headers: headers)
-            return Self.eventStream(relaying: upstream, call: call, gateway: gateway)
+            return AnthropicEventStream.response(events, model: model, settlement: settlement, logger: context.logger)
+        } catch let error as CallError {
+            throw AnthropicErrorRenderer.render(error)
         }
-        let canonical = try AnthropicRequestTranslator.request(from: try JSONBody.decode(JSONValue.self, from: Data(bytes)))
-        let call = try gateway.prepare(canonical, principal: principal, namedUser: namedUser)
-        guard canonical.isStreaming else {
-            let response = try await gateway.complete(call)
-            let message = AnthropicResponseTranslator.message(from: response, model: call.model.name)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: try ProviderJSON.encodeBuffer(message)))
-        }
-        let stream = try await gateway.stream(call)
-        return Self.eventStream(translating: stream, call: call, gateway: gateway)
     }
 
     @Sendable func countTokens(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let bytes = try await Self.body(request, context: context)
-        let fields = try JSONBody.decode(ChatGateway.MessagesFields.self, from: Data(bytes))
-        guard let model = registry.model(named: fields.model), model.isActive else { throw GatewayError.modelNotFound(fields.model) }
-        guard model.provider == .anthropic else {
-            let body = try JSONBody.decode(JSONValue.self, from: Data(bytes))
-            guard body["messages"]?.arrayValue != nil else { throw APIError.invalidField("messages", "is required") }
-            let count: JSONValue = .object(["input_tokens": .number(Double(AnthropicTokenEstimate.inputTokens(body)))])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: try ProviderJSON.encodeBuffer(count)))
-        }
-        guard var object = JSONObjectBytes(bytes) else { throw APIError.badRequest("The request body must be a JSON object.", code: "invalid_json") }
-        var probe = ChatCompletionRequest(model: fields.model, messages: [])
-        probe.user = fields.metadata?.userId
-        let call = try gateway.prepare(probe, principal: principal, namedUser: request.headers[.xUserId])
-        object.replaceValue(at: ["model"], with: JSONObjectBytes.encodeString(call.target.upstreamModel))
-        let answer = try await gateway.relayCountTokens(call, body: ByteBuffer(bytes: object.bytes), headers: Self.anthropicHeaders(request))
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: answer))
-    }
-
-    private static func body(_ request: Request, context: AppRequestContext) async throws -> [UInt8] {
-        var request = request
-        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        guard buffer.readableBytes > 0 else { throw APIError.badRequest("The request body must be a JSON object.", code: "invalid_json") }
-        return Array(buffer.readableBytesView)
-    }
-
-    private static func anthropicHeaders(_ request: Request) -> ChatGateway.AnthropicHeaders {
-        ChatGateway.AnthropicHeaders(version: request.headers[.anthropicVersion], beta: request.headers[.anthropicBeta])
-    }
-
-    private static let streamHeaders: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"]
-
-    /// The upstream's events as they come; a transport failure after the head becomes `event: error`.
-    private static func eventStream(relaying upstream: HTTPClientResponse.Body, call: ChatGateway.Call, gateway: ChatGateway) -> Response {
-        let body = ResponseBody { writer in
-            var relay = AnthropicRelayEvents(model: call.model.name)
-            var failure: (any Error)?
-            var iterator = upstream.makeAsyncIterator()
-            do {
-                while true {
-                    let buffer: ByteBuffer?
-                    do {
-                        buffer = try await iterator.next()
-                    } catch {
-                        throw UpstreamClient.providerError(for: error, apiKey: call.target.apiKey)
-                    }
-                    guard let buffer else { break }
-                    for frame in relay.push(buffer) { try await writer.write(frame) }
-                }
-                for frame in relay.finish() { try await writer.write(frame) }
-                if let error = relay.upstreamError {
-                    failure = error  // Already relayed as the upstream's own `error` event.
-                } else if !relay.stopped {
-                    throw ProviderError.invalidResponse("the stream ended before message_stop")
-                }
-            } catch let error as ProviderError {
-                failure = error
-                try? await writer.write(AnthropicErrorShape.streamEvent(for: GatewayError.from(error)))
-            } catch {
-                failure = error  // The client went away; leaving the loop cancels the upstream request.
+        let bytes = try await request.collectJSONBody(context: context)
+        let fields = try JSONBody.decode(AnthropicMessagesFields.self, from: Data(bytes.readableBytesView))
+        do {
+            let call = try pipeline.admit(
+                door: .messages, modelName: fields.model, body: bytes, streaming: false, principal: principal,
+                namedUser: request.headers[.xUserId], bodyUser: fields.metadata?.userId, requestId: context.requestId)
+            guard call.model.provider == .anthropic else {
+                let body = try JSONBody.decode(JSONValue.self, from: Data(bytes.readableBytesView))
+                guard body["messages"]?.arrayValue != nil else { throw CallError.invalidField("messages", "is required") }
+                let count: JSONValue = .object(["input_tokens": .number(Double(AnthropicTokenEstimate.inputTokens(body)))])
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: try ProviderJSON.encodeBuffer(count)))
             }
-            gateway.finishStream(call, usage: relay.recordedUsage, error: failure)
-            try await writer.finish(nil)
+            // Free at Anthropic, so no usage record: the key is resolved as for a call, nothing is settled.
+            let target = try pipeline.unbilledTarget(for: call)
+            let headers = AnthropicMessagesUpstream.ClientHeaders(version: request.headers[.anthropicVersion], beta: request.headers[.anthropicBeta])
+            do {
+                guard var editor = JSONObjectEditor(bytes) else { throw CallError(.invalidRequest, "The request body must be a JSON object.") }
+                editor.set("model", target.upstreamModel)
+                let answer = try await AnthropicMessagesUpstream.send(
+                    path: "/v1/messages/count_tokens", body: editor.result(), headers: headers, target: target, client: pipeline.upstream)
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: answer))
+            } catch let error as ProviderError {
+                throw CallError(error, model: call.model, key: nil)
+            }
+        } catch let error as CallError {
+            throw AnthropicErrorRenderer.render(error)
         }
-        return Response(status: .ok, headers: streamHeaders, body: body)
     }
 
-    /// Canonical chunks as Anthropic events; a mid-stream upstream failure becomes `event: error`.
-    private static func eventStream(translating stream: ChatChunkStream, call: ChatGateway.Call, gateway: ChatGateway) -> Response {
-        let body = ResponseBody { writer in
-            var translator = AnthropicStreamTranslator(model: call.model.name)
-            var failure: (any Error)?
-            do {
-                for frame in translator.start() { try await writer.write(frame) }
-                for try await chunk in stream {
-                    for frame in translator.translate(chunk) { try await writer.write(frame) }
-                }
-                for frame in translator.finish(usage: stream.usage) { try await writer.write(frame) }
-            } catch let error as ProviderError {
-                failure = error
-                try? await writer.write(AnthropicErrorShape.streamEvent(for: GatewayError.from(error)))
-            } catch {
-                failure = error
-            }
-            gateway.finishStream(call, usage: stream.usage, error: failure)
-            try await writer.finish(nil)
+    /// The canonical request for a translated call; a body error is a 400 naming the field.
+    private static func canonical(_ bytes: ByteBuffer) throws -> ChatCompletionRequest {
+        try AnthropicRequestTranslator.request(from: try JSONBody.decode(JSONValue.self, from: Data(bytes.readableBytesView)))
+    }
+
+    /// The same inside an attempt (a fallback of another provider), where failures are ``CallError``s.
+    private static func canonicalForCall(_ bytes: ByteBuffer) throws(CallError) -> ChatCompletionRequest {
+        do {
+            return try canonical(bytes)
+        } catch let error as APIError {
+            throw CallError(.invalidRequest, error.message)
+        } catch {
+            throw CallError(.invalidRequest, "The request body is not a valid Anthropic Messages request.")
         }
-        return Response(status: .ok, headers: streamHeaders, body: body)
     }
 }
 

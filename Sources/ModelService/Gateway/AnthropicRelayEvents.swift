@@ -36,9 +36,7 @@ struct AnthropicRelayEvents: Sendable {
             switch type {
             case "message_start":
                 if let counts = peek?.message?.usage { record(counts) }
-                if var object = JSONObjectBytes(data), object.replaceValue(at: ["message", "model"], with: JSONObjectBytes.encodeString(model)) {
-                    data = object.bytes
-                }
+                if let patched = Self.patchMessageModel(data, model: model) { data = patched }
             case "message_delta":
                 if let counts = peek?.usage { record(counts) }
             case "message_stop":
@@ -51,6 +49,16 @@ struct AnthropicRelayEvents: Sendable {
             frames.append(Self.frame(event: event.event ?? type, data: data))
         }
         return frames
+    }
+
+    /// `message.model` set to the registry name, every other byte as the upstream sent it.
+    static func patchMessageModel(_ data: [UInt8], model: String) -> [UInt8]? {
+        guard var event = JSONObjectEditor(data), let raw = event.rawValue("message"), var message = JSONObjectEditor(Array(raw)),
+            message.contains("model")
+        else { return nil }
+        message.set("model", model)
+        event.set("message", json: message.result().readableBytesView)
+        return Array(event.result().readableBytesView)
     }
 
     private mutating func record(_ counts: AnthropicUsageCounts) {

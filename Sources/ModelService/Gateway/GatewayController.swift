@@ -1,11 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 
-/// The OpenAI-compatible endpoints: `POST /v1/chat/completions` (JSON or SSE) and `GET /v1/models`.
+/// The OpenAI-compatible chat door: `POST /v1/chat/completions` (JSON or SSE) and `GET /v1/models`.
 struct GatewayController {
-    let gateway: ChatGateway
+    let pipeline: CallPipeline
     let registry: ModelRegistry
 
     func register(on group: RouterGroup<AppRequestContext>) {
@@ -43,44 +44,83 @@ struct GatewayController {
 
     @Sendable func chatCompletions(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let body = try await request.decodeJSON(as: ChatCompletionRequest.self, context: context)
+        let bytes = try await request.collectJSONBody(context: context)
+        var body = try JSONBody.decode(ChatCompletionRequest.self, from: Data(bytes.readableBytesView))
         if body.messages.isEmpty { throw APIError.invalidField("messages", "must contain at least one message") }
-        let call = try gateway.prepare(body, principal: principal, namedUser: request.headers[.xUserId])
-        context.logger.debug("gateway call", metadata: ["model": "\(call.model.name)", "key.source": "\(call.key.source.rawValue)"])
-        guard body.isStreaming else {
-            let response = try await gateway.complete(call)
-            // The upstream's own bytes when the format is already OpenAI's, else encoded straight into a buffer.
-            let body = try response.upstreamJSON ?? ProviderJSON.encodeBuffer(response)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        body.clientJSON = bytes
+        do {
+            let call = try pipeline.admit(
+                door: .chatCompletions, modelName: body.model, body: bytes, streaming: body.isStreaming, principal: principal,
+                namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId)
+            let settlement = pipeline.settlement(for: call)
+            let upstream = pipeline.upstream
+            let clientBody = body
+            if !call.streaming {
+                let (model, answer) = try await pipeline.run(call, settlement: settlement) { candidate, target in
+                    let adapter = ProviderAdapters.adapter(for: candidate.provider)
+                    return (candidate, try await adapter.complete(ChatDefaults.apply(to: clientBody, model: candidate), target: target, client: upstream))
+                }
+                let out: ByteBuffer
+                if let relayed = answer.upstreamJSON {
+                    // Same wire format: the upstream's bytes with only `model` changed.
+                    out = ModelNamePatch.apply(relayed, model: model.name)
+                } else {
+                    var answer = answer
+                    answer.model = model.name
+                    out = try ProviderJSON.encodeBuffer(answer)
+                }
+                settlement.received(bytes: out.readableBytes)
+                settlement.settle(.success(answer.usage))
+                return Response(status: .ok, headers: [.contentType: "application/json", .xModelServiceModel: model.name], body: .init(byteBuffer: out))
+            }
+            let (model, stream) = try await pipeline.run(call, settlement: settlement) { candidate, target in
+                let adapter = ProviderAdapters.adapter(for: candidate.provider)
+                return (candidate, try await adapter.stream(ChatDefaults.apply(to: clientBody, model: candidate), target: target, client: upstream))
+            }
+            return Self.streamResponse(stream, model: model, settlement: settlement, logger: context.logger)
+        } catch let error as CallError {
+            throw OpenAIErrorRenderer.render(error)
         }
-        let stream = try await gateway.stream(call)
-        let gateway = self.gateway
-        let logger = context.logger
+    }
+
+    /// Relays the stream chunk by chunk and settles from its own end: done, upstream error, or client gone.
+    static func streamResponse(_ stream: ChatChunkStream, model: Model, settlement: CallSettlement, logger: Logger) -> Response {
         let responseBody = ResponseBody { writer in
-            var failure: (any Error)?
             do {
-                for try await chunk in stream {
-                    try await writer.write(try SSEWriter.sseFrame(for: chunk))
+                for try await received in stream {
+                    var chunk = received
+                    let frame: ByteBuffer
+                    if let relayed = chunk.upstreamJSON {
+                        frame = SSEWriter.frame(ModelNamePatch.apply(relayed, model: model.name).readableBytesView)
+                    } else {
+                        chunk.model = model.name
+                        frame = try SSEWriter.sseFrame(for: chunk)
+                    }
+                    settlement.received(bytes: frame.readableBytes)
+                    try await writer.write(frame)
                 }
                 try await writer.write(SSEWriter.doneBuffer)
+                settlement.settle(.success(stream.usage))
             } catch let error as ProviderError {
                 // Mid-stream upstream failure: the status is already 200, so say it in the stream.
-                failure = error
-                if let json = try? GatewayError.from(error).jsonBody() {
+                let failure = CallError(error, model: model, key: nil)
+                settlement.settle(.failed(failure))
+                if let json = try? OpenAIErrorRenderer.render(failure).jsonBody() {
                     try? await writer.write(SSEWriter.frame(json))
                 }
                 try? await writer.write(SSEWriter.doneBuffer)
             } catch {
                 // The client went away (or the task was cancelled): leaving the loop cancels the upstream request.
-                failure = error
+                settlement.settle(.clientGone(stream.usage))
                 logger.debug("stream ended early", metadata: ["error.type": "\(type(of: error))"])
             }
-            gateway.finishStream(call, usage: stream.usage, error: failure)
             try await writer.finish(nil)
         }
         return Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
+            headers: [
+                .contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no", .xModelServiceModel: model.name,
+            ],
             body: responseBody
         )
     }
@@ -89,4 +129,6 @@ struct GatewayController {
 extension HTTPField.Name {
     /// Names the user a service or admin token calls for.
     static let xUserId = Self("X-User-Id")!
+    /// Names the registry model that answered (a fallback may have).
+    static let xModelServiceModel = Self("X-Model-Service-Model")!
 }

@@ -32,7 +32,7 @@ struct UsageController {
             if let requested, requested != principal.userId { throw APIError.forbidden("A user token sees only its own usage.") }
             userId = principal.userId
         }
-        return JSONResponse(try await UsageReport.make(database: database, fromMillis: from, toMillis: to, userId: userId, groupBy: grouping))
+        return JSONResponse(try await UsageStore.report(database: database, fromMillis: from, toMillis: to, userId: userId, groupBy: grouping))
     }
 
     /// ISO 8601 timestamp or `YYYY-MM-DD`.

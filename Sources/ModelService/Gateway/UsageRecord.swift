@@ -18,6 +18,14 @@ public struct UsageRecord: Sendable, Equatable {
     public var status: Int
     public var streamed: Bool = false
     public var errorCode: String?
+    /// The gateway's request id (`X-Request-Id`), to match a record with logs and the client's report.
+    public var requestId: String?
+    /// Upstream calls made for this client call (retries and fallbacks included).
+    public var attempts: Int = 1
+    /// True when the provider reported no token counts and they were estimated from the bytes.
+    public var usageEstimated: Bool = false
+    /// The model the client asked for; `model` is the one that answered (they differ after a fallback).
+    public var requestedModel: String?
 
     public var totalTokens: Int { promptTokens + completionTokens }
 

@@ -15,8 +15,8 @@ public final class UsageRecorder: Service, Sendable {
     private let interval: Duration
     private let logger: Logger
     private let pending = Mutex<[UsageRecord]>([])
-    /// Rows per INSERT statement: 16 columns each keeps a statement under SQLite's bound-variable limit.
-    static let rowsPerStatement = 200
+    /// Rows per INSERT statement: 20 columns each keeps a statement under SQLite's bound-variable limit.
+    static let rowsPerStatement = 150
 
     public init(database: Database, interval: Duration = .milliseconds(200), logger: Logger) {
         self.database = database
@@ -69,7 +69,8 @@ public final class UsageRecorder: Service, Sendable {
                 let slice = batch[start..<min(start + Self.rowsPerStatement, batch.count)]
                 var insert = sql.insert(into: "usage_records").columns(
                     "id", "at", "user_id", "token_id", "model", "provider", "key_id", "key_source", "prompt_tokens",
-                    "completion_tokens", "total_tokens", "cost", "latency_ms", "status", "streamed", "error_code"
+                    "completion_tokens", "total_tokens", "cost", "latency_ms", "status", "streamed", "error_code",
+                    "request_id", "attempts", "usage_estimated", "requested_model"
                 )
                 for record in slice {
                     insert = insert.values(
@@ -77,7 +78,8 @@ public final class UsageRecorder: Service, Sendable {
                         SQLBind(record.provider.rawValue), SQLBind(record.keyId), SQLBind(record.keySource),
                         SQLBind(record.promptTokens), SQLBind(record.completionTokens), SQLBind(record.totalTokens),
                         SQLBind(record.cost), SQLBind(record.latencyMs), SQLBind(record.status), SQLBind(record.streamed),
-                        SQLBind(record.errorCode)
+                        SQLBind(record.errorCode), SQLBind(record.requestId), SQLBind(record.attempts),
+                        SQLBind(record.usageEstimated), SQLBind(record.requestedModel)
                     )
                 }
                 try await insert.run()

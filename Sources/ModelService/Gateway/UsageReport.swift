@@ -1,5 +1,4 @@
 import Foundation
-import SQLKit
 
 /// Totals of requests, tokens and cost over a time range, grouped by model, provider, user or day.
 public struct UsageReport: Sendable, Codable, Equatable {
@@ -36,55 +35,4 @@ public struct UsageReport: Sendable, Codable, Equatable {
     public var groupBy: Grouping?
     public var totals: Totals
     public var groups: [Group]
-
-    /// Runs the report on the database. `userId` restricts it to one user's calls.
-    static func make(database: Database, fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: Grouping?) async throws -> UsageReport {
-        // SUM of BIGINT is NUMERIC in PostgreSQL: cast back so both databases decode the same.
-        let rows = try await database.run { sql in
-            let key = groupBy.map { "\($0.expression)" } ?? "'all'"
-            var query: SQLQueryString = """
-                SELECT \(unsafeRaw: key) AS group_key, COUNT(*) AS requests,
-                CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT) AS prompt_tokens,
-                CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT) AS completion_tokens,
-                CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT) AS total_tokens, COALESCE(SUM(cost), 0) AS cost
-                FROM usage_records WHERE at >= \(bind: fromMillis) AND at < \(bind: toMillis)
-                """
-            if let userId { query = query + " AND user_id = \(bind: userId)" }
-            query = query + " GROUP BY \(unsafeRaw: groupBy == nil ? "1" : key) ORDER BY 1"
-            return try await sql.raw(query).all()
-        }
-        var groups: [Group] = []
-        var totals = Totals(requests: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0)
-        for row in rows {
-            let group = Totals(
-                requests: try row.decode(column: "requests", as: Int.self),
-                promptTokens: try row.decode(column: "prompt_tokens", as: Int.self),
-                completionTokens: try row.decode(column: "completion_tokens", as: Int.self),
-                totalTokens: try row.decode(column: "total_tokens", as: Int.self),
-                cost: try row.decode(column: "cost", as: Double.self)
-            )
-            totals.requests += group.requests
-            totals.promptTokens += group.promptTokens
-            totals.completionTokens += group.completionTokens
-            totals.totalTokens += group.totalTokens
-            totals.cost += group.cost
-            if groupBy != nil { groups.append(Group(key: try Self.groupKey(row, groupBy), totals: group)) }
-        }
-        return UsageReport(
-            from: Clock.iso8601(millis: fromMillis), to: Clock.iso8601(millis: toMillis), userId: userId, groupBy: groupBy,
-            totals: totals, groups: groups
-        )
-    }
-
-    private static func groupKey(_ row: any SQLRow, _ grouping: Grouping?) throws -> String {
-        switch grouping {
-        case .day:
-            let day = try row.decode(column: "group_key", as: Int64.self)
-            return String(Clock.iso8601(millis: day * 86_400_000).prefix(10))
-        case .user:
-            return try row.decode(column: "group_key", as: String?.self) ?? "(none)"
-        default:
-            return try row.decode(column: "group_key", as: String.self)
-        }
-    }
 }

@@ -39,12 +39,13 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
     private let apiKey: Secret?
     private var inputTokens = 0
     private var outputTokens = 0
+    private var cachedTokens: Int?
     private var sawUsage = false
     private var stopped = false
     /// Anthropic content-block index → OpenAI tool-call index.
     private var toolIndexByBlock: [Int: Int] = [:]
 
-    var usage: Usage? { sawUsage ? Usage(promptTokens: inputTokens, completionTokens: outputTokens) : nil }
+    var usage: Usage? { sawUsage ? Usage(promptTokens: inputTokens, completionTokens: outputTokens, cachedTokens: cachedTokens) : nil }
 
     init(model: String, forwardUsage: Bool, apiKey: Secret?) {
         self.builder = ChunkBuilder(model: model)
@@ -111,7 +112,8 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
     private mutating func record(_ usage: AnthropicUsage?) {
         guard let usage else { return }
         sawUsage = true
-        if let input = usage.inputTokens { inputTokens = input }
+        if usage.inputTokens != nil { inputTokens = usage.promptTokens }
+        if let cached = usage.cacheReadInputTokens { cachedTokens = cached }
         if let output = usage.outputTokens { outputTokens = output }
     }
 

@@ -138,25 +138,28 @@ enum AnthropicTranslator {
     /// The canonical answer for a Messages API response.
     static func response(from message: AnthropicMessage) -> ChatCompletionResponse {
         var text = ""
+        var thinking = ""
         var calls: [ChatToolCall] = []
         for block in message.content {
             switch block.type {
             case "text": text += block.text ?? ""
+            case "thinking": thinking += block.thinking ?? ""
             case "tool_use":
                 calls.append(ChatToolCall(id: block.id ?? "call_\(calls.count)", name: block.name ?? "", arguments: (block.input ?? .object([:])).jsonText))
             default: break
             }
         }
-        let reply = ChatMessage(
+        var reply = ChatMessage(
             role: .assistant,
             content: text.isEmpty && !calls.isEmpty ? nil : .text(text),
             toolCalls: calls.isEmpty ? nil : calls
         )
+        reply.reasoningContent = thinking.isEmpty ? nil : thinking
         return ChatCompletionResponse(
             id: message.id ?? makeCompletionID(),
             model: message.model ?? "",
             choices: [.init(index: 0, message: reply, finishReason: finishReason(message.stopReason) ?? "stop")],
-            usage: message.usage.map { Usage(promptTokens: $0.inputTokens ?? 0, completionTokens: $0.outputTokens ?? 0) }
+            usage: message.usage.map { Usage(promptTokens: $0.promptTokens, completionTokens: $0.outputTokens ?? 0, cachedTokens: $0.cacheReadInputTokens) }
         )
     }
 }
@@ -172,6 +175,7 @@ struct AnthropicMessage: Decodable {
     struct Block: Decodable {
         var type: String
         var text: String?
+        var thinking: String?
         var id: String?
         var name: String?
         var input: JSONValue?
@@ -195,9 +199,16 @@ struct AnthropicMessage: Decodable {
 struct AnthropicUsage: Decodable {
     var inputTokens: Int?
     var outputTokens: Int?
+    var cacheReadInputTokens: Int?
+    var cacheCreationInputTokens: Int?
 
     enum CodingKeys: String, CodingKey {
         case inputTokens = "input_tokens"
         case outputTokens = "output_tokens"
+        case cacheReadInputTokens = "cache_read_input_tokens"
+        case cacheCreationInputTokens = "cache_creation_input_tokens"
     }
+
+    /// Anthropic's `input_tokens` leave out cached and cache-written tokens; OpenAI's `prompt_tokens` count them.
+    var promptTokens: Int { (inputTokens ?? 0) + (cacheReadInputTokens ?? 0) + (cacheCreationInputTokens ?? 0) }
 }

@@ -27,10 +27,15 @@ public struct AzureOpenAIAdapter: ProviderAdapter {
     }
 
     func url(for target: UpstreamTarget) -> String {
+        url(for: target, operation: "chat/completions")
+    }
+
+    /// `/openai/deployments/{deployment}/{operation}?api-version=…`.
+    func url(for target: UpstreamTarget, operation: String) -> String {
         let version = target.settings["apiVersion"]?.stringValue ?? Self.defaultAPIVersion
         let deployment = target.upstreamModel.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? target.upstreamModel
         let query = version.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? version
-        return target.url("/openai/deployments/\(deployment)/chat/completions?api-version=\(query)")
+        return target.url("/openai/deployments/\(deployment)/\(operation)?api-version=\(query)")
     }
 
     func headers(for target: UpstreamTarget) -> [(String, String)] {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// An OpenAI chat-completions request: what clients send and what OpenAI-format upstreams receive.
 ///
@@ -21,6 +22,9 @@ public struct ChatCompletionRequest: Codable, Sendable, Hashable {
     public var presencePenalty: Double?
     public var frequencyPenalty: Double?
     public var seed: Int?
+    /// The client's JSON as sent, when it came in OpenAI's format: OpenAI-format upstreams get these
+    /// bytes with only the gateway's edits, so fields this type does not know still arrive. Not encoded.
+    public var clientJSON: ByteBuffer?
 
     public init(model: String, messages: [ChatMessage], stream: Bool? = nil) {
         self.model = model

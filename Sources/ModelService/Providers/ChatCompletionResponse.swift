@@ -53,21 +53,41 @@ public struct ChatCompletionResponse: Codable, Sendable, Hashable {
 }
 
 /// Token counts of one call, the figure usage and cost recording rely on.
+///
+/// `cachedTokens` (part of the prompt) and `reasoningTokens` (part of the completion) are OpenAI's
+/// `prompt_tokens_details.cached_tokens` and `completion_tokens_details.reasoning_tokens`, filled from
+/// whatever the provider reports.
 public struct Usage: Codable, Sendable, Hashable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
+    public var cachedTokens: Int?
+    public var reasoningTokens: Int?
 
-    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil) {
+    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil, cachedTokens: Int? = nil, reasoningTokens: Int? = nil) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.totalTokens = totalTokens ?? promptTokens + completionTokens
+        self.cachedTokens = cachedTokens
+        self.reasoningTokens = reasoningTokens
     }
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
         case totalTokens = "total_tokens"
+        case promptTokensDetails = "prompt_tokens_details"
+        case completionTokensDetails = "completion_tokens_details"
+    }
+
+    private struct PromptDetails: Codable {
+        var cachedTokens: Int?
+        enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+    }
+
+    private struct CompletionDetails: Codable {
+        var reasoningTokens: Int?
+        enum CodingKeys: String, CodingKey { case reasoningTokens = "reasoning_tokens" }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -75,6 +95,17 @@ public struct Usage: Codable, Sendable, Hashable {
         promptTokens = try c.decodeIfPresent(Int.self, forKey: .promptTokens) ?? 0
         completionTokens = try c.decodeIfPresent(Int.self, forKey: .completionTokens) ?? 0
         totalTokens = try c.decodeIfPresent(Int.self, forKey: .totalTokens) ?? promptTokens + completionTokens
+        cachedTokens = (try? c.decodeIfPresent(PromptDetails.self, forKey: .promptTokensDetails))?.cachedTokens
+        reasoningTokens = (try? c.decodeIfPresent(CompletionDetails.self, forKey: .completionTokensDetails))?.reasoningTokens
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(promptTokens, forKey: .promptTokens)
+        try c.encode(completionTokens, forKey: .completionTokens)
+        try c.encode(totalTokens, forKey: .totalTokens)
+        if let cachedTokens { try c.encode(PromptDetails(cachedTokens: cachedTokens), forKey: .promptTokensDetails) }
+        if let reasoningTokens { try c.encode(CompletionDetails(reasoningTokens: reasoningTokens), forKey: .completionTokensDetails) }
     }
 }
 

@@ -11,6 +11,9 @@ public struct ChatMessage: Codable, Sendable, Hashable {
     public var name: String?
     public var toolCalls: [ChatToolCall]?
     public var toolCallId: String?
+    /// The model's thinking, as `reasoning_content` (DeepSeek's and OpenAI-compatible servers' field):
+    /// filled from Anthropic `thinking` blocks and Gemini thought parts.
+    public var reasoningContent: String?
 
     public init(
         role: Role,
@@ -35,6 +38,7 @@ public struct ChatMessage: Codable, Sendable, Hashable {
         case role, content, name
         case toolCalls = "tool_calls"
         case toolCallId = "tool_call_id"
+        case reasoningContent = "reasoning_content"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -49,6 +53,7 @@ public struct ChatMessage: Codable, Sendable, Hashable {
         try container.encodeIfPresent(name, forKey: .name)
         try container.encodeIfPresent(toolCalls, forKey: .toolCalls)
         try container.encodeIfPresent(toolCallId, forKey: .toolCallId)
+        try container.encodeIfPresent(reasoningContent, forKey: .reasoningContent)
     }
 }
 

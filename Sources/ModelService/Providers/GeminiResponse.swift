@@ -33,12 +33,15 @@ struct GeminiResponse: Decodable {
         var candidatesTokenCount: Int?
         var totalTokenCount: Int?
         var thoughtsTokenCount: Int?
+        var cachedContentTokenCount: Int?
 
         /// Thinking tokens are billed as output, so they count as completion tokens.
         var usage: Usage {
             let prompt = promptTokenCount ?? 0
             let completion = (candidatesTokenCount ?? 0) + (thoughtsTokenCount ?? 0)
-            return Usage(promptTokens: prompt, completionTokens: completion, totalTokens: totalTokenCount ?? prompt + completion)
+            return Usage(
+                promptTokens: prompt, completionTokens: completion, totalTokens: totalTokenCount ?? prompt + completion,
+                cachedTokens: cachedContentTokenCount, reasoningTokens: thoughtsTokenCount)
         }
     }
 

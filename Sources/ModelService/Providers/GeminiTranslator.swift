@@ -157,8 +157,13 @@ enum GeminiTranslator {
     static func response(from answer: GeminiResponse, model: String) -> ChatCompletionResponse {
         let candidate = answer.candidates?.first
         var text = ""
+        var thoughts = ""
         var calls: [ChatToolCall] = []
-        for part in candidate?.content?.parts ?? [] where part.thought != true {
+        for part in candidate?.content?.parts ?? [] {
+            if part.thought == true {
+                thoughts += part.text ?? ""
+                continue
+            }
             if let call = part.functionCall {
                 calls.append(ChatToolCall(id: "call_\(calls.count)", name: call.name, arguments: (call.args ?? .object([:])).jsonText))
             } else if let partText = part.text {
@@ -167,13 +172,15 @@ enum GeminiTranslator {
         }
         let blocked = candidate == nil && answer.promptFeedback?.blockReason != nil
         let reason = finishReason(candidate?.finishReason ?? "STOP", sawFunctionCall: !calls.isEmpty) ?? "stop"
+        var message = ChatMessage(role: .assistant, content: text.isEmpty && !calls.isEmpty ? nil : .text(text), toolCalls: calls.isEmpty ? nil : calls)
+        message.reasoningContent = thoughts.isEmpty ? nil : thoughts
         return ChatCompletionResponse(
             id: answer.responseId ?? makeCompletionID(),
             model: answer.modelVersion ?? model,
             choices: [
                 .init(
                     index: 0,
-                    message: ChatMessage(role: .assistant, content: text.isEmpty && !calls.isEmpty ? nil : .text(text), toolCalls: calls.isEmpty ? nil : calls),
+                    message: message,
                     finishReason: blocked ? "content_filter" : reason
                 )
             ],

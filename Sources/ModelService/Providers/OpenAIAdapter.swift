@@ -33,6 +33,37 @@ public struct OpenAIAdapter: ProviderAdapter {
         return body
     }
 
+    /// The bytes sent upstream: the client's own JSON relayed with the gateway's edits when there is
+    /// one, else the canonical request encoded.
+    func upstreamBytes(_ request: ChatCompletionRequest, target: UpstreamTarget, streaming: Bool) throws -> ByteBuffer {
+        guard let clientJSON = request.clientJSON, var editor = JSONObjectEditor(clientJSON) else {
+            return try ProviderJSON.encodeBuffer(upstreamBody(request, target: target, streaming: streaming))
+        }
+        editor.set("model", target.upstreamModel)
+        // The fields the gateway manages: the request's value wins (defaults added, `max_tokens` converted).
+        Self.sync(&editor, "temperature", request.temperature)
+        Self.sync(&editor, "max_tokens", request.maxTokens)
+        Self.sync(&editor, "max_completion_tokens", request.maxCompletionTokens)
+        if streaming {
+            if editor.value("stream", as: Bool.self) != true { editor.set("stream", true) }
+            var options = editor.value("stream_options", as: [String: JSONValue].self) ?? [:]
+            if options["include_usage"] != .bool(true) {
+                options["include_usage"] = .bool(true)
+                editor.set("stream_options", options)
+            }
+        }
+        return editor.result()
+    }
+
+    private static func sync<T: Codable & Equatable>(_ editor: inout JSONObjectEditor, _ key: String, _ value: T?) {
+        switch (editor.contains(key), value) {
+        case (true, nil): editor.remove(key)
+        case (false, let value?): editor.set(key, value)
+        case (true, let value?): if editor.value(key, as: T.self) != value { editor.set(key, value) }
+        case (false, nil): break
+        }
+    }
+
     func complete(
         _ request: ChatCompletionRequest,
         url: String,
@@ -40,7 +71,7 @@ public struct OpenAIAdapter: ProviderAdapter {
         target: UpstreamTarget,
         client: UpstreamClient
     ) async throws -> ChatCompletionResponse {
-        let body = try ProviderJSON.encodeBuffer(upstreamBody(request, target: target, streaming: false))
+        let body = try upstreamBytes(request, target: target, streaming: false)
         let answer = try await client.send(.jsonPost(url: url, headers: headers, body: body), apiKey: target.apiKey)
         var response = try ProviderJSON.decodeUpstream(ChatCompletionResponse.self, from: answer)
         response.upstreamJSON = answer
@@ -54,7 +85,7 @@ public struct OpenAIAdapter: ProviderAdapter {
         target: UpstreamTarget,
         client: UpstreamClient
     ) async throws -> ChatChunkStream {
-        let body = try ProviderJSON.encodeBuffer(upstreamBody(request, target: target, streaming: true))
+        let body = try upstreamBytes(request, target: target, streaming: true)
         let response = try await client.open(.jsonPost(url: url, headers: headers, body: body), apiKey: target.apiKey)
         let decoder = OpenAIStreamDecoder(forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey)
         return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)

@@ -1,15 +1,16 @@
 import Foundation
-import Hummingbird
 import SQLKit
 
 /// A registered model: what the gateway calls, at what price, with which limits and settings.
 /// Encoded in camelCase as the REST API and the console show it.
-public struct Model: Sendable, Codable, Equatable, ResponseEncodable {
+public struct Model: Sendable, Codable, Equatable {
     public var id: String
     public var name: String
     public var displayName: String?
     public var provider: ProviderKind
     public var modelId: String
+    /// `chat` or `embedding`: which front door may call it.
+    public var mode: ModelMode
     public var description: String?
     public var maxTokens: Int?
     public var supportsStreaming: Bool
@@ -35,6 +36,39 @@ public struct Model: Sendable, Codable, Equatable, ResponseEncodable {
         (Double(promptTokens) * inputCostPer1kTokens + Double(completionTokens) * outputCostPer1kTokens) / 1000
     }
 
+    enum CodingKeys: String, CodingKey {
+        case id, name, displayName, provider, modelId, mode, description, maxTokens, supportsStreaming, defaultTemperature
+        case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, inputCostPer1kTokens, outputCostPer1kTokens, providerSettings
+        case apiKeyEnvVar, isActive, isDefault, metadata, createdAt, updatedAt
+    }
+
+    /// Decodes what the REST API writes; a `mode` left out (JSON written before modes existed) is `chat`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        displayName = try c.decodeIfPresent(String.self, forKey: .displayName)
+        provider = try c.decode(ProviderKind.self, forKey: .provider)
+        modelId = try c.decode(String.self, forKey: .modelId)
+        mode = try c.decodeIfPresent(ModelMode.self, forKey: .mode) ?? .chat
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        supportsStreaming = try c.decode(Bool.self, forKey: .supportsStreaming)
+        defaultTemperature = try c.decodeIfPresent(Double.self, forKey: .defaultTemperature)
+        rateLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerMinute)
+        rateLimitPerHour = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerHour)
+        rateLimitPerDay = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerDay)
+        inputCostPer1kTokens = try c.decode(Double.self, forKey: .inputCostPer1kTokens)
+        outputCostPer1kTokens = try c.decode(Double.self, forKey: .outputCostPer1kTokens)
+        providerSettings = try c.decode([String: JSONValue].self, forKey: .providerSettings)
+        apiKeyEnvVar = try c.decodeIfPresent(String.self, forKey: .apiKeyEnvVar)
+        isActive = try c.decode(Bool.self, forKey: .isActive)
+        isDefault = try c.decode(Bool.self, forKey: .isDefault)
+        metadata = try c.decode([String: JSONValue].self, forKey: .metadata)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        updatedAt = try c.decode(String.self, forKey: .updatedAt)
+    }
+
     init(row: any SQLRow) throws {
         id = try row.decode(column: "id", as: String.self)
         name = try row.decode(column: "name", as: String.self)
@@ -45,6 +79,7 @@ public struct Model: Sendable, Codable, Equatable, ResponseEncodable {
         }
         self.provider = provider
         modelId = try row.decode(column: "model_id", as: String.self)
+        mode = ModelMode(rawValue: try row.decode(column: "mode", as: String.self)) ?? .chat
         description = try row.decode(column: "description", as: String?.self)
         maxTokens = try row.decode(column: "max_tokens", as: Int?.self)
         supportsStreaming = try row.decode(column: "supports_streaming", as: Bool.self)

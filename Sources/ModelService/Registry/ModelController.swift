@@ -23,8 +23,8 @@ struct ModelController {
         return joined.removingPercentEncoding ?? joined
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[Model]> {
-        _ = try context.requirePrincipal()
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[ModelView]> {
+        let principal = try context.requirePrincipal()
         var provider: ProviderKind?
         if let name = request.uri.queryParameters.get("provider") {
             guard let kind = ProviderKind(name: String(name)) else {
@@ -32,7 +32,8 @@ struct ModelController {
             }
             provider = kind
         }
-        return JSONResponse(registry.models(provider: provider, isActive: try request.boolQuery("isActive")))
+        let models = registry.models(provider: provider, isActive: try request.boolQuery("isActive"))
+        return JSONResponse(models.map { ModelView($0, for: principal) })
     }
 
     @Sendable func stats(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ModelStats> {
@@ -40,30 +41,30 @@ struct ModelController {
         return JSONResponse(registry.stats())
     }
 
-    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Model> {
-        _ = try context.requirePrincipal()
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ModelView> {
+        let principal = try context.requirePrincipal()
         guard let model = registry.model(idOrName: Self.identifier(context)) else { throw APIError.notFound("model") }
-        return JSONResponse(model)
+        return JSONResponse(ModelView(model, for: principal))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Model> {
-        _ = try context.requireAdmin()
+        let principal = try context.requireAdmin()
         let fields = try await request.decodeJSON(as: ModelFields.self, context: context)
-        return JSONResponse(try await registry.create(fields), status: .created)
+        return JSONResponse(try await registry.create(fields, actor: .init(principal)), status: .created)
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Model> {
-        _ = try context.requireAdmin()
+        let principal = try context.requireAdmin()
         guard let existing = registry.model(idOrName: Self.identifier(context)) else { throw APIError.notFound("model") }
         let fields = try await request.decodeJSON(as: ModelFields.self, context: context)
-        guard let model = try await registry.update(id: existing.id, fields) else { throw APIError.notFound("model") }
+        guard let model = try await registry.update(id: existing.id, fields, actor: .init(principal)) else { throw APIError.notFound("model") }
         return JSONResponse(model)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
+        let principal = try context.requireAdmin()
         guard let existing = registry.model(idOrName: Self.identifier(context)),
-            try await registry.delete(id: existing.id)
+            try await registry.delete(id: existing.id, actor: .init(principal))
         else { throw APIError.notFound("model") }
         return Response(status: .noContent)
     }

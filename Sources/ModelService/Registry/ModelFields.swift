@@ -10,6 +10,7 @@ public struct ModelFields: Sendable, Decodable {
     public var displayName: FieldUpdate<String> = .unchanged
     public var provider: FieldUpdate<String> = .unchanged
     public var modelId: FieldUpdate<String> = .unchanged
+    public var mode: FieldUpdate<String> = .unchanged
     public var description: FieldUpdate<String> = .unchanged
     public var maxTokens: FieldUpdate<Int> = .unchanged
     public var supportsStreaming: FieldUpdate<Bool> = .unchanged
@@ -26,12 +27,26 @@ public struct ModelFields: Sendable, Decodable {
     public var metadata: FieldUpdate<[String: JSONValue]> = .unchanged
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, displayName, provider, modelId, description, maxTokens, supportsStreaming, defaultTemperature
+        case name, displayName, provider, modelId, mode, description, maxTokens, supportsStreaming, defaultTemperature
         case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, inputCostPer1kTokens, outputCostPer1kTokens
         case providerSettings, apiKeyEnvVar, isActive, isDefault, metadata
     }
 
     public init() {}
+
+    /// The JSON names of the fields this change sets (for the audit entry; never their values).
+    var namedFields: [String] {
+        let updates: [(CodingKeys, Bool)] = [
+            (.name, name.isSet), (.displayName, displayName.isSet), (.provider, provider.isSet), (.modelId, modelId.isSet),
+            (.description, description.isSet), (.maxTokens, maxTokens.isSet), (.supportsStreaming, supportsStreaming.isSet),
+            (.defaultTemperature, defaultTemperature.isSet), (.rateLimitPerMinute, rateLimitPerMinute.isSet),
+            (.rateLimitPerHour, rateLimitPerHour.isSet), (.rateLimitPerDay, rateLimitPerDay.isSet),
+            (.inputCostPer1kTokens, inputCostPer1kTokens.isSet), (.outputCostPer1kTokens, outputCostPer1kTokens.isSet),
+            (.providerSettings, providerSettings.isSet), (.apiKeyEnvVar, apiKeyEnvVar.isSet), (.isActive, isActive.isSet),
+            (.isDefault, isDefault.isSet), (.metadata, metadata.isSet),
+        ]
+        return updates.filter { $0.1 }.map { $0.0.stringValue }
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -39,6 +54,7 @@ public struct ModelFields: Sendable, Decodable {
         displayName = try .decode(container, .displayName)
         provider = try .decode(container, .provider)
         modelId = try .decode(container, .modelId)
+        mode = try .decode(container, .mode)
         description = try .decode(container, .description)
         maxTokens = try .decode(container, .maxTokens)
         supportsStreaming = try .decode(container, .supportsStreaming)
@@ -56,7 +72,8 @@ public struct ModelFields: Sendable, Decodable {
     }
 
     /// Checks bounds; for a create, also that the required fields are there and not null.
-    public func validate(creating: Bool) throws(APIError) {
+    /// `keyVariables` decides which `apiKeyEnvVar` names are provider key variables.
+    public func validate(creating: Bool, keyVariables: ProviderKeyVariables = ProviderKeyVariables(environment: [:])) throws(APIError) {
         if creating {
             for (field, value) in [("name", name.value), ("provider", provider.value), ("modelId", modelId.value)] where value == nil {
                 throw .invalidField(field, "is required")
@@ -69,13 +86,18 @@ public struct ModelFields: Sendable, Decodable {
             where update.isNull {
                 throw .invalidField(field, "cannot be null")
             }
+            if mode.isNull { throw .invalidField("mode", "cannot be null") }
         }
         if let name = name.value { try Self.checkText("name", name, maxLength: 200) }
         if let modelId = modelId.value { try Self.checkText("modelId", modelId, maxLength: 200) }
         if let displayName = displayName.value { try Self.checkText("displayName", displayName, maxLength: 200) }
-        if let description = description.value, description.count > 4000 { throw .invalidField("description", "must be at most 4000 characters") }
+        try TextInput.check(description.value, field: "description", maxCharacters: TextInput.freeTextCharacters, allowLineBreaks: true)
+        try TextInput.check(provider.value, field: "provider", maxCharacters: 50)
         if let provider = provider.value, ProviderKind(name: provider) == nil {
             throw .invalidField("provider", "unknown provider '\(provider)'; known providers: \(ProviderKind.knownList)")
+        }
+        if let mode = mode.value, ModelMode(rawValue: mode) == nil {
+            throw .invalidField("mode", "must be one of \(ModelMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let maxTokens = maxTokens.value, !(1...100_000_000).contains(maxTokens) {
             throw .invalidField("maxTokens", "must be an integer from 1 to 100000000")
@@ -95,12 +117,22 @@ public struct ModelFields: Sendable, Decodable {
                 && variable.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") }
                 && !(variable.first?.isNumber ?? true)
             if !valid { throw .invalidField("apiKeyEnvVar", "must be an environment variable name such as OPENAI_API_KEY") }
+            if !keyVariables.allows(variable) {
+                throw .invalidField(
+                    "apiKeyEnvVar",
+                    "must be a provider key variable (a provider default, a name ending in _API_KEY, or one listed in PROVIDER_KEY_VARIABLES), "
+                        + "never one the service reads for itself")
+            }
+        }
+        if let settings = providerSettings.value, let baseURL = settings["baseURL"] {
+            guard let text = baseURL.stringValue else { throw .invalidField("providerSettings.baseURL", "must be a string") }
+            try EndpointURL.check(text, field: "providerSettings.baseURL")
         }
     }
 
     static func checkText(_ field: String, _ value: String, maxLength: Int) throws(APIError) {
         if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidField(field, "must not be empty") }
-        if value.count > maxLength { throw .invalidField(field, "must be at most \(maxLength) characters") }
+        try TextInput.check(value, field: field, maxCharacters: maxLength)
     }
 }
 
@@ -113,6 +145,11 @@ public enum FieldUpdate<Value: Sendable & Decodable>: Sendable {
     public var value: Value? {
         if case .set(let value) = self { return value }
         return nil
+    }
+
+    var isSet: Bool {
+        if case .set = self { return true }
+        return false
     }
 
     var isNull: Bool {

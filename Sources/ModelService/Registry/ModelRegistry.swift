@@ -22,10 +22,12 @@ public final class ModelRegistry: Sendable {
     }
 
     private let store: ModelStore
+    private let keyVariables: ProviderKeyVariables
     private let snapshotBox = Mutex(Snapshot(models: []))
 
-    public init(database: Database) {
+    public init(database: Database, keyVariables: ProviderKeyVariables = ProviderKeyVariables(environment: [:])) {
         store = ModelStore(database: database)
+        self.keyVariables = keyVariables
     }
 
     public var snapshot: Snapshot { snapshotBox.withLock { $0 } }
@@ -56,22 +58,23 @@ public final class ModelRegistry: Sendable {
 
     // MARK: Writes (database, then a fresh snapshot)
 
-    public func create(_ fields: ModelFields) async throws -> Model {
-        try fields.validate(creating: true)
-        let model = try await store.insert(fields)
+    /// Every write is audited in its own transaction as `actor` (the REST API and the console alike).
+    public func create(_ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model {
+        try fields.validate(creating: true, keyVariables: keyVariables)
+        let model = try await store.insert(fields, actor: actor)
         try await reload()
         return model
     }
 
-    public func update(id: String, _ fields: ModelFields) async throws -> Model? {
-        try fields.validate(creating: false)
-        let model = try await store.update(id: id, fields)
+    public func update(id: String, _ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model? {
+        try fields.validate(creating: false, keyVariables: keyVariables)
+        let model = try await store.update(id: id, fields, actor: actor)
         if model != nil { try await reload() }
         return model
     }
 
-    public func delete(id: String) async throws -> Bool {
-        let deleted = try await store.delete(id: id)
+    public func delete(id: String, actor: AuditLog.Actor) async throws -> Bool {
+        let deleted = try await store.delete(id: id, actor: actor)
         if deleted { try await reload() }
         return deleted
     }

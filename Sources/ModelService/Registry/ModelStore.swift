@@ -13,10 +13,14 @@ struct ModelStore: Sendable {
         }.map(Model.init(row:))
     }
 
-    /// Inserts a validated model; 409 when the name is taken.
-    func insert(_ fields: ModelFields) async throws -> Model {
+    /// Inserts a validated model, audited; 409 when the name is taken.
+    func insert(_ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model {
         do {
-            return try await database.transaction { sql in try await Self.insert(fields, on: sql) }
+            return try await database.transaction { sql in
+                let model = try await Self.insert(fields, on: sql)
+                try await AuditLog.write(.create, actor: actor, subject: .model(model), result: "ok", detail: "model \(model.name)", on: sql)
+                return model
+            }
         } catch where Database.isUniqueViolation(error) {
             throw APIError.conflict("a model named '\(fields.name.value ?? "")' already exists")
         }
@@ -39,7 +43,7 @@ struct ModelStore: Sendable {
                 "id", "name", "display_name", "provider", "model_id", "description", "max_tokens", "supports_streaming",
                 "default_temperature", "rate_limit_per_minute", "rate_limit_per_hour", "rate_limit_per_day",
                 "input_cost_per_1k_tokens", "output_cost_per_1k_tokens", "provider_settings", "api_key_env_var",
-                "is_active", "is_default", "metadata", "created_at", "updated_at"
+                "is_active", "is_default", "metadata", "created_at", "updated_at", "mode"
             )
             .values(
                 SQLBind(id), SQLBind(name), SQLBind(fields.displayName.value), SQLBind(provider.rawValue), SQLBind(modelId),
@@ -50,15 +54,16 @@ struct ModelStore: Sendable {
                 SQLBind(Model.encodeObject(fields.providerSettings.value ?? [:])),
                 SQLBind(fields.apiKeyEnvVar.value ?? provider.defaultAPIKeyEnvVar),
                 SQLBind(fields.isActive.value ?? true), SQLBind(isDefault),
-                SQLBind(Model.encodeObject(fields.metadata.value ?? [:])), SQLBind(now), SQLBind(now)
+                SQLBind(Model.encodeObject(fields.metadata.value ?? [:])), SQLBind(now), SQLBind(now),
+                SQLBind(fields.mode.value ?? ModelMode.chat.rawValue)
             )
             .run()
         try await ChangeFeed.bump(changeCounter, on: sql)
         return try await fetch(id: id, on: sql)
     }
 
-    /// Applies a validated partial update; nil when no model has that id.
-    func update(id: String, _ fields: ModelFields) async throws -> Model? {
+    /// Applies a validated partial update, audited; nil when no model has that id.
+    func update(id: String, _ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model? {
         do {
             return try await database.transaction { sql in
                 guard let current = try await sql.raw("SELECT * FROM models WHERE id = \(bind: id)").first().map(Model.init(row:)) else {
@@ -83,6 +88,7 @@ struct ModelStore: Sendable {
                 apply("name", fields.name)
                 apply("display_name", fields.displayName)
                 apply("model_id", fields.modelId)
+                apply("mode", fields.mode)
                 apply("description", fields.description)
                 apply("max_tokens", fields.maxTokens)
                 apply("supports_streaming", fields.supportsStreaming)
@@ -102,19 +108,25 @@ struct ModelStore: Sendable {
                 }
                 try await update.run()
                 try await ChangeFeed.bump(Self.changeCounter, on: sql)
-                return try await Self.fetch(id: id, on: sql)
+                let model = try await Self.fetch(id: id, on: sql)
+                try await AuditLog.write(
+                    .update, actor: actor, subject: .model(model), result: "ok",
+                    detail: "model \(model.name); changed \(fields.namedFields.joined(separator: ", "))", on: sql)
+                return model
             }
         } catch where Database.isUniqueViolation(error) {
             throw APIError.conflict("a model with that name already exists, or another default was set at the same time; retry")
         }
     }
 
-    /// Deletes a model; false when no model has that id.
-    func delete(id: String) async throws -> Bool {
+    /// Deletes a model, audited; false when no model has that id.
+    func delete(id: String, actor: AuditLog.Actor) async throws -> Bool {
         try await database.transaction { sql in
-            guard try await sql.raw("SELECT id FROM models WHERE id = \(bind: id)").first() != nil else { return false }
+            guard let row = try await sql.raw("SELECT * FROM models WHERE id = \(bind: id)").first() else { return false }
+            let model = try Model(row: row)
             try await sql.raw("DELETE FROM models WHERE id = \(bind: id)").run()
             try await ChangeFeed.bump(Self.changeCounter, on: sql)
+            try await AuditLog.write(.delete, actor: actor, subject: .model(model), result: "ok", detail: "model \(model.name)", on: sql)
             return true
         }
     }

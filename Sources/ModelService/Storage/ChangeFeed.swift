@@ -9,11 +9,16 @@ import Synchronization
 /// the (tiny) counter table every `interval` and reloads only what changed. This works the same on
 /// SQLite and PostgreSQL, costs one small query per interval, and keeps the request path free of
 /// database reads. Local writes reload at once, so they are visible to the next request.
+///
+/// A change counts as seen only once every listener reloaded it without error (a failed reload is
+/// retried on the next poll), and every `fullReloadInterval` all listeners reload anyway, so a
+/// change missed for any reason is caught within that time.
 public final class ChangeFeed: Service, Sendable {
     public typealias Listener = @Sendable () async throws -> Void
 
     private let database: Database
     private let interval: Duration
+    private let fullReloadInterval: Duration
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -21,11 +26,13 @@ public final class ChangeFeed: Service, Sendable {
         var listeners: [String: [Listener]] = [:]
         var seen: [String: Int64] = [:]
         var armed = false
+        var lastFullReload = ContinuousClock.now
     }
 
-    public init(database: Database, interval: Duration = .milliseconds(250), logger: Logger) {
+    public init(database: Database, interval: Duration = .milliseconds(250), fullReloadInterval: Duration = .seconds(60), logger: Logger) {
         self.database = database
         self.interval = interval
+        self.fullReloadInterval = fullReloadInterval
         self.logger = logger
     }
 
@@ -77,22 +84,28 @@ public final class ChangeFeed: Service, Sendable {
             logger.warning("change feed poll failed", metadata: ["error": "\(Database.describe(error))"])
             return
         }
-        let due: [(String, [Listener])] = state.withLock { state in
-            var due: [(String, [Listener])] = []
-            for (name, version) in current where state.seen[name] != version {
-                state.seen[name] = version
-                due.append((name, state.listeners[name] ?? []))
+        let now = ContinuousClock.now
+        let due: [(String, Int64?, [Listener])] = state.withLock { state in
+            let full = now - state.lastFullReload >= fullReloadInterval
+            if full { state.lastFullReload = now }
+            var due: [(String, Int64?, [Listener])] = []
+            for (name, listeners) in state.listeners {
+                let version = current[name]
+                if full || state.seen[name] != version { due.append((name, version, listeners)) }
             }
             return due
         }
-        for (name, listeners) in due {
+        for (name, version, listeners) in due {
+            var succeeded = true
             for listener in listeners {
                 do {
                     try await listener()
                 } catch {
-                    logger.warning("reload after change failed", metadata: ["counter": "\(name)", "error": "\(error)"])
+                    succeeded = false
+                    logger.warning("reload after change failed; retrying on the next poll", metadata: ["counter": "\(name)", "error": "\(error)"])
                 }
             }
+            if succeeded { state.withLock { $0.seen[name] = version } }
         }
     }
 

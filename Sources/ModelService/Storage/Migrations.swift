@@ -10,7 +10,24 @@ import SQLKit
 public enum Migrations {
     struct Migration: Sendable {
         let name: String
-        let statements: [String]
+        let steps: [Step]
+
+        init(name: String, statements: [String]) {
+            self.name = name
+            self.steps = statements.map(Step.sql)
+        }
+
+        init(name: String, steps: [Step]) {
+            self.name = name
+            self.steps = steps
+        }
+    }
+
+    /// One schema change. `addColumn` checks the catalog first, so a migration that stopped halfway
+    /// (or was re-run by hand) can run again: SQLite has no `ADD COLUMN IF NOT EXISTS`.
+    enum Step: Sendable {
+        case sql(String)
+        case addColumn(table: String, column: String, type: String)
     }
 
     static let all: [Migration] = [
@@ -147,12 +164,40 @@ public enum Migrations {
         ]),
         // The scrypt cost is stored per master-key version, so a start derives the key exactly as it
         // was made (NULL = MasterKey.Cost.production); rotation scans by key_version.
-        Migration(name: "002_vault", statements: [
-            "ALTER TABLE encryption_keys ADD COLUMN kdf_rounds BIGINT",
-            "ALTER TABLE encryption_keys ADD COLUMN kdf_block_size BIGINT",
-            "ALTER TABLE encryption_keys ADD COLUMN kdf_parallelism BIGINT",
-            "CREATE INDEX IF NOT EXISTS api_keys_key_version ON api_keys (key_version)",
-            "CREATE INDEX IF NOT EXISTS audit_log_key_id ON audit_log (key_id)",
+        Migration(name: "002_vault", steps: [
+            .addColumn(table: "encryption_keys", column: "kdf_rounds", type: "BIGINT"),
+            .addColumn(table: "encryption_keys", column: "kdf_block_size", type: "BIGINT"),
+            .addColumn(table: "encryption_keys", column: "kdf_parallelism", type: "BIGINT"),
+            .sql("CREATE INDEX IF NOT EXISTS api_keys_key_version ON api_keys (key_version)"),
+            .sql("CREATE INDEX IF NOT EXISTS audit_log_key_id ON audit_log (key_id)"),
+        ]),
+        // Keys bound to an explicit endpoint (NULL: the provider's configured base URL, as every
+        // older row is); audit rows about models, tokens and clients, aggregated counts, and the hash
+        // chain. Rows written before this migration stay unchained: their number is recorded here so
+        // `audit verify` notices any row added later without a chain position.
+        Migration(name: "005_hardening_audit", steps: [
+            .addColumn(table: "api_keys", column: "endpoint", type: "TEXT"),
+            .addColumn(table: "audit_log", column: "subject_type", type: "TEXT"),
+            .addColumn(table: "audit_log", column: "subject_id", type: "TEXT"),
+            .addColumn(table: "audit_log", column: "event_count", type: "BIGINT"),
+            .addColumn(table: "audit_log", column: "seq", type: "BIGINT"),
+            .addColumn(table: "audit_log", column: "prev_hash", type: "TEXT"),
+            .addColumn(table: "audit_log", column: "row_hash", type: "TEXT"),
+            .sql("CREATE UNIQUE INDEX IF NOT EXISTS audit_log_seq ON audit_log (seq)"),
+            .sql(
+                """
+                INSERT INTO configs (key, value, updated_at) \
+                SELECT 'audit.unchained_rows', CAST(COUNT(*) AS TEXT), 0 FROM audit_log WHERE seq IS NULL \
+                ON CONFLICT (key) DO NOTHING
+                """),
+        ]),
+        Migration(name: "003_pipeline", statements: [
+            "ALTER TABLE models ADD COLUMN mode TEXT NOT NULL DEFAULT 'chat'",
+            "ALTER TABLE usage_records ADD COLUMN request_id TEXT",
+            "ALTER TABLE usage_records ADD COLUMN attempts BIGINT NOT NULL DEFAULT 1",
+            "ALTER TABLE usage_records ADD COLUMN usage_estimated BOOLEAN NOT NULL DEFAULT FALSE",
+            "ALTER TABLE usage_records ADD COLUMN requested_model TEXT",
+            "CREATE INDEX IF NOT EXISTS usage_records_request_id ON usage_records (request_id)",
         ]),
     ]
 
@@ -160,7 +205,15 @@ public enum Migrations {
     static let lockKey: Int64 = 0x6D73_0001
 
     /// Applies every migration not yet applied; safe to call from several instances at once.
+    ///
+    /// On PostgreSQL each migration runs in its own transaction (DDL is transactional there), so a
+    /// failed one leaves nothing half-applied; on SQLite the whole run is one transaction already.
     public static func run(on database: Database) async throws {
+        try await run(all, on: database)
+    }
+
+    static func run(_ migrations: [Migration], on database: Database) async throws {
+        let isPostgres = database.dialect == .postgres
         do {
             try await database.exclusively(key: lockKey) { sql in
                 try await sql.raw(
@@ -169,14 +222,21 @@ public enum Migrations {
                 let applied = Set(try await sql.raw("SELECT name FROM schema_migrations").all().map {
                     try $0.decode(column: "name", as: String.self)
                 })
-                for migration in all where !applied.contains(migration.name) {
-                    for statement in migration.statements {
-                        try await sql.raw("\(unsafeRaw: statement)").run()
+                for migration in migrations where !applied.contains(migration.name) {
+                    if isPostgres { try await sql.raw("BEGIN").run() }
+                    do {
+                        for step in migration.steps {
+                            try await apply(step, on: sql, isPostgres: isPostgres)
+                        }
+                        try await sql.insert(into: "schema_migrations")
+                            .columns("name", "applied_at")
+                            .values(SQLBind(migration.name), SQLBind(Clock.nowMillis()))
+                            .run()
+                        if isPostgres { try await sql.raw("COMMIT").run() }
+                    } catch {
+                        if isPostgres { try? await sql.raw("ROLLBACK").run() }
+                        throw error
                     }
-                    try await sql.insert(into: "schema_migrations")
-                        .columns("name", "applied_at")
-                        .values(SQLBind(migration.name), SQLBind(Clock.nowMillis()))
-                        .run()
                 }
             }
         } catch let error as StorageError {
@@ -184,5 +244,31 @@ public enum Migrations {
         } catch {
             throw StorageError.migrationFailed(Database.describe(error))
         }
+    }
+
+    private static func apply(_ step: Step, on sql: any SQLDatabase, isPostgres: Bool) async throws {
+        switch step {
+        case .sql(let statement):
+            try await sql.raw("\(unsafeRaw: statement)").run()
+        case .addColumn(let table, let column, let type):
+            guard try await !hasColumn(table: table, column: column, on: sql, isPostgres: isPostgres) else { return }
+            // Identifiers and types come from this file, never from input.
+            try await sql.raw("ALTER TABLE \(unsafeRaw: table) ADD COLUMN \(unsafeRaw: column) \(unsafeRaw: type)").run()
+        }
+    }
+
+    static func hasColumn(table: String, column: String, on sql: any SQLDatabase, isPostgres: Bool) async throws -> Bool {
+        let rows: [any SQLRow]
+        if isPostgres {
+            rows = try await sql.raw(
+                """
+                SELECT column_name FROM information_schema.columns \
+                WHERE table_schema = current_schema() AND table_name = \(bind: table) AND column_name = \(bind: column)
+                """
+            ).all()
+        } else {
+            rows = try await sql.raw("SELECT name FROM pragma_table_info(\(bind: table)) WHERE name = \(bind: column)").all()
+        }
+        return !rows.isEmpty
     }
 }

@@ -13,6 +13,8 @@ public struct APIKey: Sendable, Codable, Equatable {
     public var shared: Bool
     public var provider: ProviderKind
     public var keyName: String
+    /// The endpoint this key may be sent to; null means the provider's configured base URL.
+    public var endpoint: String?
     public var keyPrefix: String
     public var isActive: Bool
     /// Nil when the key was stored without a check (or the provider cannot check keys).
@@ -25,7 +27,7 @@ public struct APIKey: Sendable, Codable, Equatable {
     public var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
-        case id, userId, shared, provider, keyName, keyPrefix, isActive, isValid, status, usageCount, lastUsedAt, metadata, createdAt,
+        case id, userId, shared, provider, keyName, endpoint, keyPrefix, isActive, isValid, status, usageCount, lastUsedAt, metadata, createdAt,
             updatedAt
     }
 
@@ -37,6 +39,7 @@ public struct APIKey: Sendable, Codable, Equatable {
         try container.encode(shared, forKey: .shared)
         try container.encode(provider, forKey: .provider)
         try container.encode(keyName, forKey: .keyName)
+        try container.encode(endpoint, forKey: .endpoint)
         try container.encode(keyPrefix, forKey: .keyPrefix)
         try container.encode(isActive, forKey: .isActive)
         try container.encode(isValid, forKey: .isValid)
@@ -57,6 +60,8 @@ struct StoredAPIKey: Sendable {
     let providerName: String
     let provider: ProviderKind
     let keyName: String
+    /// Nil: bound to the provider's configured base URL (every row stored before endpoints existed).
+    let endpoint: String?
     let encryptedKey: String
     let keyVersion: Int
     let keyPrefix: String
@@ -71,7 +76,7 @@ struct StoredAPIKey: Sendable {
     var isShared: Bool { owner == RecordBinding.sharedOwner }
 
     /// The associated data the ciphertext is bound to, with the fields exactly as stored.
-    var binding: RecordBinding { RecordBinding(keyId: id, owner: owner, provider: providerName) }
+    var binding: RecordBinding { RecordBinding(keyId: id, owner: owner, provider: providerName, endpoint: endpoint) }
 
     init(row: any SQLRow) throws {
         id = try row.decode(column: "id", as: String.self)
@@ -82,6 +87,7 @@ struct StoredAPIKey: Sendable {
         }
         self.provider = provider
         keyName = try row.decode(column: "key_name", as: String.self)
+        endpoint = try row.decode(column: "endpoint", as: String?.self)
         encryptedKey = try row.decode(column: "encrypted_key", as: String.self)
         keyVersion = Int(try row.decode(column: "key_version", as: Int64.self))
         keyPrefix = try row.decode(column: "key_prefix", as: String.self)
@@ -101,6 +107,7 @@ struct StoredAPIKey: Sendable {
             shared: isShared,
             provider: provider,
             keyName: keyName,
+            endpoint: endpoint,
             keyPrefix: keyPrefix,
             isActive: isActive,
             isValid: isValid,

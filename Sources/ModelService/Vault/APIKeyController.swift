@@ -13,6 +13,9 @@ struct APIKeyController {
         var apiKey: Secret
         var metadata: [String: JSONValue]?
         var validate: Bool?
+        /// `baseURL` is accepted as another name, as the model's providerSettings spell it.
+        var endpoint: String?
+        var baseURL: String?
     }
 
     struct UpdateRequest: Decodable {
@@ -42,7 +45,8 @@ struct APIKeyController {
             keyName: try Self.keyName(body.keyName ?? "default"),
             apiKey: try Self.apiKey(body.apiKey),
             metadata: body.metadata ?? [:],
-            validate: try Self.shouldValidate(request, bodyFlag: body.validate, access: access)
+            validate: try Self.shouldValidate(request, bodyFlag: body.validate, access: access),
+            endpoint: try Self.endpoint(body.endpoint, baseURL: body.baseURL)
         )
         return JSONResponse(try await vault.create(new, actor: .init(access.principal)), status: .created)
     }
@@ -96,8 +100,17 @@ struct APIKeyController {
 
     static func keyName(_ raw: String) throws(APIError) -> String {
         let name = raw.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 200 else { throw .invalidField("keyName", "must be 1 to 200 characters") }
+        guard !name.isEmpty else { throw .invalidField("keyName", "must be 1 to 200 characters") }
+        try TextInput.check(name, field: "keyName")
         return name
+    }
+
+    /// The key's endpoint from `endpoint` or its alias `baseURL`: http(s), a host, no userinfo.
+    static func endpoint(_ endpoint: String?, baseURL: String?) throws(APIError) -> String? {
+        if endpoint != nil, baseURL != nil { throw .invalidField("endpoint", "give endpoint or baseURL, not both") }
+        if let endpoint { return try EndpointURL.check(endpoint, field: "endpoint") }
+        if let baseURL { return try EndpointURL.check(baseURL, field: "baseURL") }
+        return nil
     }
 
     /// Surrounding whitespace (a pasted newline) is dropped; the message never repeats the value.

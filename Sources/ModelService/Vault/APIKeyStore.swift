@@ -13,6 +13,7 @@ enum APIKeyStore {
         var owner: String
         var provider: ProviderKind
         var keyName: String
+        var endpoint: String?
         var encryptedKey: String
         var keyVersion: Int
         var keyPrefix: String
@@ -32,11 +33,11 @@ enum APIKeyStore {
         let now = Clock.nowMillis()
         try await sql.insert(into: "api_keys")
             .columns(
-                "id", "user_id", "provider", "key_name", "encrypted_key", "key_version", "key_prefix", "usage_count", "is_active",
+                "id", "user_id", "provider", "key_name", "endpoint", "encrypted_key", "key_version", "key_prefix", "usage_count", "is_active",
                 "is_valid", "metadata", "created_at", "updated_at"
             )
             .values(
-                SQLBind(key.id), SQLBind(key.owner), SQLBind(key.provider.rawValue), SQLBind(key.keyName), SQLBind(key.encryptedKey),
+                SQLBind(key.id), SQLBind(key.owner), SQLBind(key.provider.rawValue), SQLBind(key.keyName), SQLBind(key.endpoint), SQLBind(key.encryptedKey),
                 SQLBind(Int64(key.keyVersion)), SQLBind(key.keyPrefix), SQLBind(Int64(0)), SQLBind(key.isActive), SQLBind(key.isValid),
                 SQLBind(Model.encodeObject(key.metadata)), SQLBind(now), SQLBind(now)
             )

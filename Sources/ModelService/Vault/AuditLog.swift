@@ -1,13 +1,15 @@
 import Foundation
 import SQLKit
 
-/// The `audit_log` table: who did what to which key, when, with what result. Never a key or secret.
+/// The `audit_log` table: who changed which key, model or token, when, with what result. Never a key or secret.
 ///
-/// Writes take the caller's transaction, so an entry exists exactly when its change committed.
+/// Writes take the caller's transaction, so an entry exists exactly when its change committed, and
+/// they are made by the stores and services (not the controllers), so the console is audited the
+/// same as the REST API. Each row is chained to the one before by a hash (see ``AuditChain``).
 /// Resolution on the request path is not audited per call (usage records count uses instead).
 public enum AuditLog {
     public enum Action: String, Sendable, Codable, CaseIterable {
-        case create, update, delete, validate, decrypt, use, importKey = "import", rotate
+        case create, update, delete, validate, decrypt, use, importKey = "import", rotate, revoke
     }
 
     /// Who acted: a token, or the internal secret / a command line (no token id).
@@ -26,6 +28,8 @@ public enum AuditLog {
 
         public static let internalSecret = Actor(tokenId: nil, role: "internal")
         public static let commandLine = Actor(tokenId: nil, role: "cli")
+        /// The service itself (the bootstrap admin token on first start).
+        public static let system = Actor(tokenId: nil, role: "system")
     }
 
     public struct Entry: Sendable, Codable, Equatable {
@@ -39,6 +43,14 @@ public enum AuditLog {
         public var provider: String?
         public var result: String
         public var detail: String?
+        /// What the entry is about: `key`, `model`, `token`, or `client` (refused decrypts by source).
+        public var subjectType: String?
+        public var subjectId: String?
+        /// How many events the row stands for (refused decrypts are aggregated per source and minute).
+        public var count: Int
+        /// Position in the hash chain; nil for rows written before the chain existed.
+        public var seq: Int?
+        public var hash: String?
 
         init(row: any SQLRow) throws {
             id = try row.decode(column: "id", as: String.self)
@@ -51,6 +63,11 @@ public enum AuditLog {
             provider = try row.decode(column: "provider", as: String?.self)
             result = try row.decode(column: "result", as: String.self)
             detail = try row.decode(column: "detail", as: String?.self)
+            subjectType = try row.decode(column: "subject_type", as: String?.self)
+            subjectId = try row.decode(column: "subject_id", as: String?.self)
+            count = Int(try row.decode(column: "event_count", as: Int64?.self) ?? 1)
+            seq = try row.decode(column: "seq", as: Int64?.self).map { Int($0) }
+            hash = try row.decode(column: "row_hash", as: String?.self)
         }
     }
 
@@ -63,40 +80,53 @@ public enum AuditLog {
         public var limit: Int = 100
     }
 
-    /// Which key an entry is about; a rejected new key has no id yet.
+    /// What an entry is about: a key (a rejected new key has no id yet), a model, a token or a client.
     struct Subject: Sendable {
+        var type = "key"
+        var id: String?
         var keyId: String?
         var userId: String?
         var provider: ProviderKind?
 
         init(keyId: String?, owner: String?, provider: ProviderKind?) {
+            self.id = keyId
             self.keyId = keyId
             self.userId = owner == RecordBinding.sharedOwner ? nil : owner
             self.provider = provider
         }
+
+        init(type: String, id: String?, userId: String? = nil, provider: ProviderKind? = nil) {
+            self.type = type
+            self.id = id
+            self.userId = userId
+            self.provider = provider
+        }
+
+        static func model(_ model: Model) -> Subject { Subject(type: "model", id: model.id, provider: model.provider) }
+        static func token(id: String, userId: String?) -> Subject { Subject(type: "token", id: id, userId: userId) }
 
         init(_ key: StoredAPIKey) {
             self.init(keyId: key.id, owner: key.owner, provider: key.provider)
         }
     }
 
-    /// `detail` must never hold key material: callers pass fixed phrases and ids only.
+    /// `detail` must never hold key material: callers pass fixed phrases, names and ids only.
+    /// Call inside the change's transaction; the row is appended to the hash chain.
     static func write(
         _ action: Action,
         actor: Actor,
         subject: Subject,
         result: String,
         detail: String? = nil,
+        count: Int = 1,
         on sql: any SQLDatabase
     ) async throws {
-        try await sql.insert(into: "audit_log")
-            .columns("id", "at", "token_id", "actor_role", "action", "key_id", "target_user_id", "provider", "result", "detail")
-            .values(
-                SQLBind(UUID().uuidString.lowercased()), SQLBind(Clock.nowMillis()), SQLBind(actor.tokenId), SQLBind(actor.role),
-                SQLBind(action.rawValue), SQLBind(subject.keyId), SQLBind(subject.userId), SQLBind(subject.provider?.rawValue),
-                SQLBind(result), SQLBind(detail)
-            )
-            .run()
+        let record = AuditChain.Record(
+            id: UUID().uuidString.lowercased(), at: Clock.nowMillis(), tokenId: actor.tokenId, actorRole: actor.role, action: action.rawValue,
+            keyId: subject.keyId, userId: subject.userId, provider: subject.provider?.rawValue, result: result, detail: detail,
+            subjectType: subject.type, subjectId: subject.id, count: Int64(count)
+        )
+        try await AuditChain.append(record, on: sql)
     }
 
     static func list(_ filter: Filter, on sql: any SQLDatabase) async throws -> [Entry] {
@@ -106,6 +136,6 @@ public enum AuditLog {
         if let tokenId = filter.tokenId { query = query.where("token_id", .equal, SQLBind(tokenId)) }
         if let from = filter.from { query = query.where("at", .greaterThanOrEqual, SQLBind(from)) }
         if let to = filter.to { query = query.where("at", .lessThanOrEqual, SQLBind(to)) }
-        return try await query.orderBy("at", .descending).orderBy("id").limit(filter.limit).all().map(Entry.init(row:))
+        return try await query.orderBy("at", .descending).orderBy("seq", .descending).orderBy("id").limit(filter.limit).all().map(Entry.init(row:))
     }
 }

@@ -5,11 +5,13 @@ import Hummingbird
 /// `GET /api/api-keys/{id}/decrypt`: the one response that carries a plaintext key, for internal services.
 ///
 /// It answers only to `x-internal-secret` equal to `INTERNAL_SECRET` (constant-time); a bearer token
-/// is not enough. Missing, wrong and unconfigured secrets get byte-identical 401s, and every call,
-/// refused or not, is audited.
+/// is not enough. Missing, wrong and unconfigured secrets get byte-identical 401s; past a small limit
+/// per client address, 429s. Every successful call is audited; refusals are audited in aggregate
+/// (``DecryptRefusals``).
 struct DecryptController {
     let vault: KeyVault
     let internalSecret: Secret?
+    let refusals: DecryptRefusals
 
     struct Decrypted: Encodable {
         var id: String
@@ -27,12 +29,19 @@ struct DecryptController {
 
     @Sendable func decrypt(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
+        let source = context.clientAddress
+        if let wait = refusals.retryAfter(source: source) {
+            refusals.record(source: source, keyId: id)
+            throw APIError(
+                .tooManyRequests, code: "rate_limit_exceeded", message: "Too many refused decrypt attempts from this address; retry later.",
+                headers: [.retryAfter: String(wait)])
+        }
         let presented = request.headers[values: .internalSecret].first ?? ""
         // Compare even when unset or missing, so the time taken says nothing about which it was.
         let expected = internalSecret?.reveal ?? ""
         let matches = SecretComparison.equal(presented, expected)
         guard internalSecret != nil, !presented.isEmpty, matches else {
-            try await vault.recordRefusedDecrypt(id: id)
+            refusals.record(source: source, keyId: id)
             throw Self.refusal
         }
         let (record, secret) = try await vault.decrypt(id: id, actor: .internalSecret)

@@ -20,13 +20,16 @@ public struct EnvironmentKeyImport: Sendable {
         self.vault = vault
     }
 
-    /// The variables to look at: each provider's default, plus any other variable a model names.
-    public static func candidates(models: [Model]) -> [(variable: String, provider: ProviderKind)] {
+    /// The variables to look at: each provider's default, plus any other variable a model names that
+    /// is a provider key variable (never one the service reads for itself, such as ENCRYPTION_SECRET).
+    public static func candidates(
+        models: [Model], keyVariables: ProviderKeyVariables = ProviderKeyVariables(environment: [:])
+    ) -> [(variable: String, provider: ProviderKind)] {
         var seen = Set<String>()
         var result: [(String, ProviderKind)] = []
         let pairs = ProviderKind.allCases.compactMap { kind in kind.defaultAPIKeyEnvVar.map { ($0, kind) } }
             + models.compactMap { model in model.apiKeyEnvVar.map { ($0, model.provider) } }
-        for (variable, provider) in pairs where seen.insert("\(variable)/\(provider.rawValue)").inserted {
+        for (variable, provider) in pairs where keyVariables.allows(variable) && seen.insert("\(variable)/\(provider.rawValue)").inserted {
             result.append((variable, provider))
         }
         return result
@@ -34,7 +37,7 @@ public struct EnvironmentKeyImport: Sendable {
 
     public func run(environment: [String: String], models: [Model]) async throws -> [Line] {
         var lines: [Line] = []
-        for (variable, provider) in Self.candidates(models: models) {
+        for (variable, provider) in Self.candidates(models: models, keyVariables: ProviderKeyVariables(environment: environment)) {
             guard let raw = environment[variable], !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
             let key = Secret(raw.trimmingCharacters(in: .whitespacesAndNewlines))
             let name = "env:\(variable)"

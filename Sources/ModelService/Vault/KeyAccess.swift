@@ -68,9 +68,6 @@ struct KeyAccess: Sendable {
     }
 
     static func checkedUserId(_ userId: String) throws(APIError) -> String {
-        let trimmed = userId.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.count <= 200 else { throw .invalidField("userId", "must be 1 to 200 characters") }
-        guard !trimmed.hasPrefix("@") else { throw .invalidField("userId", "must not start with @ (reserved)") }
-        return trimmed
+        try UserId.checked(userId, field: "userId")
     }
 }

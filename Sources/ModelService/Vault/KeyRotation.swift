@@ -28,6 +28,12 @@ public struct KeyRotation: Sendable {
         self.pauseAfterRows = pauseAfterRows
     }
 
+    /// `ROTATION_TEST_PAUSE_AFTER_ROWS`, a test hook: nil in production, whatever it says.
+    public static func testPause(environment: [String: String]) -> Int? {
+        guard !EncryptionSecretPolicy.isProduction(environment: environment) else { return nil }
+        return environment["ROTATION_TEST_PAUSE_AFTER_ROWS"].flatMap { Int($0) }
+    }
+
     public func run(progress: @Sendable (String) -> Void = { _ in }) async throws -> Report {
         let cipher = KeyCipher(keyring: keyring)
         let version = keyring.current.version

@@ -13,8 +13,10 @@ public struct KeyValidator: Sendable {
         self.upstream = upstream
     }
 
-    public func validate(_ key: Secret, provider: ProviderKind) async -> KeyValidationResult {
-        let target = UpstreamTarget(provider: provider, upstreamModel: "", baseURL: endpoints.baseURL(for: provider), apiKey: key)
+    /// Checks `key` at `endpoint` (the one it is stored for), else at the provider's configured base URL:
+    /// a key is never sent anywhere but where it belongs.
+    public func validate(_ key: Secret, provider: ProviderKind, endpoint: String? = nil) async -> KeyValidationResult {
+        let target = UpstreamTarget(provider: provider, upstreamModel: "", baseURL: endpoint ?? endpoints.baseURL(for: provider), apiKey: key)
         switch await ProviderAdapters.adapter(for: provider).validateKey(target: target, client: upstream) {
         case .valid: return .valid
         case .rejected(let reason): return .rejected(reason: ProviderError.scrub(reason, apiKey: key))

@@ -10,6 +10,8 @@ extension KeyVault {
         var apiKey: Secret
         var metadata: [String: JSONValue] = [:]
         var validate: Bool = true
+        /// The endpoint the key is for (Azure resource, self-hosted server); nil: the provider's configured base URL.
+        var endpoint: String? = nil
     }
 
     struct Changes: Sendable {
@@ -30,12 +32,14 @@ extension KeyVault {
 
     func create(_ new: NewKey, actor: AuditLog.Actor, action: AuditLog.Action = .create) async throws -> APIKey {
         let subject = AuditLog.Subject(keyId: nil, owner: new.owner, provider: new.provider)
-        let isValid = new.validate ? try await check(new.apiKey, provider: new.provider, action: action, actor: actor, subject: subject) : nil
+        let isValid = new.validate
+            ? try await check(new.apiKey, provider: new.provider, endpoint: new.endpoint, action: action, actor: actor, subject: subject) : nil
         let cipher = try cipher()
         let id = UUID().uuidString.lowercased()
-        let encrypted = try cipher.encrypt(new.apiKey, binding: RecordBinding(keyId: id, owner: new.owner, provider: new.provider.rawValue))
+        let binding = RecordBinding(keyId: id, owner: new.owner, provider: new.provider.rawValue, endpoint: new.endpoint)
+        let encrypted = try cipher.encrypt(new.apiKey, binding: binding)
         let row = APIKeyStore.NewKey(
-            id: id, owner: new.owner, provider: new.provider, keyName: new.keyName, encryptedKey: encrypted,
+            id: id, owner: new.owner, provider: new.provider, keyName: new.keyName, endpoint: new.endpoint, encryptedKey: encrypted,
             keyVersion: cipher.keyring.current.version, keyPrefix: KeyMasking.maskedPrefix(new.apiKey), isActive: true,
             isValid: isValid, metadata: new.metadata
         )
@@ -87,7 +91,8 @@ extension KeyVault {
         -> (encrypted: (text: String, version: Int, prefix: String), isValid: Bool?)?
     {
         guard let apiKey = changes.apiKey else { return nil }
-        let isValid = changes.validate ? try await check(apiKey, provider: existing.provider, action: .update, actor: actor, subject: .init(existing)) : nil
+        let isValid = changes.validate
+            ? try await check(apiKey, provider: existing.provider, endpoint: existing.endpoint, action: .update, actor: actor, subject: .init(existing)) : nil
         let cipher = try cipher()
         return ((try cipher.encrypt(apiKey, binding: existing.binding), cipher.keyring.current.version, KeyMasking.maskedPrefix(apiKey)), isValid)
     }
@@ -110,7 +115,7 @@ extension KeyVault {
             }
             throw Self.undecryptableError
         }
-        let result = await validator.validate(secret, provider: existing.provider)
+        let result = await validator.validate(secret, provider: existing.provider, endpoint: existing.endpoint)
         try await database.transaction { sql in
             if case .unreachable = result {} else {
                 try await APIKeyStore.update(id: id, keyName: nil, isActive: nil, isValid: .some(result.isValid), encrypted: nil, metadata: nil, on: sql)
@@ -138,13 +143,6 @@ extension KeyVault {
         return (record(stored), secret)
     }
 
-    /// Audits a decrypt call refused for a missing or wrong internal secret.
-    func recordRefusedDecrypt(id: String) async throws {
-        try await database.transaction { sql in
-            try await AuditLog.write(.decrypt, actor: .internalSecret, subject: .init(keyId: id, owner: nil, provider: nil), result: "denied", on: sql)
-        }
-    }
-
     /// A key the caller may manage, else the same 404 as a key that does not exist.
     private func manageable(id: String, access: KeyAccess) async throws -> StoredAPIKey {
         guard let stored = try await database.run({ try await APIKeyStore.find(id: id, on: $0) }), access.mayManage(stored) else {
@@ -154,10 +152,10 @@ extension KeyVault {
     }
 
     /// Validates a key before it is stored: a rejection is a 422, no answer a 502, both audited.
-    private func check(_ key: Secret, provider: ProviderKind, action: AuditLog.Action, actor: AuditLog.Actor, subject: AuditLog.Subject)
-        async throws -> Bool?
-    {
-        let result = await validator.validate(key, provider: provider)
+    private func check(
+        _ key: Secret, provider: ProviderKind, endpoint: String?, action: AuditLog.Action, actor: AuditLog.Actor, subject: AuditLog.Subject
+    ) async throws -> Bool? {
+        let result = await validator.validate(key, provider: provider, endpoint: endpoint)
         switch result {
         case .valid, .notChecked:
             return result.isValid

@@ -74,7 +74,7 @@ public final class KeyVault: Sendable {
                 undecryptable.insert(row.id)
             }
             if row.isActive {
-                entries.append((row.owner, row.provider, .init(id: row.id, binding: row.binding, ciphertext: row.encryptedKey)))
+                entries.append((row.owner, row.provider, .init(id: row.id, binding: row.binding, ciphertext: row.encryptedKey, name: row.keyName, maskedPrefix: row.keyPrefix)))
             }
         }
         resolver.install(cipher: cipher, entries: entries)

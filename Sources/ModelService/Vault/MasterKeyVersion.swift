@@ -79,8 +79,10 @@ public struct MasterKeyVersion: Sendable {
 
 extension MasterKey.Cost {
     /// The cost for new versions: `ENCRYPTION_KDF_COST=fast-for-tests` only in test suites, else production.
+    /// Ignored when `ENV=production`, so a stray test variable cannot weaken a real installation.
     /// Existing versions always use the cost stored with them.
     public static func forNewVersions(environment: [String: String]) -> MasterKey.Cost {
-        environment["ENCRYPTION_KDF_COST"] == "fast-for-tests" ? .fastForTests : .production
+        guard !EncryptionSecretPolicy.isProduction(environment: environment) else { return .production }
+        return environment["ENCRYPTION_KDF_COST"] == "fast-for-tests" ? .fastForTests : .production
     }
 }

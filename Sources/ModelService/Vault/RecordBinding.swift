@@ -10,11 +10,15 @@ public struct RecordBinding: Sendable, Hashable {
     /// A user id, or `RecordBinding.sharedOwner`.
     public let owner: String
     public let provider: String
+    /// The endpoint the key was stored for; nil means the provider's configured base URL. Part of
+    /// the associated data only when set, so rows stored before endpoints existed decrypt as before.
+    public let endpoint: String?
 
-    public init(keyId: String, owner: String, provider: String) {
+    public init(keyId: String, owner: String, provider: String, endpoint: String? = nil) {
         self.keyId = keyId
         self.owner = owner
         self.provider = provider
+        self.endpoint = endpoint
     }
 
     public static func shared(keyId: String, provider: String) -> RecordBinding {
@@ -26,7 +30,7 @@ public struct RecordBinding: Sendable, Hashable {
     /// Fields are bound byte-for-byte, so callers pass them exactly as stored.
     func associatedData(keyVersion: Int) -> [UInt8] {
         var bytes = [UInt8]()
-        for field in [KeyCipher.info, String(keyVersion), keyId, owner, provider] {
+        for field in [KeyCipher.info, String(keyVersion), keyId, owner, provider] + (endpoint.map { [$0] } ?? []) {
             let utf8 = Array(field.utf8)
             let length = UInt32(truncatingIfNeeded: utf8.count)
             bytes += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]

@@ -9,6 +9,8 @@ struct UserKeyController {
         var apiKey: Secret
         var keyName: String?
         var metadata: [String: JSONValue]?
+        var endpoint: String?
+        var baseURL: String?
     }
 
     func register(on group: RouterGroup<AppRequestContext>) {
@@ -30,13 +32,18 @@ struct UserKeyController {
         let body = try await request.decodeJSON(as: PutRequest.self, context: context)
         let keyName = try APIKeyController.keyName(body.keyName ?? "default")
         let apiKey = try APIKeyController.apiKey(body.apiKey)
+        let endpoint = try APIKeyController.endpoint(body.endpoint, baseURL: body.baseURL)
         let actor = AuditLog.Actor(access.principal)
         let existing = try await vault.list(.init(owner: userId, provider: provider)).first { $0.keyName == keyName }
-        if let existing {
+        // The endpoint is part of the ciphertext's binding: a key for another endpoint is a new row.
+        if let existing, existing.endpoint == endpoint {
             let changes = KeyVault.Changes(isActive: true, apiKey: apiKey, metadata: body.metadata)
             return JSONResponse(try await vault.update(id: existing.id, changes: changes, access: access, actor: actor))
         }
-        let new = KeyVault.NewKey(owner: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: body.metadata ?? [:])
+        if existing != nil {
+            throw APIError.conflict("A key named '\(keyName)' exists for another endpoint; delete it first or choose another keyName.")
+        }
+        let new = KeyVault.NewKey(owner: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: body.metadata ?? [:], endpoint: endpoint)
         return JSONResponse(try await vault.create(new, actor: actor), status: .created)
     }
 }

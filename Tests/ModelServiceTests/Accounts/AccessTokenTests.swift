@@ -13,7 +13,7 @@ import Testing
     func missingUnknownExpiredAndRevokedTokensGetTheSame401(database: TestDatabase) async throws {
         try await TestApp.run(databaseURL: try await database.makeURL()) { client, components in
             let (expired, expiredSecret) = try await components.tokens.create(
-                role: .admin, userId: nil, name: "old", expiresAt: Date().addingTimeInterval(-60))
+                role: .admin, userId: nil, name: "old", expiresAt: Date().addingTimeInterval(-60), actor: .commandLine)
             _ = expired
             let revokedResponse = try await client.call(.post, "/api/tokens", json: #"{"role": "admin", "name": "to revoke"}"#)
             let revoked = try decodeJSON(Created.self, revokedResponse.body)

@@ -170,21 +170,38 @@ import Testing
 
     // MARK: Relay
 
+    static func model(_ settings: String = "{}") throws -> Model {
+        let json = """
+            {"id": "m1", "name": "anthropic/claude", "provider": "anthropic", "modelId": "claude-up", "maxTokens": 300,
+             "supportsStreaming": true, "defaultTemperature": 0.5, "inputCostPer1kTokens": 0, "outputCostPer1kTokens": 0,
+             "providerSettings": \(settings), "isActive": true, "isDefault": false, "metadata": {}, "createdAt": "", "updatedAt": ""}
+            """
+        return try JSONDecoder().decode(Model.self, from: Data(json.utf8))
+    }
+
     @Test func relayEditsOnlyTheModelAndAppendsMissingDefaults() throws {
+        let target = UpstreamTarget(provider: .anthropic, upstreamModel: "claude-up", baseURL: "http://x", apiKey: nil)
         let sent = #"{ "z_first": [1, {"model": "inner"}], "model" : "anthropic/claude", "x": 1.50, "s": "a\"b" }"#
-        var object = try #require(JSONObjectBytes(Array(sent.utf8)))
-        let replaced = object.replaceValue(at: ["model"], with: JSONObjectBytes.encodeString("claude-up"))
-        #expect(replaced)
-        #expect(!object.contains("max_tokens"))
-        object.append(key: "max_tokens", json: Array("300".utf8))
+        let body = try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: sent), target: target, model: Self.model())
         #expect(
-            String(decoding: object.bytes, as: UTF8.self)
-                == #"{ "z_first": [1, {"model": "inner"}], "model" : "claude-up", "x": 1.50, "s": "a\"b" ,"max_tokens":300}"#)
-        var empty = try #require(JSONObjectBytes(Array("{}".utf8)))
-        empty.append(key: "a", json: Array("1".utf8))
-        #expect(empty.bytes == Array(#"{"a":1}"#.utf8))
-        #expect(JSONObjectBytes(Array(#"{"a":1"#.utf8)) == nil)
-        #expect(JSONObjectBytes(Array("[1]".utf8)) == nil)
+            String(buffer: body)
+                == #"{ "z_first": [1, {"model": "inner"}], "model" : "claude-up", "x": 1.50, "s": "a\"b" ,"max_tokens":300,"temperature":0.5}"#)
+        // The client's own values win; no temperature beside thinking or top_p, or where the model says not to send one.
+        let own = #"{"model":"anthropic/claude","max_tokens":7,"thinking":{"type":"enabled","budget_tokens":1024}}"#
+        let kept = try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: own), target: target, model: Self.model())
+        #expect(String(buffer: kept) == #"{"model":"claude-up","max_tokens":7,"thinking":{"type":"enabled","budget_tokens":1024}}"#)
+        let quiet = try AnthropicMessagesUpstream.body(
+            clientJSON: ByteBuffer(string: #"{"model":"a","max_tokens":7}"#), target: target, model: Self.model(#"{"sendDefaultTemperature": false}"#))
+        #expect(String(buffer: quiet) == #"{"model":"claude-up","max_tokens":7}"#)
+        #expect(throws: ProviderError.self) { try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: "[1]"), target: target, model: Self.model()) }
+    }
+
+    @Test func relayedAnswerHasTheRegistryModelAndItsUsage() throws {
+        let answer = #"{"id":"msg_u","model":"claude-up","content":[],"usage":{"input_tokens":9,"cache_creation_input_tokens":1,"output_tokens":4},"z":1}"#
+        let (out, usage) = try AnthropicMessagesUpstream.patchAnswer(ByteBuffer(string: answer), model: "anthropic/claude")
+        #expect(String(buffer: out) == #"{"id":"msg_u","model":"anthropic/claude","content":[],"usage":{"input_tokens":9,"cache_creation_input_tokens":1,"output_tokens":4},"z":1}"#)
+        #expect(usage?.promptTokens == 10)
+        #expect(usage?.completionTokens == 4)
     }
 
     @Test func relayedEventsKeepTheirBytesPatchTheModelAndReadUsage() throws {
@@ -223,7 +240,7 @@ import Testing
     @Test(arguments: [
         (400, "invalid_request_error"), (401, "authentication_error"), (403, "permission_error"), (404, "not_found_error"),
         (413, "request_too_large"), (424, "invalid_request_error"), (429, "rate_limit_error"), (500, "api_error"), (502, "api_error"),
-        (503, "overloaded_error"), (504, "api_error"), (529, "overloaded_error"),
+        (503, "api_error"), (504, "api_error"), (529, "overloaded_error"),
     ])
     func errorTypeForStatus(status: Int, type: String) {
         #expect(AnthropicErrorShape.type(forStatus: status) == type)

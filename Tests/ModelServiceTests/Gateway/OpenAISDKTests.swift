@@ -29,6 +29,20 @@ import Testing
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs the process on a thread of its own: waiting for it on Swift's cooperative pool (one
+    /// thread per core) would stall the servers under test, which run on that pool too.
+    static func runOffPool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    continuation.resume(returning: try run(arguments))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
     struct Result: Decodable {
         struct NotFound: Decodable {
             var status: Int
@@ -49,9 +63,7 @@ import Testing
         try await GatewayHarness.run { client, _, _ in
             let port = try #require(client.port)
             let model = GatewayHarness.modelName(.anthropic)
-            let (status, output) = try await Task.detached {
-                try Self.run(["python3", Self.script.path, "http://127.0.0.1:\(port)/v1", TestApp.adminToken, model])
-            }.value
+            let (status, output) = try await Self.runOffPool(["python3", Self.script.path, "http://127.0.0.1:\(port)/v1", TestApp.adminToken, model])
             #expect(status == 0, "\(output)")
             let line = try #require(output.split(separator: "\n").last)
             let result = try JSONDecoder().decode(Result.self, from: Data(line.utf8))

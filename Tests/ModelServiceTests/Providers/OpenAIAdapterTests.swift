@@ -47,7 +47,7 @@ import Testing
         let response = try ProviderJSON.decodeUpstream(ChatCompletionResponse.self, from: buffer(answer))
         #expect(response.choices[0].finishReason == "tool_calls")
         #expect(response.choices[0].message.toolCalls?.first?.function.name == "get_weather")
-        #expect(response.usage == Usage(promptTokens: 10, completionTokens: 5))
+        #expect(response.usage == Usage(promptTokens: 10, completionTokens: 5, cachedTokens: 0))
     }
 
     static let stream = """

@@ -32,7 +32,7 @@ import Testing
             #expect(components.registry.snapshot.models.count == catalogCount)
 
             let deleted = try #require(components.registry.model(named: "xai/grok-3"))
-            #expect(try await components.registry.delete(id: deleted.id))
+            #expect(try await components.registry.delete(id: deleted.id, actor: .commandLine))
             #expect(try await seeder.seed().isEmpty)
             try await components.registry.reload()
             #expect(components.registry.model(named: "xai/grok-3") == nil)

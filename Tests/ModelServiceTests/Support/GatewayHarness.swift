@@ -12,7 +12,7 @@ enum GatewayHarness {
     /// The registry name of the test model for `provider` whose upstream name is `upstream`.
     static func modelName(_ provider: ProviderKind, _ upstream: String = "fake-echo") -> String { "test-\(provider.rawValue)/\(upstream)" }
 
-    static let upstreamModels = ["fake-echo", "fake-tool", "fake-error-400", "fake-error-500", "fake-rate-limit", "fake-slow", "fake-drop", "fake-stream-delay"]
+    static let upstreamModels = ["fake-echo", "fake-tool", "fake-error-400", "fake-error-500", "fake-rate-limit", "fake-slow", "fake-drop", "fake-stream-delay", "fake-missing"]
 
     static func run(
         database: TestDatabase = .sqlite,

@@ -39,7 +39,7 @@ import Testing
             }
             let health = try await client.call(.get, "/api/health", token: nil)
             #expect(health.body.contains(#""undecryptable":2"#))
-            let model = try #require(try await APIKeyAPITests.model(client, components, provider: "openai", envVar: "NO_SUCH_VARIABLE"))
+            let model = try #require(try await APIKeyAPITests.model(client, components, provider: "openai", envVar: "NO_SUCH_VARIABLE_API_KEY"))
             let error = try #require(throws: KeyResolutionError.self) {
                 try components.keyResolver.resolve(userId: "u1", provider: .openai, model: model)
             }

@@ -1,0 +1,33 @@
+import NIOCore
+
+/// One client call as the pipeline sees it, whatever door it came in by.
+///
+/// The door decodes only what routing needs and keeps the client's bytes in `body`, so an
+/// upstream of the client's own format receives them as sent.
+public struct Call: Sendable {
+    /// The front door, which also fixes the wire format of `body`.
+    public enum Door: String, Sendable {
+        case chatCompletions = "chat"
+        case embeddings
+        case responses
+        case messages
+
+        /// The registry mode a model needs to be called through this door.
+        public var mode: ModelMode { self == .embeddings ? .embedding : .chat }
+    }
+
+    public var door: Door
+    public var principal: Principal
+    /// The user the call is for (a user token's own, or the one a service or admin token named).
+    public var userId: String?
+    /// The model the client asked for; a fallback may answer instead.
+    public var model: Model
+    /// The client's request body as sent.
+    public var body: ByteBuffer
+    public var streaming: Bool
+    public var requestId: String
+    public var started: ContinuousClock.Instant
+
+    /// The `caller` key of rate limits and budgets.
+    var caller: String { userId.map { "user:\($0)" } ?? "token:\(principal.tokenId)" }
+}

@@ -1,0 +1,117 @@
+import Synchronization
+
+/// Settles one call exactly once: a usage record (with key counters, written in batches) and the
+/// ``SettlementHook``s, whichever way the call ends.
+///
+/// The door settles from the answer's own end (success, upstream error, client gone, cancellation);
+/// if nothing did, for example a response body the server never started because the client had
+/// gone, `deinit` settles as "client gone". The lock makes every later settle a no-op.
+public final class CallSettlement: Sendable {
+    /// How the call ended.
+    public enum Outcome: Sendable {
+        case success(Usage?)
+        case failed(CallError)
+        /// The client went away or the task was cancelled; `usage` is what the upstream had reported by then.
+        case clientGone(Usage?)
+    }
+
+    private struct State {
+        var attempts = 0
+        var answeringModel: Model?
+        var key: ResolvedKey?
+        var bytesReceived = 0
+        var settled = false
+    }
+
+    public let call: Call
+    private let usage: UsageRecorder
+    private let hooks: [any SettlementHook]
+    private let state = Mutex(State())
+
+    init(call: Call, usage: UsageRecorder, hooks: [any SettlementHook]) {
+        self.call = call
+        self.usage = usage
+        self.hooks = hooks
+    }
+
+    deinit {
+        settle(.clientGone(nil))
+    }
+
+    /// Counts an upstream attempt with the model and key it uses.
+    func attempting(_ model: Model, key: ResolvedKey?) {
+        state.withLock {
+            $0.attempts += 1
+            $0.answeringModel = model
+            $0.key = key
+        }
+    }
+
+    /// Counts answer bytes relayed, for the estimate when the provider reports no usage.
+    public func received(bytes: Int) {
+        state.withLock { $0.bytesReceived += bytes }
+    }
+
+    public var isSettled: Bool { state.withLock { $0.settled } }
+
+    /// Records the outcome; only the first call counts.
+    public func settle(_ outcome: Outcome) {
+        let snapshot: State? = state.withLock { state in
+            if state.settled { return nil }
+            state.settled = true
+            return state
+        }
+        guard let snapshot else { return }
+        let record = makeRecord(outcome, snapshot)
+        usage.record(record)
+        for hook in hooks { hook.settled(record, call: call) }
+    }
+
+    private func makeRecord(_ outcome: Outcome, _ state: State) -> UsageRecord {
+        let model = state.answeringModel ?? call.model
+        var record = UsageRecord(userId: call.userId, tokenId: call.principal.tokenId, model: model.name, provider: model.provider, status: 200)
+        record.requestedModel = call.model.name
+        record.requestId = call.requestId
+        record.attempts = state.attempts
+        record.keyId = state.key?.keyId
+        record.keySource = state.key.flatMap { $0.source == .none ? nil : $0.source.rawValue }
+        record.streamed = call.streaming
+        let reported: Usage?
+        switch outcome {
+        case .success(let usage):
+            reported = usage
+        case .failed(let error):
+            record.status = error.status
+            record.errorCode = error.code
+            reported = nil
+        case .clientGone(let usage):
+            record.status = 499
+            record.errorCode = "client_disconnected"
+            reported = usage
+        }
+        if let reported {
+            record.promptTokens = reported.promptTokens
+            record.completionTokens = reported.completionTokens
+        } else if state.attempts > 0, Self.mayHaveBeenBilled(outcome) {
+            // No figure from the provider, but it did (or may have done) the work: estimate and say so.
+            record.promptTokens = Self.estimateTokens(bytes: call.body.readableBytes)
+            record.completionTokens = Self.estimateTokens(bytes: state.bytesReceived)
+            record.usageEstimated = true
+        }
+        record.cost = model.cost(promptTokens: record.promptTokens, completionTokens: record.completionTokens)
+        let elapsed = ContinuousClock.now - call.started
+        record.latencyMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        return record
+    }
+
+    /// A refused or failed upstream call bills nothing; a success or an abandoned call may have.
+    private static func mayHaveBeenBilled(_ outcome: Outcome) -> Bool {
+        if case .failed = outcome { return false }
+        return true
+    }
+
+    /// About four characters of English per token: the usual rule of thumb for GPT-style tokenizers.
+    static func estimateTokens(bytes: Int) -> Int {
+        bytes <= 0 ? 0 : (bytes + 3) / 4
+    }
+}

@@ -1,0 +1,35 @@
+/// The registry's defaults for a chat request, added only where the client left them out, and the
+/// model's output-limit field: model behaviour as data (`providerSettings`), not name checks.
+///
+/// - `maxTokensField`: `max_tokens` (default) or `max_completion_tokens` (OpenAI reasoning models,
+///   which refuse `max_tokens`); a client's `max_tokens` is converted to it.
+/// - `sendDefaultTemperature`: false for models that accept no temperature but their own.
+/// - `maxOutputTokens`: the output limit, when the registry's `maxTokens` is the context window.
+enum ChatDefaults {
+    static func apply(to request: ChatCompletionRequest, model: Model) -> ChatCompletionRequest {
+        var request = request
+        if request.temperature == nil, model.providerSettings["sendDefaultTemperature"]?.boolValue != false {
+            request.temperature = model.defaultTemperature
+        }
+        let limit = request.effectiveMaxTokens ?? defaultMaxTokens(for: model)
+        if model.providerSettings["maxTokensField"]?.stringValue == "max_completion_tokens" {
+            request.maxCompletionTokens = limit
+            request.maxTokens = nil
+        } else if request.effectiveMaxTokens == nil {
+            request.maxTokens = limit
+        }
+        return request
+    }
+
+    /// The model's `maxTokens` when the request leaves max tokens out, or its
+    /// `providerSettings.maxOutputTokens` where that is smaller: the catalog's `maxTokens` is the
+    /// context window, which providers refuse as an output limit.
+    static func defaultMaxTokens(for model: Model) -> Int? {
+        let output = model.providerSettings["maxOutputTokens"]?.intValue
+        switch (model.maxTokens, output) {
+        case (let limit?, let output?): return min(limit, output)
+        case (let limit?, nil): return limit
+        case (nil, let output): return output
+        }
+    }
+}

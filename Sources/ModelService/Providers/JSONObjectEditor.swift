@@ -1,0 +1,188 @@
+import Foundation
+import NIOCore
+
+/// Edits the top level of a JSON object as bytes: replace, remove or append members while every
+/// other member stays exactly as sent, in its order, unknown fields included.
+///
+/// This is how a relay stays faithful: the client's (or the upstream's) JSON is scanned once for
+/// its top-level members, never decoded and encoded again.
+struct JSONObjectEditor {
+    /// One top-level member: the bytes of its key (quotes included) and of its value.
+    struct Member {
+        var key: String
+        var keyBytes: Range<Int>
+        var valueBytes: Range<Int>
+    }
+
+    private let bytes: [UInt8]
+    private(set) var members: [Member]
+    private var replaced: [String: [UInt8]] = [:]
+    private var removed: Set<String> = []
+    private var appended: [(String, [UInt8])] = []
+
+    /// Nil when the bytes are not one JSON object (the caller then treats the body as malformed).
+    init?(_ buffer: ByteBuffer) {
+        self.init(Array(buffer.readableBytesView))
+    }
+
+    init?(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        guard let members = Self.scan(bytes) else { return nil }
+        self.members = members
+    }
+
+    func contains(_ key: String) -> Bool { members.contains { $0.key == key } }
+
+    /// The raw bytes of a member's value.
+    func rawValue(_ key: String) -> ArraySlice<UInt8>? {
+        members.first { $0.key == key }.map { bytes[$0.valueBytes] }
+    }
+
+    /// The member's value decoded, for the few fields the pipeline reads.
+    func value<T: Decodable>(_ key: String, as type: T.Type) -> T? {
+        guard let raw = rawValue(key) else { return nil }
+        return try? JSONDecoder().decode(T.self, from: Data(raw))
+    }
+
+    /// Sets a member: in place when present, else appended at the end.
+    mutating func set(_ key: String, json: some Sequence<UInt8>) {
+        if contains(key) {
+            replaced[key] = Array(json)
+            removed.remove(key)
+        } else {
+            appended.removeAll { $0.0 == key }
+            appended.append((key, Array(json)))
+        }
+    }
+
+    mutating func set(_ key: String, _ value: some Encodable) {
+        guard let data = try? ProviderJSON.encode(value) else { return }
+        set(key, json: data)
+    }
+
+    mutating func remove(_ key: String) {
+        removed.insert(key)
+        appended.removeAll { $0.0 == key }
+    }
+
+    /// The edited object. Members left alone are copied byte for byte.
+    func result() -> ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(bytes.count + 64)
+        out.writeInteger(UInt8(ascii: "{"))
+        var first = true
+        func comma() {
+            if !first { out.writeInteger(UInt8(ascii: ",")) }
+            first = false
+        }
+        for member in members where !removed.contains(member.key) {
+            comma()
+            if let value = replaced[member.key] {
+                out.writeBytes(bytes[member.keyBytes.lowerBound..<member.valueBytes.lowerBound])
+                out.writeBytes(value)
+            } else {
+                out.writeBytes(bytes[member.keyBytes.lowerBound..<member.valueBytes.upperBound])
+            }
+        }
+        for (key, value) in appended {
+            comma()
+            out.writeBytes((try? ProviderJSON.encode(key)) ?? Data())
+            out.writeInteger(UInt8(ascii: ":"))
+            out.writeBytes(value)
+        }
+        out.writeInteger(UInt8(ascii: "}"))
+        return out
+    }
+
+    // MARK: Scanning
+
+    private static func scan(_ b: [UInt8]) -> [Member]? {
+        var i = 0
+        skipSpace(b, &i)
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
+        i += 1
+        var members: [Member] = []
+        skipSpace(b, &i)
+        if i < b.count, b[i] == UInt8(ascii: "}") {
+            i += 1
+            skipSpace(b, &i)
+            return i == b.count ? members : nil
+        }
+        while true {
+            skipSpace(b, &i)
+            let keyStart = i
+            guard skipString(b, &i) else { return nil }
+            let keyRange = keyStart..<i
+            guard let key = try? JSONDecoder().decode(String.self, from: Data(b[keyRange])) else { return nil }
+            skipSpace(b, &i)
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            skipSpace(b, &i)
+            let valueStart = i
+            guard skipValue(b, &i) else { return nil }
+            members.append(Member(key: key, keyBytes: keyRange, valueBytes: valueStart..<i))
+            skipSpace(b, &i)
+            guard i < b.count else { return nil }
+            if b[i] == UInt8(ascii: ",") {
+                i += 1
+                continue
+            }
+            guard b[i] == UInt8(ascii: "}") else { return nil }
+            i += 1
+            skipSpace(b, &i)
+            return i == b.count ? members : nil
+        }
+    }
+
+    private static func skipSpace(_ b: [UInt8], _ i: inout Int) {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+    }
+
+    /// Moves past a string starting at `i` (its opening quote).
+    private static func skipString(_ b: [UInt8], _ i: inout Int) -> Bool {
+        guard i < b.count, b[i] == UInt8(ascii: "\"") else { return false }
+        i += 1
+        while i < b.count {
+            switch b[i] {
+            case UInt8(ascii: "\\"): i += 2
+            case UInt8(ascii: "\""):
+                i += 1
+                return true
+            default: i += 1
+            }
+        }
+        return false
+    }
+
+    /// Moves past one value; nested objects and arrays are matched by depth, strings skipped whole.
+    /// Scalars are taken up to the next delimiter (their validity is the upstream's business).
+    private static func skipValue(_ b: [UInt8], _ i: inout Int) -> Bool {
+        guard i < b.count else { return false }
+        switch b[i] {
+        case UInt8(ascii: "\""): return skipString(b, &i)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while i < b.count {
+                switch b[i] {
+                case UInt8(ascii: "\""):
+                    guard skipString(b, &i) else { return false }
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 {
+                        i += 1
+                        return true
+                    }
+                default: break
+                }
+                i += 1
+            }
+            return false
+        default:
+            let start = i
+            while i < b.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), 0x20, 0x0A, 0x0D, 0x09].contains(b[i]) { i += 1 }
+            return i > start
+        }
+    }
+}
