@@ -64,11 +64,11 @@ import Testing
     func relayKeepsTheClientsBytesAndHeadersAndPatchesTheModel(database: TestDatabase) async throws {
         try await GatewayHarness.run(database: database) { client, fakes, components in
             let model = GatewayHarness.modelName(.anthropic)
-            // No max_tokens, an unknown field, a number spelled 2.50: all must reach Anthropic as written.
-            let sent = """
-                {"model": "\(model)", "system": [{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}],
-                 "messages": [{"role": "user", "content": "Hello there"}], "custom_field": {"nested": [1, 2.50]}, "metadata": {"user_id": "u-relay"}}
-                """
+            // No max_tokens, an unknown field, a number spelled 2.50: all must reach Anthropic as written (values byte for
+            // byte; JSONObjectEditor writes no whitespace between top-level members, so the body has none there).
+            let sent =
+                #"{"model": "\#(model)","system": [{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}],"#
+                + #""messages": [{"role": "user", "content": "Hello there"}],"custom_field": {"nested": [1, 2.50]},"metadata": {"user_id": "u-relay"}}"#
             let plain = try await client.call(
                 .post, "/v1/messages", token: nil, json: sent, headers: [Self.apiKey: TestApp.adminToken, Self.beta: "prompt-caching-2024-07-31"])
             #expect(plain.status == .ok, "\(plain.body)")

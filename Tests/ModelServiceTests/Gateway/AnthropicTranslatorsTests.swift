@@ -185,7 +185,7 @@ import Testing
         let body = try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: sent), target: target, model: Self.model())
         #expect(
             String(buffer: body)
-                == #"{ "z_first": [1, {"model": "inner"}], "model" : "claude-up", "x": 1.50, "s": "a\"b" ,"max_tokens":300,"temperature":0.5}"#)
+                == #"{"z_first": [1, {"model": "inner"}],"model" : "claude-up","x": 1.50,"s": "a\"b","max_tokens":300,"temperature":0.5}"#)
         // The client's own values win; no temperature beside thinking or top_p, or where the model says not to send one.
         let own = #"{"model":"anthropic/claude","max_tokens":7,"thinking":{"type":"enabled","budget_tokens":1024}}"#
         let kept = try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: own), target: target, model: Self.model())
