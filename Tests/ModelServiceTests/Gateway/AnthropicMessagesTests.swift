@@ -108,7 +108,11 @@ import Testing
             #expect(translated.status == .ok)
 
             let rows = try await Self.usageRows(components, count: 3)
+            #expect(rows.count == 3)  // one record per call, relayed, streamed or translated
             for (index, row) in rows.enumerated() {
+                #expect(try row.decode(column: "attempts", as: Int.self) == 1)
+                #expect(try row.decode(column: "request_id", as: String?.self) != nil)
+                #expect(try row.decode(column: "usage_estimated", as: Bool.self) == false)
                 #expect(try row.decode(column: "status", as: Int.self) == 200)
                 #expect(try row.decode(column: "prompt_tokens", as: Int.self) == 5)
                 #expect(try row.decode(column: "completion_tokens", as: Int.self) == 5)
@@ -270,7 +274,9 @@ import Testing
             for provider in [ProviderKind.anthropic, .openai] {
                 for stream in [false, true] {
                     let answer = try await client.call(.post, "/v1/messages", json: Self.body(model: GatewayHarness.modelName(provider), stream: stream))
-                    #expect(answer.status.code >= 400, "\(provider) stream=\(stream)")
+                    // 424, not 401: the client's SDK must neither blame its own token nor retry.
+                    #expect(answer.status.code == 424, "\(provider) stream=\(stream)")
+                    #expect(try Self.anthropicError(answer.body).type == "api_error")
                     #expect(!answer.body.contains("SECRET-PART"))
                     #expect(answer.headers[.init("x-model-service-error-code")!] == "provider_key_rejected")
                     #expect(try Self.anthropicError(answer.body).message.contains("provider rejected the API key"))
@@ -301,6 +307,7 @@ import Testing
                 #expect(try Self.anthropicError(answer.body).type == "api_error")
             }
             let rows = try await Self.usageRows(components, count: 1)
+            #expect(rows.count == 1)  // settled once, from the stream's end
             #expect(try rows[0].decode(column: "status", as: Int.self) == 502)
             #expect(try rows[0].decode(column: "streamed", as: Bool.self))
         }
