@@ -21,6 +21,9 @@ enum AnthropicResponseTranslator {
     static func message(from response: ChatCompletionResponse, model: String, id: String = makeMessageID()) -> JSONValue {
         let choice = response.choices.first
         var content: [JSONValue] = []
+        if let thinking = choice?.message.reasoningContent, !thinking.isEmpty {
+            content.append(thinkingBlock(thinking))
+        }
         if let text = choice?.message.content?.text, !text.isEmpty {
             content.append(.object(["type": .string("text"), "text": .string(text)]))
         }
@@ -44,6 +47,12 @@ enum AnthropicResponseTranslator {
             "input_tokens": .number(Double(usage?.promptTokens ?? 0)),
             "output_tokens": .number(Double(usage?.completionTokens ?? 0)),
         ])
+    }
+
+    /// The model's reasoning as a `thinking` block. It has no Anthropic signature (another provider wrote
+    /// it), so the signature is empty; the door drops thinking blocks a client sends back.
+    static func thinkingBlock(_ thinking: String) -> JSONValue {
+        .object(["type": .string("thinking"), "thinking": .string(thinking), "signature": .string("")])
     }
 
     static func toolUse(id: String, name: String, input: JSONValue) -> JSONValue {

@@ -10,6 +10,7 @@ struct AnthropicStreamTranslator: Sendable {
     private var nextBlock = 0
     private var openBlock: Int?
     private var openBlockIsText = false
+    private var openBlockIsThinking = false
     /// OpenAI tool-call index → Anthropic content-block index.
     private var blockByToolIndex: [Int: Int] = [:]
     private var stopReason = "end_turn"
@@ -32,6 +33,12 @@ struct AnthropicStreamTranslator: Sendable {
     mutating func translate(_ chunk: ChatCompletionChunk) -> [ByteBuffer] {
         var events: [ByteBuffer] = []
         for choice in chunk.choices where choice.index == 0 {
+            if let thinking = choice.delta.reasoningContent, !thinking.isEmpty {
+                if openBlock == nil || !openBlockIsThinking {
+                    events += openNewBlock(AnthropicResponseTranslator.thinkingBlock(""), isText: false, isThinking: true)
+                }
+                events.append(delta(["type": .string("thinking_delta"), "thinking": .string(thinking)], block: openBlock ?? 0))
+            }
             if let text = choice.delta.content, !text.isEmpty {
                 if openBlock == nil || !openBlockIsText {
                     events += openNewBlock(.object(["type": .string("text"), "text": .string("")]), isText: true)
@@ -68,12 +75,13 @@ struct AnthropicStreamTranslator: Sendable {
         return events
     }
 
-    private mutating func openNewBlock(_ block: JSONValue, isText: Bool) -> [ByteBuffer] {
+    private mutating func openNewBlock(_ block: JSONValue, isText: Bool, isThinking: Bool = false) -> [ByteBuffer] {
         var events = closeOpenBlock()
         let index = nextBlock
         nextBlock += 1
         openBlock = index
         openBlockIsText = isText
+        openBlockIsThinking = isThinking
         events.append(Self.event("content_block_start", ["index": .number(Double(index)), "content_block": block]))
         return events
     }
