@@ -21,6 +21,7 @@ enum AnthropicRequestTranslator {
         request.maxTokens = try int(object["max_tokens"], field: "max_tokens")
         request.temperature = try number(object["temperature"], field: "temperature")
         request.topP = try number(object["top_p"], field: "top_p")
+        request.topK = try int(object["top_k"], field: "top_k")
         if let stops = object["stop_sequences"], stops != .null {
             let strings = stops.arrayValue?.compactMap(\.stringValue)
             guard let strings, strings.count == stops.arrayValue?.count else { throw .invalidField("stop_sequences", "must be an array of strings") }
