@@ -6,7 +6,8 @@ enum AnthropicErrorRenderer {
     static func render(_ error: CallError) -> APIError {
         var headers: HTTPFields = [:]
         if let retryAfter = error.retryAfter { headers[.retryAfter] = retryAfter }
-        return APIError(HTTPResponse.Status(code: error.status), code: error.code, message: error.message, type: errorType(for: error), headers: headers)
+        return APIError(
+            HTTPResponse.Status(code: error.status), code: error.code, message: error.message, type: errorType(for: error), headers: headers)
     }
 
     /// Anthropic's `error.type` for each kind. A refused stored key or a wrong upstream model id is the

@@ -42,7 +42,8 @@ struct AnthropicMessagesController {
                 let (model, out, usage) = try await pipeline.run(call, settlement: settlement) { candidate, target in
                     if candidate.provider == .anthropic {
                         let body = try AnthropicMessagesUpstream.body(clientJSON: bytes, target: target, model: candidate)
-                        let answer = try await AnthropicMessagesUpstream.send(path: "/v1/messages", body: body, headers: headers, target: target, client: upstream)
+                        let answer = try await AnthropicMessagesUpstream.send(
+                            path: "/v1/messages", body: body, headers: headers, target: target, client: upstream)
                         let (out, usage) = try AnthropicMessagesUpstream.patchAnswer(answer, model: candidate.name)
                         return (candidate, out, usage)
                     }
@@ -54,7 +55,8 @@ struct AnthropicMessagesController {
                 }
                 settlement.received(bytes: out.readableBytes)
                 settlement.settle(.success(usage))
-                return Response(status: .ok, headers: [.contentType: "application/json", .xModelServiceModel: model.name], body: .init(byteBuffer: out))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json", .xModelServiceModel: model.name], body: .init(byteBuffer: out))
             }
             let (model, events) = try await pipeline.run(call, settlement: settlement) { candidate, target -> (Model, Events) in
                 if candidate.provider == .anthropic {
@@ -64,7 +66,10 @@ struct AnthropicMessagesController {
                 }
                 let canonical = try translated ?? Self.canonicalForCall(bytes)
                 let adapter = ProviderAdapters.adapter(for: candidate.provider)
-                return (candidate, .translated(try await adapter.stream(ChatDefaults.apply(to: canonical, model: candidate), target: target, client: upstream)))
+                return (
+                    candidate,
+                    .translated(try await adapter.stream(ChatDefaults.apply(to: canonical, model: candidate), target: target, client: upstream))
+                )
             }
             return AnthropicEventStream.response(events, model: model, settlement: settlement, logger: context.logger)
         } catch let error as CallError {
@@ -84,7 +89,8 @@ struct AnthropicMessagesController {
                 let body = try JSONBody.decode(JSONValue.self, from: Data(bytes.readableBytesView))
                 guard body["messages"]?.arrayValue != nil else { throw CallError.invalidField("messages", "is required") }
                 let count: JSONValue = .object(["input_tokens": .number(Double(AnthropicTokenEstimate.inputTokens(body)))])
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: try ProviderJSON.encodeBuffer(count)))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: try ProviderJSON.encodeBuffer(count)))
             }
             // Free at Anthropic, so no usage record: the key is resolved as for a call, nothing is settled.
             let target = try pipeline.unbilledTarget(for: call)

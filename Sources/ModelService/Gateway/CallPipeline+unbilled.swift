@@ -9,9 +9,11 @@ extension CallPipeline {
             key = try keys.resolve(userId: call.userId, provider: model.provider, model: model, baseURL: baseURL)
         } catch {
             let kind: CallError.Kind =
-                error.unboundEndpoint != nil ? .keyNotForEndpoint
-                : error.refusedVariable != nil ? .refusedKeyVariable
-                : error.undecryptable ? .keyUndecryptable : .noKey
+                error.unboundEndpoint != nil
+                ? .keyNotForEndpoint
+                : error.refusedVariable != nil
+                    ? .refusedKeyVariable
+                    : error.undecryptable ? .keyUndecryptable : .noKey
             throw CallError(kind, error.description)
         }
         return UpstreamTarget(

@@ -33,7 +33,8 @@ enum AnthropicMessagesUpstream {
     }
 
     /// A non-streamed call (`/v1/messages` or `/v1/messages/count_tokens`): the upstream's JSON.
-    static func send(path: String, body: ByteBuffer, headers: ClientHeaders, target: UpstreamTarget, client: UpstreamClient) async throws -> ByteBuffer
+    static func send(path: String, body: ByteBuffer, headers: ClientHeaders, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> ByteBuffer
     {
         try await client.send(request(path: path, body: body, headers: headers, target: target), apiKey: target.apiKey)
     }

@@ -273,7 +273,8 @@ import Testing
         try await GatewayHarness.run(extra: ["OPENAI_API_KEY": badKey, "ANTHROPIC_API_KEY": badKey]) { client, _, _ in
             for provider in [ProviderKind.anthropic, .openai] {
                 for stream in [false, true] {
-                    let answer = try await client.call(.post, "/v1/messages", json: Self.body(model: GatewayHarness.modelName(provider), stream: stream))
+                    let answer = try await client.call(
+                        .post, "/v1/messages", json: Self.body(model: GatewayHarness.modelName(provider), stream: stream))
                     // 424, not 401: the client's SDK must neither blame its own token nor retry.
                     #expect(answer.status.code == 424, "\(provider) stream=\(stream)")
                     #expect(try Self.anthropicError(answer.body).type == "api_error")

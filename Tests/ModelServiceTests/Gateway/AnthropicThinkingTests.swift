@@ -52,7 +52,8 @@ import Testing
     }
 
     @Test func anOpenAIFormatChunkCarriesReasoningContent() throws {
-        let json = #"{"id":"c","object":"chat.completion.chunk","created":1,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"reasoning_content":"Hm"}}]}"#
+        let json =
+            #"{"id":"c","object":"chat.completion.chunk","created":1,"model":"deepseek-reasoner","choices":[{"index":0,"delta":{"reasoning_content":"Hm"}}]}"#
         let chunk = try JSONDecoder().decode(ChatCompletionChunk.self, from: Data(json.utf8))
         #expect(chunk.choices.first?.delta.reasoningContent == "Hm")
         // Encoded back only when present: a chunk without reasoning keeps its old shape.
@@ -65,7 +66,9 @@ import Testing
             let model = GatewayHarness.modelName(.gemini, "fake-think")
             let created = try await client.call(
                 .post, "/api/models",
-                json: #"{"name": "\#(model)", "provider": "gemini", "modelId": "fake-think", "maxTokens": 300, "inputCostPer1kTokens": 1, "outputCostPer1kTokens": 1}"#)
+                json:
+                    #"{"name": "\#(model)", "provider": "gemini", "modelId": "fake-think", "maxTokens": 300, "inputCostPer1kTokens": 1, "outputCostPer1kTokens": 1}"#
+            )
             #expect(created.status == .created, "\(created.body)")
 
             let plain = try await client.call(.post, "/v1/messages", json: AnthropicMessagesTests.body(model: model))

@@ -191,15 +191,22 @@ import Testing
         let kept = try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: own), target: target, model: Self.model())
         #expect(String(buffer: kept) == #"{"model":"claude-up","max_tokens":7,"thinking":{"type":"enabled","budget_tokens":1024}}"#)
         let quiet = try AnthropicMessagesUpstream.body(
-            clientJSON: ByteBuffer(string: #"{"model":"a","max_tokens":7}"#), target: target, model: Self.model(#"{"sendDefaultTemperature": false}"#))
+            clientJSON: ByteBuffer(string: #"{"model":"a","max_tokens":7}"#), target: target, model: Self.model(#"{"sendDefaultTemperature": false}"#)
+        )
         #expect(String(buffer: quiet) == #"{"model":"claude-up","max_tokens":7}"#)
-        #expect(throws: ProviderError.self) { try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: "[1]"), target: target, model: Self.model()) }
+        #expect(throws: ProviderError.self) {
+            try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: "[1]"), target: target, model: Self.model())
+        }
     }
 
     @Test func relayedAnswerHasTheRegistryModelAndItsUsage() throws {
-        let answer = #"{"id":"msg_u","model":"claude-up","content":[],"usage":{"input_tokens":9,"cache_creation_input_tokens":1,"output_tokens":4},"z":1}"#
+        let answer =
+            #"{"id":"msg_u","model":"claude-up","content":[],"usage":{"input_tokens":9,"cache_creation_input_tokens":1,"output_tokens":4},"z":1}"#
         let (out, usage) = try AnthropicMessagesUpstream.patchAnswer(ByteBuffer(string: answer), model: "anthropic/claude")
-        #expect(String(buffer: out) == #"{"id":"msg_u","model":"anthropic/claude","content":[],"usage":{"input_tokens":9,"cache_creation_input_tokens":1,"output_tokens":4},"z":1}"#)
+        #expect(
+            String(buffer: out)
+                == #"{"id":"msg_u","model":"anthropic/claude","content":[],"usage":{"input_tokens":9,"cache_creation_input_tokens":1,"output_tokens":4},"z":1}"#
+        )
         #expect(usage?.promptTokens == 10)
         #expect(usage?.completionTokens == 4)
     }
