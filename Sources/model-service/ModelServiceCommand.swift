@@ -43,6 +43,12 @@ enum CommandSupport {
 
     static func logger(_ configuration: AppConfiguration) -> Logger {
         LoggingSystem.bootstrap { label in
+            // LOG_FORMAT=json: one JSON object per line for log shippers; text stays the default.
+            if configuration.observability.jsonLogs {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = configuration.logLevel
+                return handler
+            }
             var handler = StreamLogHandler.standardOutput(label: label)
             handler.logLevel = configuration.logLevel
             return handler

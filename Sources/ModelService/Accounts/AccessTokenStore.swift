@@ -35,6 +35,17 @@ public final class AccessTokenStore: Sendable {
         return Principal(tokenId: record.id, role: record.role, userId: record.userId)
     }
 
+    /// The caller behind a console session, while the token it signed in with is still usable: a
+    /// revoked or expired token ends its console sessions too.
+    public func principal(tokenId: String) -> Principal? {
+        if tokenId == "env:ADMIN_TOKEN" {
+            return environmentAdminHash == nil ? nil : Principal(tokenId: tokenId, role: .admin, userId: nil)
+        }
+        let now = Clock.nowMillis()
+        guard let record = byHash.withLock({ $0.values.first { $0.id == tokenId } }), record.isUsable(atMillis: now) else { return nil }
+        return Principal(tokenId: record.id, role: record.role, userId: record.userId)
+    }
+
     /// Loads the usable tokens into memory; called at start and on every change.
     public func reload() async throws {
         let now = Clock.nowMillis()

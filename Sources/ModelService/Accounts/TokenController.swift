@@ -34,8 +34,7 @@ struct TokenController {
             guard date > Date() else { throw APIError.invalidField("expiresAt", "must be in the future") }
             expiry = date
         }
-        if let name = body.name, name.isEmpty { throw APIError.invalidField("name", "must be 1 to 200 characters") }
-        try TextInput.check(body.name, field: "name")
+        try Self.validateName(body.name)
         let (record, secret) = try await tokens.create(role: body.role, userId: userId, name: body.name, expiresAt: expiry, actor: .init(principal))
         return JSONResponse(Created(token: secret.reveal, accessToken: record), status: .created)
     }
@@ -49,6 +48,11 @@ struct TokenController {
         let principal = try context.requireAdmin()
         guard let id = context.parameters.get("id"), try await tokens.revoke(id: id, actor: .init(principal)) else { throw APIError.notFound("token") }
         return Response(status: .noContent)
+    }
+
+    static func validateName(_ name: String?) throws(APIError) {
+        if let name, name.isEmpty { throw .invalidField("name", "must be 1 to 200 characters") }
+        try TextInput.check(name, field: "name")
     }
 
     /// A user token needs the user it is bound to; admin and service tokens take none.

@@ -28,8 +28,14 @@ public struct AppConfiguration: Sendable {
     public var decryptRefusalsPerMinute: Int
     /// The whole environment, for provider base URLs and fallback keys named by models.
     public var environment: [String: String]
+    /// How long a console sign-in lasts (`CONSOLE_SESSION_HOURS`, default 12).
+    public var consoleSessionHours: Int
+    /// Mark the console cookie Secure even when no proxy says the request came over TLS (`CONSOLE_SECURE_COOKIES`).
+    public var consoleSecureCookies: Bool
 
     public static let minimumInternalSecretLength = 32
+    /// Metrics access, OpenTelemetry traces and the log format.
+    public var observability: ObservabilitySettings
 
     public init(environment: [String: String]) throws(ConfigurationError) {
         self.environment = environment
@@ -79,6 +85,10 @@ public struct AppConfiguration: Sendable {
         upstreamConnectTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", default: 10))
         usageFlushInterval = .milliseconds(try Self.positiveInt(environment, "USAGE_FLUSH_MS", default: 200))
         decryptRefusalsPerMinute = try Self.positiveInt(environment, "DECRYPT_REFUSALS_PER_MINUTE", default: DecryptRefusals.defaultLimitPerMinute)
+        consoleSessionHours = try Self.positiveInt(environment, "CONSOLE_SESSION_HOURS", default: 12)
+        guard consoleSessionHours <= 24 * 30 else { throw .invalid("CONSOLE_SESSION_HOURS must be at most 720 (30 days)") }
+        consoleSecureCookies = ["true", "1", "yes"].contains((environment["CONSOLE_SECURE_COOKIES"] ?? "").lowercased())
+        observability = try ObservabilitySettings(environment: environment)
     }
 
     static func positiveInt(_ environment: [String: String], _ name: String, default value: Int) throws(ConfigurationError) -> Int {

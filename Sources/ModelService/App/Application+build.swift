@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -33,14 +34,28 @@ public func buildApplication(components: ServiceComponents, logger: Logger) asyn
 /// All routes: `/api/health` open, everything else behind a bearer token.
 public func buildRouter(components: ServiceComponents) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    // First, so every response (errors included) carries X-Request-Id.
     router.add(middleware: RequestIdMiddleware())
+    // Outside ErrorMiddleware, so HTTP metrics and the request span see the final status.
+    MetricsBootstrap.install()
+    router.add(middleware: MetricsMiddleware())
+    if components.configuration.observability.tracingEnabled {
+        router.add(middleware: RequestIdSpanMiddleware())
+        router.add(middleware: TracingMiddleware(recordingHeaders: [HTTPField.Name.xRequestId]))
+    }
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: InputCheckMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
-    HealthController(database: components.database, registry: components.registry, vault: components.vault).register(on: router)
+    let health = HealthController(database: components.database, registry: components.registry, vault: components.vault)
+    health.register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
     DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret, refusals: components.decryptRefusals)
         .register(on: router)
+    MetricsController(
+        metrics: components.metrics, token: components.configuration.observability.metricsToken, usage: components.usage,
+        database: components.database, vault: components.vault
+    ).register(on: router)
+    OpenAPIController().register(on: router)
 
     let api = router.group("api").add(middleware: AuthMiddleware(tokens: components.tokens))
     ModelController(registry: components.registry).register(on: api.group("models"))
@@ -59,5 +74,7 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
         .add(middleware: AnthropicErrorMiddleware())
         .add(middleware: AuthMiddleware(tokens: components.tokens, acceptsAPIKeyHeader: true))
     AnthropicMessagesController(pipeline: components.pipeline, registry: components.registry).register(on: messages)
+
+    buildConsole(on: router, components: components, health: health)
     return router
 }

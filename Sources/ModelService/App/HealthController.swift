@@ -30,6 +30,12 @@ struct HealthController {
     }
 
     @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Health> {
+        let body = await check()
+        return JSONResponse(body, status: body.database.reachable ? .ok : .serviceUnavailable)
+    }
+
+    /// The checks behind `/api/health`, also shown on the console's Health page.
+    func check() async -> Health {
         var databaseHealth = DatabaseHealth(kind: database.dialect.rawValue, reachable: true, error: nil)
         do {
             try await database.checkReachable(timeout: .seconds(2))
@@ -38,7 +44,7 @@ struct HealthController {
             databaseHealth.error = "not reachable"
         }
         let snapshot = registry.snapshot
-        let body = Health(
+        return Health(
             status: databaseHealth.reachable ? "ok" : "degraded",
             version: ModelServiceVersion.current,
             database: databaseHealth,
@@ -47,7 +53,6 @@ struct HealthController {
             vault: vault.health,
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt))
         )
-        return JSONResponse(body, status: databaseHealth.reachable ? .ok : .serviceUnavailable)
     }
 }
 

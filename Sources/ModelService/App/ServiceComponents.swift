@@ -21,6 +21,14 @@ public struct ServiceComponents: Sendable {
     public let decryptRefusals: DecryptRefusals
     /// The call pipeline every gateway door uses.
     public let pipeline: CallPipeline
+    /// The web console's templates, loaded once at start.
+    let consoleRenderer: ConsoleRenderer
+    /// Gateway metrics of this instance, served by `GET /metrics`.
+    public let metrics: GatewayMetrics
+    /// Spans of the gateway; a no-op unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    public let tracing: GatewayTracing
+    /// The OTLP exporter, when this instance installed the tracer.
+    let tracingService: (any Service)?
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -42,7 +50,10 @@ public struct ServiceComponents: Sendable {
             newVersionCost: .forNewVersions(environment: configuration.environment),
             logger: logger
         )
-        let usage = UsageRecorder(database: database, interval: configuration.usageFlushInterval, logger: logger)
+        let metrics = GatewayMetrics()
+        let tracingService = try TracingBootstrap.start(configuration.observability, logger: logger)
+        let tracing = GatewayTracing(enabled: configuration.observability.tracingEnabled)
+        let usage = UsageRecorder(database: database, interval: configuration.usageFlushInterval, logger: logger, metrics: metrics)
         return ServiceComponents(
             configuration: configuration,
             database: database,
@@ -56,8 +67,12 @@ public struct ServiceComponents: Sendable {
             decryptRefusals: DecryptRefusals(database: database, limitPerMinute: configuration.decryptRefusalsPerMinute, logger: logger),
             pipeline: CallPipeline(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
-                upstream: upstream, usage: usage
+                upstream: upstream, usage: usage, metrics: metrics, tracing: tracing
             ),
+            consoleRenderer: try await ConsoleRenderer.load(),
+            metrics: metrics,
+            tracing: tracing,
+            tracingService: tracingService,
             logger: logger,
             httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )
@@ -65,7 +80,8 @@ public struct ServiceComponents: Sendable {
 
     /// Everything to run in the service group, in start order (shut down in reverse: the database last).
     public var services: [any Service] {
-        [database.service, changeFeed, usage, decryptRefusals, HTTPClientService(client: upstream.httpClient)]
+        // The exporter first, so it stops last and sends the final spans.
+        (tracingService.map { [$0] } ?? []) + [database.service, changeFeed, usage, decryptRefusals, HTTPClientService(client: upstream.httpClient)]
     }
 
     /// Runs `body` with the database usable and shuts the HTTP client down afterwards, for

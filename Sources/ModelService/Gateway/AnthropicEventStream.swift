@@ -7,13 +7,21 @@ import NIOCore
 /// The `/v1/messages` SSE answer: relayed events or translated chunks written to the client, the
 /// call settled once from the stream's own end (done, upstream error, client gone).
 enum AnthropicEventStream {
-    static func response(_ events: AnthropicMessagesController.Events, model: Model, settlement: CallSettlement, logger: Logger) -> Response {
+    static func response(
+        _ events: AnthropicMessagesController.Events, model: Model, pipeline: CallPipeline, settlement: CallSettlement, logger: Logger
+    ) -> Response {
         let body = ResponseBody { writer in
+            // Time to first token, measured at the first upstream bytes as the chat door does.
+            var first = true
+            let firstChunk = {
+                if first { pipeline.firstChunk(of: settlement.call, model: model) }
+                first = false
+            }
             switch events {
             case .relayed(let upstream, let apiKey):
-                await relay(upstream, apiKey: apiKey, model: model, settlement: settlement, writer: &writer, logger: logger)
+                await relay(upstream, apiKey: apiKey, model: model, settlement: settlement, writer: &writer, logger: logger, firstChunk: firstChunk)
             case .translated(let stream):
-                await translate(stream, model: model, settlement: settlement, writer: &writer, logger: logger)
+                await translate(stream, model: model, settlement: settlement, writer: &writer, logger: logger, firstChunk: firstChunk)
             }
             try await writer.finish(nil)
         }
@@ -28,7 +36,7 @@ enum AnthropicEventStream {
     /// The upstream's events as they come; a transport failure after the head becomes `event: error`.
     private static func relay(
         _ upstream: HTTPClientResponse.Body, apiKey: Secret?, model: Model, settlement: CallSettlement, writer: inout some ResponseBodyWriter,
-        logger: Logger
+        logger: Logger, firstChunk: () -> Void
     ) async {
         var relay = AnthropicRelayEvents(model: model.name)
         var iterator = upstream.makeAsyncIterator()
@@ -41,6 +49,7 @@ enum AnthropicEventStream {
                     throw UpstreamClient.providerError(for: error, apiKey: apiKey)
                 }
                 guard let buffer else { break }
+                firstChunk()
                 try await write(relay.push(buffer), settlement: settlement, writer: &writer)
             }
             try await write(relay.finish(), settlement: settlement, writer: &writer)
@@ -63,12 +72,14 @@ enum AnthropicEventStream {
 
     /// Canonical chunks as Anthropic events; a mid-stream upstream failure becomes `event: error`.
     private static func translate(
-        _ stream: ChatChunkStream, model: Model, settlement: CallSettlement, writer: inout some ResponseBodyWriter, logger: Logger
+        _ stream: ChatChunkStream, model: Model, settlement: CallSettlement, writer: inout some ResponseBodyWriter, logger: Logger,
+        firstChunk: () -> Void
     ) async {
         var translator = AnthropicStreamTranslator(model: model.name)
         do {
             try await write(translator.start(), settlement: settlement, writer: &writer)
             for try await chunk in stream {
+                firstChunk()
                 try await write(translator.translate(chunk), settlement: settlement, writer: &writer)
             }
             try await write(translator.finish(usage: stream.usage), settlement: settlement, writer: &writer)

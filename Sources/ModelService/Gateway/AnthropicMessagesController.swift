@@ -71,7 +71,7 @@ struct AnthropicMessagesController {
                     .translated(try await adapter.stream(ChatDefaults.apply(to: canonical, model: candidate), target: target, client: upstream))
                 )
             }
-            return AnthropicEventStream.response(events, model: model, settlement: settlement, logger: context.logger)
+            return AnthropicEventStream.response(events, model: model, pipeline: pipeline, settlement: settlement, logger: context.logger)
         } catch let error as CallError {
             throw AnthropicErrorRenderer.render(error)
         }

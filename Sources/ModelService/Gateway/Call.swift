@@ -11,6 +11,14 @@ public struct Call: Sendable {
         case embeddings
         case responses
         case messages
+        /// The console's "Test" button: an OpenAI-format chat made by the server for a signed-in admin.
+        case console
+
+        /// The `door` label of metrics.
+        public var metricsLabel: String { self == .chatCompletions ? "chat.completions" : rawValue }
+
+        /// The GenAI `gen_ai.operation.name` of a call through this door.
+        public var operationName: String { self == .embeddings ? "embeddings" : "chat" }
 
         /// The registry mode a model needs to be called through this door.
         public var mode: ModelMode { self == .embeddings ? .embedding : .chat }

@@ -16,18 +16,30 @@ public struct CallPipeline: Sendable {
     let traffic: TrafficControl
     /// Budgets, metrics and breakers settle here (see ``SettlementHook``).
     let hooks: [any SettlementHook]
+    /// Gateway metrics (also a settlement hook); time to first token is recorded by the stream doors.
+    let metrics: GatewayMetrics
+    /// Attempt and key-resolution spans; no-ops unless tracing is on.
+    let tracing: GatewayTracing
 
     public init(
         registry: ModelRegistry, keys: KeyResolver, endpoints: UpstreamEndpoints, upstream: UpstreamClient, usage: UsageRecorder,
-        traffic: TrafficControl = TrafficControl(), hooks: [any SettlementHook] = []
+        traffic: TrafficControl = TrafficControl(), hooks: [any SettlementHook] = [], metrics: GatewayMetrics = GatewayMetrics(),
+        tracing: GatewayTracing = .disabled
     ) {
+        self.metrics = metrics
+        self.tracing = tracing
         self.registry = registry
         self.keys = keys
         self.endpoints = endpoints
         self.upstream = upstream
         self.usage = usage
         self.traffic = traffic
-        self.hooks = hooks
+        self.hooks = hooks + [metrics]
+    }
+
+    /// The first chunk of a streamed answer is on its way to the client.
+    public func firstChunk(of call: Call, model: Model) {
+        metrics.recordTimeToFirstToken(model: model.name, provider: model.provider, door: call.door.metricsLabel, duration: .now - call.started)
     }
 
     // MARK: admit
@@ -124,8 +136,10 @@ public struct CallPipeline: Sendable {
         let key: ResolvedKey
         let baseURL = endpoints.baseURL(for: candidate)
         do {
-            key = try keys.resolve(userId: call.userId, provider: candidate.provider, model: candidate, baseURL: baseURL)
-        } catch {
+            key = try tracing.keyResolution(provider: candidate.provider, requestId: call.requestId) {
+                try keys.resolve(userId: call.userId, provider: candidate.provider, model: candidate, baseURL: baseURL)
+            } source: { $0.source }
+        } catch let error as KeyResolutionError {
             let kind: CallError.Kind =
                 error.unboundEndpoint != nil ? .keyNotForEndpoint
                 : error.refusedVariable != nil ? .refusedKeyVariable
@@ -136,10 +150,18 @@ public struct CallPipeline: Sendable {
         let target = UpstreamTarget(
             provider: candidate.provider, upstreamModel: candidate.modelId, baseURL: baseURL, apiKey: key.secret,
             settings: candidate.providerSettings)
+        let span = tracing.startAttempt(model: candidate, operation: call.door.operationName, streamed: call.streaming, requestId: call.requestId)
         do {
-            return try await operation(candidate, target)
+            let answer = try await operation(candidate, target)
+            tracing.endAttempt(span, usage: nil, responseModel: candidate.modelId, status: 200, errorKind: nil)
+            return answer
         } catch let error as ProviderError {
-            throw CallError(error, model: candidate, key: key)
+            let failure = CallError(error, model: candidate, key: key)
+            tracing.endAttempt(span, usage: nil, responseModel: nil, status: failure.status, errorKind: failure.code)
+            throw failure
+        } catch {
+            tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
+            throw error
         }
     }
 }

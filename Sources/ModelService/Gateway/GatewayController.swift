@@ -77,17 +77,22 @@ struct GatewayController {
                 let adapter = ProviderAdapters.adapter(for: candidate.provider)
                 return (candidate, try await adapter.stream(ChatDefaults.apply(to: clientBody, model: candidate), target: target, client: upstream))
             }
-            return Self.streamResponse(stream, model: model, settlement: settlement, logger: context.logger)
+            return Self.streamResponse(stream, model: model, settlement: settlement, pipeline: pipeline, logger: context.logger)
         } catch let error as CallError {
             throw OpenAIErrorRenderer.render(error)
         }
     }
 
     /// Relays the stream chunk by chunk and settles from its own end: done, upstream error, or client gone.
-    static func streamResponse(_ stream: ChatChunkStream, model: Model, settlement: CallSettlement, logger: Logger) -> Response {
+    static func streamResponse(_ stream: ChatChunkStream, model: Model, settlement: CallSettlement, pipeline: CallPipeline, logger: Logger) -> Response {
         let responseBody = ResponseBody { writer in
+            var first = true
             do {
                 for try await received in stream {
+                    if first {
+                        pipeline.firstChunk(of: settlement.call, model: model)
+                        first = false
+                    }
                     var chunk = received
                     let frame: ByteBuffer
                     if let relayed = chunk.upstreamJSON {

@@ -15,11 +15,13 @@ public final class UsageRecorder: Service, Sendable {
     private let interval: Duration
     private let logger: Logger
     private let pending = Mutex<[UsageRecord]>([])
+    private let metrics: GatewayMetrics?
     /// Rows per INSERT statement: 20 columns each keeps a statement under SQLite's bound-variable limit.
     static let rowsPerStatement = 150
 
-    public init(database: Database, interval: Duration = .milliseconds(200), logger: Logger) {
+    public init(database: Database, interval: Duration = .milliseconds(200), logger: Logger, metrics: GatewayMetrics? = nil) {
         self.database = database
+        self.metrics = metrics
         self.interval = interval
         self.logger = logger
     }
@@ -50,6 +52,7 @@ public final class UsageRecorder: Service, Sendable {
         do {
             try await write(batch)
         } catch {
+            metrics?.recordUsageWriteFailure()
             logger.error("writing usage records failed; will retry", metadata: ["count": "\(batch.count)", "error": "\(Database.describe(error))"])
             pending.withLock { $0.insert(contentsOf: batch, at: 0) }
         }

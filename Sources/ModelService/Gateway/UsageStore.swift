@@ -3,21 +3,13 @@ import SQLKit
 
 /// The SQL behind `/api/usage`: totals of `usage_records` over a time range, grouped, on either database.
 enum UsageStore {
-    /// Runs the report on the database. `userId` restricts it to one user's calls.
-    static func report(database: Database, fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: UsageReport.Grouping?) async throws -> UsageReport {
-        // SUM of BIGINT is NUMERIC in PostgreSQL: cast back so both databases decode the same.
+    /// Runs the report on the database. `userId` restricts it to one user's calls;
+    /// `limit`/`offset` page the groups (the console pages its by-user table).
+    static func report(
+        database: Database, fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: UsageReport.Grouping?, limit: Int? = nil, offset: Int = 0
+    ) async throws -> UsageReport {
         let rows = try await database.run { sql in
-            let key = groupBy.map { "\($0.expression)" } ?? "'all'"
-            var query: SQLQueryString = """
-                SELECT \(unsafeRaw: key) AS group_key, COUNT(*) AS requests,
-                CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT) AS prompt_tokens,
-                CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT) AS completion_tokens,
-                CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT) AS total_tokens, COALESCE(SUM(cost), 0) AS cost
-                FROM usage_records WHERE at >= \(bind: fromMillis) AND at < \(bind: toMillis)
-                """
-            if let userId { query = query + " AND user_id = \(bind: userId)" }
-            query = query + " GROUP BY \(unsafeRaw: groupBy == nil ? "1" : key) ORDER BY 1"
-            return try await sql.raw(query).all()
+            try await sql.raw(query(fromMillis: fromMillis, toMillis: toMillis, userId: userId, groupBy: groupBy, limit: limit, offset: offset)).all()
         }
         var groups: [UsageReport.Group] = []
         var totals = UsageReport.Totals(requests: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0)
@@ -40,6 +32,25 @@ enum UsageStore {
             from: Clock.iso8601(millis: fromMillis), to: Clock.iso8601(millis: toMillis), userId: userId, groupBy: groupBy,
             totals: totals, groups: groups
         )
+    }
+
+    /// The aggregate query, also for checking its plan: it reads `usage_records` by the `at` (or `user_id, at`) index.
+    static func query(
+        fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: UsageReport.Grouping?, limit: Int? = nil, offset: Int = 0
+    ) -> SQLQueryString {
+        // SUM of BIGINT is NUMERIC in PostgreSQL: cast back so both databases decode the same.
+        let key = groupBy.map { "\($0.expression)" } ?? "'all'"
+        var query: SQLQueryString = """
+            SELECT \(unsafeRaw: key) AS group_key, COUNT(*) AS requests,
+            CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT) AS prompt_tokens,
+            CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT) AS completion_tokens,
+            CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT) AS total_tokens, COALESCE(SUM(cost), 0) AS cost
+            FROM usage_records WHERE at >= \(bind: fromMillis) AND at < \(bind: toMillis)
+            """
+        if let userId { query = query + " AND user_id = \(bind: userId)" }
+        query = query + " GROUP BY \(unsafeRaw: groupBy == nil ? "1" : key) ORDER BY 1"
+        if let limit { query = query + " LIMIT \(bind: limit) OFFSET \(bind: offset)" }
+        return query
     }
 
     private static func groupKey(_ row: any SQLRow, _ grouping: UsageReport.Grouping?) throws -> String {

@@ -9,6 +9,7 @@ import SQLKit
 import SQLiteKit
 import SQLiteNIO
 import ServiceLifecycle
+import Synchronization
 
 /// The one SQL layer over SQLite and PostgreSQL.
 ///
@@ -25,6 +26,8 @@ public final class Database: Sendable {
     private let backend: Backend
     public let location: DatabaseLocation
     let logger: Logger
+    /// Statements or transactions holding a connection right now, for the metrics endpoint.
+    private let inUse = Atomic<Int>(0)
 
     public var dialect: SQLDialectKind { location.dialect }
 
@@ -114,9 +117,9 @@ public final class Database: Sendable {
     public func run<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite(let connection, let lock):
-            return try await lock.withLock { try await body(connection.sql(queryLogLevel: nil)) }
+            return try await lock.withLock { try await self.holding { try await body(connection.sql(queryLogLevel: nil)) } }
         case .postgres(let client):
-            return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+            return try await client.withConnection { connection in try await self.holding { try await body(connection.sql(queryLogLevel: nil)) } }
         }
     }
 
@@ -136,15 +139,23 @@ public final class Database: Sendable {
                     try await sql.raw("ROLLBACK").run()
                     try await sql.raw("BEGIN IMMEDIATE").run()
                 }
-                return try await Self.finish(sql, body)
+                return try await self.holding { try await Self.finish(sql, body) }
             }
         case .postgres(let client):
             return try await client.withConnection { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 try await sql.raw("BEGIN").run()
-                return try await Self.finish(sql, body)
+                return try await self.holding { try await Self.finish(sql, body) }
             }
         }
+    }
+
+    public var connectionsInUse: Int { inUse.load(ordering: .relaxed) }
+
+    private func holding<T>(_ body: () async throws -> T) async rethrows -> T {
+        inUse.add(1, ordering: .relaxed)
+        defer { inUse.subtract(1, ordering: .relaxed) }
+        return try await body()
     }
 
     private static func finish<T>(_ sql: any SQLDatabase, _ body: (any SQLDatabase) async throws -> T) async throws -> T {

@@ -199,6 +199,27 @@ public enum Migrations {
             "ALTER TABLE usage_records ADD COLUMN requested_model TEXT",
             "CREATE INDEX IF NOT EXISTS usage_records_request_id ON usage_records (request_id)",
         ]),
+        // Console sign-ins: only a SHA-256 of the session id is stored, so a leaked table opens no session.
+        // The usage indexes cover the console's per-day/model/provider/user aggregates and the audit filters.
+        Migration(name: "007_console", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS console_sessions (
+                id_hash TEXT PRIMARY KEY,
+                data TEXT NOT NULL,
+                expires_at BIGINT,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS console_sessions_expires_at ON console_sessions (expires_at)",
+            "CREATE INDEX IF NOT EXISTS usage_records_at_model ON usage_records (at, model, provider, total_tokens, cost)",
+            "CREATE INDEX IF NOT EXISTS usage_records_user_at_cost ON usage_records (user_id, at, total_tokens, cost)",
+            "CREATE INDEX IF NOT EXISTS audit_log_action_at ON audit_log (action, at)",
+            "CREATE INDEX IF NOT EXISTS audit_log_user_at ON audit_log (target_user_id, at)",
+        ]),
+        // Audit rows name the HTTP request that wrote them, the id also in logs, traces and X-Request-Id.
+        Migration(name: "008_observability", statements: [
+            "ALTER TABLE audit_log ADD COLUMN request_id TEXT",
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).

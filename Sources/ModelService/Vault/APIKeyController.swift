@@ -48,7 +48,7 @@ struct APIKeyController {
             validate: try Self.shouldValidate(request, bodyFlag: body.validate, access: access),
             endpoint: try Self.endpoint(body.endpoint, baseURL: body.baseURL)
         )
-        return JSONResponse(try await vault.create(new, actor: .init(access.principal)), status: .created)
+        return JSONResponse(try await vault.create(new, actor: .init(access.principal, requestId: context.requestId)), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[APIKey]> {
@@ -81,19 +81,19 @@ struct APIKeyController {
             validate: body.apiKey == nil ? true : try Self.shouldValidate(request, bodyFlag: body.validate, access: access)
         )
         let id = try context.parameters.require("id")
-        return JSONResponse(try await vault.update(id: id, changes: changes, access: access, actor: .init(access.principal)))
+        return JSONResponse(try await vault.update(id: id, changes: changes, access: access, actor: .init(access.principal, requestId: context.requestId)))
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let access = KeyAccess(principal: try context.requirePrincipal())
-        try await vault.delete(id: try context.parameters.require("id"), access: access, actor: .init(access.principal))
+        try await vault.delete(id: try context.parameters.require("id"), access: access, actor: .init(access.principal, requestId: context.requestId))
         return Response(status: .noContent)
     }
 
     @Sendable func validate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<KeyVault.ValidationReport> {
         let access = KeyAccess(principal: try context.requirePrincipal())
         let id = try context.parameters.require("id")
-        return JSONResponse(try await vault.validateStored(id: id, access: access, actor: .init(access.principal)))
+        return JSONResponse(try await vault.validateStored(id: id, access: access, actor: .init(access.principal, requestId: context.requestId)))
     }
 
     // MARK: Input checks (shared with the user settings endpoints)

@@ -34,11 +34,14 @@ public enum AuditChain {
         var subjectType: String?
         var subjectId: String?
         var count: Int64
+        /// The HTTP request that acted, tying the row to logs and traces.
+        var requestId: String? = nil
 
         init(
             id: String, at: Int64, tokenId: String?, actorRole: String?, action: String, keyId: String?, userId: String?, provider: String?,
-            result: String, detail: String?, subjectType: String?, subjectId: String?, count: Int64
+            result: String, detail: String?, subjectType: String?, subjectId: String?, count: Int64, requestId: String? = nil
         ) {
+            self.requestId = requestId
             self.id = id
             self.at = at
             self.tokenId = tokenId
@@ -68,6 +71,7 @@ public enum AuditChain {
             subjectType = try row.decode(column: "subject_type", as: String?.self)
             subjectId = try row.decode(column: "subject_id", as: String?.self)
             count = try row.decode(column: "event_count", as: Int64?.self) ?? 1
+            requestId = try row.decode(column: "request_id", as: String?.self)
         }
 
         /// SHA-256 over the previous hash, the position and every field, each length-prefixed
@@ -76,7 +80,7 @@ public enum AuditChain {
             var bytes: [UInt8] = []
             let fields: [String?] = [
                 "model-service/audit/v1", previous, String(seq), id, String(at), tokenId, actorRole, action, keyId, userId, provider, result,
-                detail, subjectType, subjectId, String(count),
+                detail, subjectType, subjectId, String(count), requestId,
             ]
             for field in fields {
                 guard let field else {
@@ -103,13 +107,13 @@ public enum AuditChain {
         try await sql.insert(into: "audit_log")
             .columns(
                 "id", "at", "token_id", "actor_role", "action", "key_id", "target_user_id", "provider", "result", "detail", "subject_type",
-                "subject_id", "event_count", "seq", "prev_hash", "row_hash"
+                "subject_id", "event_count", "seq", "prev_hash", "row_hash", "request_id"
             )
             .values(
                 SQLBind(record.id), SQLBind(record.at), SQLBind(record.tokenId), SQLBind(record.actorRole), SQLBind(record.action),
                 SQLBind(record.keyId), SQLBind(record.userId), SQLBind(record.provider), SQLBind(record.result), SQLBind(record.detail),
                 SQLBind(record.subjectType), SQLBind(record.subjectId), SQLBind(record.count), SQLBind(seq), SQLBind(previousHash),
-                SQLBind(record.hash(seq: seq, previous: previousHash))
+                SQLBind(record.hash(seq: seq, previous: previousHash)), SQLBind(record.requestId)
             )
             .run()
         try await sql.insert(into: "configs")

@@ -21,6 +21,7 @@ struct AuditController {
         }
         filter.keyId = query.get("keyId")
         filter.tokenId = query.get("tokenId")
+        filter.userId = query.get("userId")
         filter.from = try Self.timestamp(query.get("from"), field: "from")
         filter.to = try Self.timestamp(query.get("to"), field: "to")
         if let raw = query.get("limit") {

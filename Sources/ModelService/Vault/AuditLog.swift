@@ -16,14 +16,23 @@ public enum AuditLog {
     public struct Actor: Sendable {
         public var tokenId: String?
         public var role: String
+        /// The HTTP request that acted (`X-Request-Id`), tying the row to logs and traces.
+        public var requestId: String?
 
-        public init(tokenId: String?, role: String) {
+        public init(tokenId: String?, role: String, requestId: String? = nil) {
             self.tokenId = tokenId
             self.role = role
+            self.requestId = requestId
         }
 
-        public init(_ principal: Principal) {
-            self.init(tokenId: principal.tokenId, role: principal.role.rawValue)
+        public init(_ principal: Principal, requestId: String? = nil) {
+            self.init(tokenId: principal.tokenId, role: principal.role.rawValue, requestId: requestId)
+        }
+
+        public func with(requestId: String?) -> Actor {
+            var actor = self
+            actor.requestId = requestId
+            return actor
         }
 
         public static let internalSecret = Actor(tokenId: nil, role: "internal")
@@ -51,6 +60,8 @@ public enum AuditLog {
         /// Position in the hash chain; nil for rows written before the chain existed.
         public var seq: Int?
         public var hash: String?
+        /// The HTTP request that acted (`X-Request-Id`).
+        public var requestId: String?
 
         init(row: any SQLRow) throws {
             id = try row.decode(column: "id", as: String.self)
@@ -68,6 +79,7 @@ public enum AuditLog {
             count = Int(try row.decode(column: "event_count", as: Int64?.self) ?? 1)
             seq = try row.decode(column: "seq", as: Int64?.self).map { Int($0) }
             hash = try row.decode(column: "row_hash", as: String?.self)
+            requestId = try row.decode(column: "request_id", as: String?.self)
         }
     }
 
@@ -75,9 +87,12 @@ public enum AuditLog {
         public var action: String?
         public var keyId: String?
         public var tokenId: String?
+        /// The user whose key an entry is about.
+        public var userId: String?
         public var from: Int64?
         public var to: Int64?
         public var limit: Int = 100
+        public var offset: Int = 0
     }
 
     /// What an entry is about: a key (a rejected new key has no id yet), a model, a token or a client.
@@ -124,7 +139,7 @@ public enum AuditLog {
         let record = AuditChain.Record(
             id: UUID().uuidString.lowercased(), at: Clock.nowMillis(), tokenId: actor.tokenId, actorRole: actor.role, action: action.rawValue,
             keyId: subject.keyId, userId: subject.userId, provider: subject.provider?.rawValue, result: result, detail: detail,
-            subjectType: subject.type, subjectId: subject.id, count: Int64(count)
+            subjectType: subject.type, subjectId: subject.id, count: Int64(count), requestId: actor.requestId
         )
         try await AuditChain.append(record, on: sql)
     }
@@ -134,8 +149,9 @@ public enum AuditLog {
         if let action = filter.action { query = query.where("action", .equal, SQLBind(action)) }
         if let keyId = filter.keyId { query = query.where("key_id", .equal, SQLBind(keyId)) }
         if let tokenId = filter.tokenId { query = query.where("token_id", .equal, SQLBind(tokenId)) }
+        if let userId = filter.userId { query = query.where("target_user_id", .equal, SQLBind(userId)) }
         if let from = filter.from { query = query.where("at", .greaterThanOrEqual, SQLBind(from)) }
         if let to = filter.to { query = query.where("at", .lessThanOrEqual, SQLBind(to)) }
-        return try await query.orderBy("at", .descending).orderBy("seq", .descending).orderBy("id").limit(filter.limit).all().map(Entry.init(row:))
+        return try await query.orderBy("at", .descending).orderBy("seq", .descending).orderBy("id").limit(filter.limit).offset(filter.offset).all().map(Entry.init(row:))
     }
 }

@@ -44,7 +44,7 @@ struct DecryptController {
             refusals.record(source: source, keyId: id)
             throw Self.refusal
         }
-        let (record, secret) = try await vault.decrypt(id: id, actor: .internalSecret)
+        let (record, secret) = try await vault.decrypt(id: id, actor: AuditLog.Actor.internalSecret.with(requestId: context.requestId))
         let body = Decrypted(id: record.id, userId: record.userId, provider: record.provider, keyName: record.keyName, apiKey: secret.reveal)
         var response = try JSONResponse(body).response(from: request, context: context)
         response.headers[.cacheControl] = "no-store"

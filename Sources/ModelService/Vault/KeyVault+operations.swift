@@ -55,6 +55,26 @@ extension KeyVault {
         return record(stored)
     }
 
+    /// A user's key for a provider (the settings flow of the API and the console): replaces the key
+    /// of that name (re-validated, re-activated) or adds it. Returns the key and whether it is new.
+    func setUserKey(
+        userId: String, provider: ProviderKind, keyName: String, apiKey: Secret, metadata: [String: JSONValue]?, endpoint: String? = nil,
+        access: KeyAccess
+    ) async throws -> (APIKey, created: Bool) {
+        let actor = AuditLog.Actor(access.principal)
+        let existing = try await list(.init(owner: userId, provider: provider)).first { $0.keyName == keyName }
+        // The endpoint is part of the ciphertext's binding: a key for another endpoint is a new row.
+        if let existing, existing.endpoint == endpoint {
+            let changes = Changes(isActive: true, apiKey: apiKey, metadata: metadata)
+            return (try await update(id: existing.id, changes: changes, access: access, actor: actor), false)
+        }
+        if existing != nil {
+            throw APIError.conflict("A key named '\(keyName)' exists for another endpoint; delete it first or choose another keyName.")
+        }
+        let new = NewKey(owner: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: metadata ?? [:], endpoint: endpoint)
+        return (try await create(new, actor: actor), true)
+    }
+
     func find(id: String, access: KeyAccess) async throws -> APIKey {
         guard let stored = try await database.run({ try await APIKeyStore.find(id: id, on: $0) }), access.mayManage(stored) else {
             throw APIError.notFound("API key")

@@ -33,17 +33,9 @@ struct UserKeyController {
         let keyName = try APIKeyController.keyName(body.keyName ?? "default")
         let apiKey = try APIKeyController.apiKey(body.apiKey)
         let endpoint = try APIKeyController.endpoint(body.endpoint, baseURL: body.baseURL)
-        let actor = AuditLog.Actor(access.principal)
-        let existing = try await vault.list(.init(owner: userId, provider: provider)).first { $0.keyName == keyName }
-        // The endpoint is part of the ciphertext's binding: a key for another endpoint is a new row.
-        if let existing, existing.endpoint == endpoint {
-            let changes = KeyVault.Changes(isActive: true, apiKey: apiKey, metadata: body.metadata)
-            return JSONResponse(try await vault.update(id: existing.id, changes: changes, access: access, actor: actor))
-        }
-        if existing != nil {
-            throw APIError.conflict("A key named '\(keyName)' exists for another endpoint; delete it first or choose another keyName.")
-        }
-        let new = KeyVault.NewKey(owner: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: body.metadata ?? [:], endpoint: endpoint)
-        return JSONResponse(try await vault.create(new, actor: actor), status: .created)
+        let (key, created) = try await vault.setUserKey(
+            userId: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: body.metadata, endpoint: endpoint, access: access
+        )
+        return JSONResponse(key, status: created ? .created : .ok)
     }
 }

@@ -1,0 +1,132 @@
+import Foundation
+
+/// The model form: its fields in order, the form values of a stored model, and the conversion of
+/// a posted form into the same ``ModelFields`` the REST API decodes (the registry then validates).
+enum ConsoleModelForm {
+    static let modes = ModelMode.allCases.map(\.rawValue)
+
+    static let labels = [
+        "name": "Name", "displayName": "Display name", "provider": "Provider", "modelId": "Model ID", "description": "Description",
+        "mode": "Mode", "maxTokens": "Max tokens", "defaultTemperature": "Default temperature",
+        "inputCostPer1kTokens": "Input price per 1k tokens", "outputCostPer1kTokens": "Output price per 1k tokens",
+        "rateLimitPerMinute": "Rate limit per minute", "rateLimitPerHour": "Rate limit per hour", "rateLimitPerDay": "Rate limit per day",
+        "fallbacks": "Fallbacks", "providerSettings": "Provider settings", "apiKeyEnvVar": "API key environment variable",
+    ]
+
+    static func layout(_ form: ConsoleForm, errors: FieldErrors) -> [[String: Any]] {
+        let value = { (name: String) in form[name] }
+        return [
+            ConsoleField.text("name", "Name", value: value("name"), error: errors["name"], hint: "What clients send as \"model\", for example openai/gpt-4o."),
+            ConsoleField.text("displayName", "Display name", value: value("displayName"), error: errors["displayName"]),
+            ConsoleField.select("provider", "Provider", options: ProviderKind.consoleOptions(selected: value("provider")), error: errors["provider"]),
+            ConsoleField.text("modelId", "Model ID", value: value("modelId"), error: errors["modelId"], hint: "The provider's own name for the model."),
+            ConsoleField.textarea("description", "Description", value: value("description"), error: errors["description"]),
+            ConsoleField.select("mode", "Mode", options: modes.map { ["value": $0, "label": $0.capitalized, "selected": $0 == (value("mode") ?? "chat")] },
+                                error: errors["mode"]),
+            ConsoleField.text("maxTokens", "Max tokens", value: value("maxTokens"), error: errors["maxTokens"], hint: "A whole number from 1; leave empty for none.",
+                              type: "text"),
+            ConsoleField.text("defaultTemperature", "Default temperature", value: value("defaultTemperature"), error: errors["defaultTemperature"],
+                              hint: "From 0 to 2; leave empty for the provider's default."),
+            ConsoleField.text("inputCostPer1kTokens", "Input price per 1k tokens (USD)", value: value("inputCostPer1kTokens"), error: errors["inputCostPer1kTokens"]),
+            ConsoleField.text("outputCostPer1kTokens", "Output price per 1k tokens (USD)", value: value("outputCostPer1kTokens"),
+                              error: errors["outputCostPer1kTokens"]),
+            ConsoleField.text("rateLimitPerMinute", "Rate limit per minute", value: value("rateLimitPerMinute"), error: errors["rateLimitPerMinute"]),
+            ConsoleField.text("rateLimitPerHour", "Rate limit per hour", value: value("rateLimitPerHour"), error: errors["rateLimitPerHour"]),
+            ConsoleField.text("rateLimitPerDay", "Rate limit per day", value: value("rateLimitPerDay"), error: errors["rateLimitPerDay"]),
+            ConsoleField.text("fallbacks", "Fallbacks", value: value("fallbacks"), error: errors["fallbacks"],
+                              hint: "Registered model names to try when this one fails, separated by commas."),
+            ConsoleField.textarea("providerSettings", "Provider settings (JSON)", value: value("providerSettings"), error: errors["providerSettings"],
+                                  hint: "A JSON object, for example {\"maxOutputTokens\": 4096}."),
+            ConsoleField.text("apiKeyEnvVar", "API key environment variable", value: value("apiKeyEnvVar"), error: errors["apiKeyEnvVar"],
+                              hint: "Optional server-wide fallback key, for example OPENAI_API_KEY."),
+            ConsoleField.checkbox("supportsStreaming", "Supports streaming", checked: form.checked("supportsStreaming")),
+            ConsoleField.checkbox("isActive", "Active", checked: form.checked("isActive")),
+            ConsoleField.checkbox("isDefault", "Default model of its provider", checked: form.checked("isDefault")),
+        ]
+    }
+
+    static func values(of model: Model) -> ConsoleForm {
+        var values: [String: String] = [
+            "name": model.name, "displayName": model.displayName ?? "", "provider": model.provider.rawValue, "modelId": model.modelId,
+            "description": model.description ?? "", "maxTokens": model.maxTokens.map(String.init) ?? "",
+            "defaultTemperature": model.defaultTemperature.map { "\($0)" } ?? "",
+            "inputCostPer1kTokens": "\(model.inputCostPer1kTokens)", "outputCostPer1kTokens": "\(model.outputCostPer1kTokens)",
+            "rateLimitPerMinute": model.rateLimitPerMinute.map(String.init) ?? "", "rateLimitPerHour": model.rateLimitPerHour.map(String.init) ?? "",
+            "rateLimitPerDay": model.rateLimitPerDay.map(String.init) ?? "", "apiKeyEnvVar": model.apiKeyEnvVar ?? "",
+            "providerSettings": Model.encodeObject(model.providerSettings),
+            "mode": model.mode.rawValue,
+            "fallbacks": (model.metadata["fallbacks"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
+        ]
+        if model.supportsStreaming { values["supportsStreaming"] = "true" }
+        if model.isActive { values["isActive"] = "true" }
+        if model.isDefault { values["isDefault"] = "true" }
+        return ConsoleForm(values: values)
+    }
+
+    /// The form as a full replacement of the model's fields (an empty optional field clears it).
+    /// Values that are not even the right kind (letters in a number) are reported here; bounds are
+    /// the registry's ``ModelFields/validate(creating:)``.
+    static func fields(from form: ConsoleForm, existing: Model?, registry: ModelRegistry, errors: inout FieldErrors) -> ModelFields {
+        var fields = ModelFields()
+        let creating = existing == nil
+        func text(_ name: String) -> FieldUpdate<String> {
+            if let value = form.text(name) { return .set(value) }
+            return creating ? .unchanged : .set(nil)
+        }
+        func integer(_ name: String) -> FieldUpdate<Int> {
+            guard let raw = form.text(name) else { return creating ? .unchanged : .set(nil) }
+            guard let value = Int(raw) else {
+                errors.add(name, "must be a whole number")
+                return .unchanged
+            }
+            return .set(value)
+        }
+        func number(_ name: String, emptyAs empty: Double? = nil) -> FieldUpdate<Double> {
+            guard let raw = form.text(name) else { return empty.map { FieldUpdate<Double>.set($0) } ?? (creating ? .unchanged : .set(nil)) }
+            guard let value = Double(raw), value.isFinite else {
+                errors.add(name, "must be a number")
+                return .unchanged
+            }
+            return .set(value)
+        }
+        fields.name = form.text("name").map { FieldUpdate<String>.set($0) } ?? (creating ? .unchanged : .set(""))
+        fields.displayName = text("displayName")
+        fields.provider = form.text("provider").map { FieldUpdate<String>.set($0) } ?? .unchanged
+        fields.modelId = form.text("modelId").map { FieldUpdate<String>.set($0) } ?? (creating ? .unchanged : .set(""))
+        fields.description = text("description")
+        fields.maxTokens = integer("maxTokens")
+        fields.defaultTemperature = number("defaultTemperature")
+        fields.inputCostPer1kTokens = number("inputCostPer1kTokens", emptyAs: 0)
+        fields.outputCostPer1kTokens = number("outputCostPer1kTokens", emptyAs: 0)
+        fields.rateLimitPerMinute = integer("rateLimitPerMinute")
+        fields.rateLimitPerHour = integer("rateLimitPerHour")
+        fields.rateLimitPerDay = integer("rateLimitPerDay")
+        fields.apiKeyEnvVar = text("apiKeyEnvVar")
+        fields.supportsStreaming = .set(form.checked("supportsStreaming"))
+        fields.isActive = .set(form.checked("isActive"))
+        fields.isDefault = .set(form.checked("isDefault"))
+        if creating && form.text("name") == nil { errors.add("name", "is required") }
+        if creating && form.text("modelId") == nil { errors.add("modelId", "is required") }
+        let settingsText = form.text("providerSettings") ?? "{}"
+        if settingsText.count > 16_384 {
+            errors.add("providerSettings", "must be at most 16384 characters")
+        } else if let settings = try? JSONDecoder().decode([String: JSONValue].self, from: Data(settingsText.utf8)) {
+            fields.providerSettings = .set(settings)
+        } else {
+            errors.add("providerSettings", "must be a JSON object, for example {}")
+        }
+        var metadata = existing?.metadata ?? [:]
+        let mode = form.text("mode") ?? "chat"
+        if modes.contains(mode) { fields.mode = .set(mode) } else { errors.add("mode", "must be one of \(modes.joined(separator: ", "))") }
+        let fallbacks = (form.text("fallbacks") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let ownName = form.text("name")?.lowercased()
+        if let unknown = fallbacks.first(where: { registry.model(named: $0) == nil || $0.lowercased() == ownName }) {
+            errors.add("fallbacks", "must name other registered models; '\(unknown)' is not one")
+        } else if fallbacks.count > 10 {
+            errors.add("fallbacks", "must name at most 10 models")
+        }
+        metadata["fallbacks"] = fallbacks.isEmpty ? nil : .array(fallbacks.map { .string($0) })
+        fields.metadata = .set(metadata)
+        return fields
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `/console/models`: the registry's table, its form, and the one-click actions, all through
+/// ``ModelRegistry`` exactly as `/api/models` uses it.
+struct ConsoleModelsController {
+    let pages: ConsolePages
+    let registry: ModelRegistry
+    let pipeline: CallPipeline
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        group.get("models", use: list)
+        group.get("models/new", use: newForm)
+        group.post("models/new", use: create)
+        group.get("models/{id}", use: editForm)
+        group.post("models/{id}", use: update)
+        group.post("models/{id}/enable", use: enable)
+        group.post("models/{id}/disable", use: disable)
+        group.post("models/{id}/default", use: makeDefault)
+        group.get("models/{id}/delete", use: confirmDelete)
+        group.post("models/{id}/delete", use: delete)
+        group.post("models/{id}/test", use: test)
+    }
+
+    static let notices = [
+        "created": "The model was created.", "saved": "The model was saved.", "enabled": "The model was enabled.",
+        "disabled": "The model was disabled.", "default": "The default model was set.", "deleted": "The model was deleted.",
+    ]
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let viewer = try await pages.viewer(request, .admin)
+        let query = request.uri.queryParameters
+        let search = query.get("q")?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let provider = query.get("provider").flatMap { ProviderKind(name: $0) }
+        let status = query.get("status") ?? ""
+        let all = registry.models()
+        let shown = registry.models(provider: provider, isActive: status == "active" ? true : (status == "inactive" ? false : nil))
+            .filter { search.isEmpty || $0.name.lowercased().contains(search) || $0.modelId.lowercased().contains(search) }
+            .sorted { ($0.provider.rawValue, $0.name) < ($1.provider.rawValue, $1.name) }
+        let rows: [[String: Any]] = shown.map { model in
+            [
+                "id": model.id, "name": model.name, "provider": model.provider.consoleName, "modelId": model.modelId,
+                "prices": "\(ConsoleField.money(model.inputCostPer1kTokens)) / \(ConsoleField.money(model.outputCostPer1kTokens))",
+                "isActive": model.isActive, "isDefault": model.isDefault,
+            ]
+        }
+        let statusOptions = [("", "Any status"), ("active", "Active"), ("inactive", "Inactive")].map {
+            ["value": $0.0, "label": $0.1, "selected": $0.0 == status] as [String: Any]
+        }
+        return pages.renderer.page(
+            "models", title: "Models", viewer: viewer, current: "/console/models", notice: query.get("done").flatMap { Self.notices[$0] },
+            [
+                "models": rows, "count": shown.count, "total": all.count, "q": query.get("q") ?? "",
+                "providerOptions": ProviderKind.consoleOptions(selected: provider?.rawValue), "statusOptions": statusOptions,
+            ]
+        )
+    }
+
+    @Sendable func newForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let viewer = try await pages.viewer(request, .admin)
+        let form = ConsoleForm(values: ["isActive": "true", "supportsStreaming": "true", "mode": "chat",
+                                        "inputCostPer1kTokens": "0", "outputCostPer1kTokens": "0", "providerSettings": "{}"])
+        return formPage(viewer: viewer, model: nil, form: form, errors: FieldErrors())
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (viewer, form) = try await pages.form(request, .admin)
+        var errors = FieldErrors(labels: ConsoleModelForm.labels)
+        let fields = ConsoleModelForm.fields(from: form, existing: nil, registry: registry, errors: &errors)
+        if errors.isEmpty {
+            do {
+                _ = try await registry.create(fields, actor: .init(viewer.principal))
+                return ConsoleRenderer.redirect("/console/models?done=created")
+            } catch let error as APIError where error.status.code < 500 {
+                errors.add(error, fallbackField: "name")
+            }
+        }
+        return formPage(viewer: viewer, model: nil, form: form, errors: errors)
+    }
+
+    @Sendable func editForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let viewer = try await pages.viewer(request, .admin)
+        let model = try model(context)
+        return formPage(viewer: viewer, model: model, form: ConsoleModelForm.values(of: model), errors: FieldErrors())
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (viewer, form) = try await pages.form(request, .admin)
+        let model = try model(context)
+        var errors = FieldErrors(labels: ConsoleModelForm.labels)
+        let fields = ConsoleModelForm.fields(from: form, existing: model, registry: registry, errors: &errors)
+        if errors.isEmpty {
+            do {
+                guard try await registry.update(id: model.id, fields, actor: .init(viewer.principal)) != nil else { throw APIError.notFound("model") }
+                return ConsoleRenderer.redirect("/console/models?done=saved")
+            } catch let error as APIError where error.status.code < 500 && error.status != .notFound {
+                errors.add(error, fallbackField: "name")
+            }
+        }
+        return formPage(viewer: viewer, model: model, form: form, errors: errors)
+    }
+
+    @Sendable func enable(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await change(request, context, notice: "enabled") { $0.isActive = .set(true) }
+    }
+
+    @Sendable func disable(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await change(request, context, notice: "disabled") { $0.isActive = .set(false) }
+    }
+
+    @Sendable func makeDefault(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await change(request, context, notice: "default") { $0.isDefault = .set(true) }
+    }
+
+    /// A one-field change through the same update the API's PATCH makes.
+    private func change(_ request: Request, _ context: AppRequestContext, notice: String, _ edit: (inout ModelFields) -> Void) async throws -> Response {
+        let (viewer, _) = try await pages.form(request, .admin)
+        let model = try model(context)
+        var fields = ModelFields()
+        edit(&fields)
+        guard try await registry.update(id: model.id, fields, actor: .init(viewer.principal)) != nil else { throw APIError.notFound("model") }
+        return ConsoleRenderer.redirect("/console/models?done=\(notice)")
+    }
+
+    @Sendable func confirmDelete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let viewer = try await pages.viewer(request, .admin)
+        let model = try model(context)
+        return pages.renderer.page(
+            "model-delete", title: "Delete \(model.name)", viewer: viewer, current: "/console/models",
+            ["id": model.id, "name": model.name, "provider": model.provider.consoleName]
+        )
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (viewer, _) = try await pages.form(request, .admin)
+        let model = try model(context)
+        guard try await registry.delete(id: model.id, actor: .init(viewer.principal)) else { throw APIError.notFound("model") }
+        return ConsoleRenderer.redirect("/console/models?done=deleted")
+    }
+
+    @Sendable func test(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (viewer, _) = try await pages.form(request, .admin)
+        let model = try model(context)
+        let outcome = await ConsoleGatewayProbe.run(model: model, principal: viewer.principal, pipeline: pipeline)
+        var data: [String: Any] = [
+            "prompt": ConsoleGatewayProbe.prompt, "latency": outcome.latencyMs,
+            "cost": outcome.cost.map(ConsoleField.money) ?? "not known",
+            "tokens": outcome.promptTokens.map { "\($0) in, \(outcome.completionTokens ?? 0) out" } ?? "not known",
+        ]
+        if let answer = outcome.answer { data["answer"] = answer }
+        if let error = outcome.error { data["error"] = error }
+        return pages.renderer.page("model-test", title: "Test of \(model.name)", viewer: viewer, current: "/console/models", data)
+    }
+
+    private func model(_ context: AppRequestContext) throws -> Model {
+        guard let id = context.parameters.get("id"), let model = registry.model(idOrName: id) else { throw APIError.notFound("model") }
+        return model
+    }
+
+    private func formPage(viewer: ConsoleViewer, model: Model?, form: ConsoleForm, errors: FieldErrors) -> Response {
+        pages.renderer.page(
+            "model-form", title: model.map { "Edit \($0.name)" } ?? "New model", viewer: viewer, current: "/console/models",
+            status: errors.isEmpty ? .ok : .unprocessableContent, errors: errors,
+            ["action": model.map { "/console/models/\($0.id)" } ?? "/console/models/new", "fields": ConsoleModelForm.layout(form, errors: errors)]
+        )
+    }
+}

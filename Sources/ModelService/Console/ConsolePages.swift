@@ -1,0 +1,49 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// What every console controller shares: the templates and the sign-in, and the checks each page
+/// makes before it shows or changes anything.
+struct ConsolePages: Sendable {
+    let renderer: ConsoleRenderer
+    let sessions: ConsoleSessions
+
+    enum Audience {
+        /// Admin tokens only: every other signed-in caller gets a 403 page.
+        case admin
+        /// User tokens (bound to a user): their own keys and usage.
+        case user
+    }
+
+    /// The signed-in caller allowed on this page; otherwise a redirect to sign-in, or a 403 page.
+    func viewer(_ request: Request, _ audience: Audience) async throws -> ConsoleViewer {
+        guard let viewer = await sessions.viewer(request) else { throw ConsoleSignInRequired() }
+        switch audience {
+        case .admin:
+            guard viewer.principal.isAdmin else { throw APIError.forbidden("This page is for admin tokens; you are signed in with a \(viewer.principal.role.rawValue) token.") }
+        case .user:
+            guard viewer.principal.role == .user, viewer.principal.userId != nil else {
+                throw APIError.forbidden("This page is for user tokens (bound to a user); you are signed in with a \(viewer.principal.role.rawValue) token.")
+            }
+        }
+        return viewer
+    }
+
+    /// A posted form of a signed-in caller, refused unless it carries the session's CSRF token.
+    func form(_ request: Request, _ audience: Audience) async throws -> (ConsoleViewer, ConsoleForm) {
+        let viewer = try await viewer(request, audience)
+        let form = try await ConsoleForm.read(request)
+        guard let sent = form["csrf"], SecretComparison.equal(sent, viewer.csrf) else { throw ConsoleMiddleware.crossSiteRefusal }
+        return (viewer, form)
+    }
+}
+
+/// Thrown by a page that needs a sign-in; answered with a redirect to the sign-in page.
+struct ConsoleSignInRequired: HTTPResponseError {
+    var status: HTTPResponse.Status { .seeOther }
+    var headers: HTTPFields { [.location: "/console"] }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        ConsoleRenderer.redirect("/console")
+    }
+}

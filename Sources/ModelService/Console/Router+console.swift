@@ -1,0 +1,25 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The web console under `/console`: every page and its two static files behind ``ConsoleMiddleware``.
+func buildConsole(on router: Router<AppRequestContext>, components: ServiceComponents, health: HealthController) {
+    let sessions = ConsoleSessions(
+        database: components.database, tokens: components.tokens, hours: components.configuration.consoleSessionHours,
+        alwaysSecure: components.configuration.consoleSecureCookies
+    )
+    let pages = ConsolePages(renderer: components.consoleRenderer, sessions: sessions)
+    let console = router.group("console").add(middleware: ConsoleMiddleware(pages: pages))
+    console.get("static/{file}") { _, context in
+        guard let response = components.consoleRenderer.staticFile(try context.parameters.require("file")) else { throw APIError.notFound("file") }
+        return response
+    }
+    ConsoleSignInController(pages: pages).register(on: router, group: console)
+    ConsoleModelsController(pages: pages, registry: components.registry, pipeline: components.pipeline).register(on: console)
+    ConsoleKeysController(pages: pages, vault: components.vault).register(on: console)
+    ConsoleTokensController(pages: pages, tokens: components.tokens).register(on: console)
+    ConsoleUsageController(pages: pages, database: components.database).register(on: console)
+    ConsoleAuditController(pages: pages, database: components.database).register(on: console)
+    ConsoleHealthController(pages: pages, health: health).register(on: console)
+    ConsoleSettingsController(pages: pages, registry: components.registry, vault: components.vault).register(on: console)
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Prometheus
+
+/// `GET /metrics`: Prometheus text for scrapers; open unless `METRICS_TOKEN` is set.
+///
+/// Gauges that mirror another component's state (usage queue, database connections, undecryptable
+/// keys) are read at scrape time, so nothing on the request path pays for them.
+struct MetricsController {
+    let metrics: GatewayMetrics
+    let token: Secret?
+    let usage: UsageRecorder
+    let database: Database
+    let vault: KeyVault
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/metrics", use: scrape)
+    }
+
+    @Sendable func scrape(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let token {
+            let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
+            guard SecretComparison.equal(presented.utf8, token.reveal.utf8) else { throw APIError.unauthorized() }
+        }
+        metrics.setUsageQueueDepth(usage.pendingCount)
+        metrics.setDatabaseConnectionsInUse(database.connectionsInUse)
+        metrics.setUndecryptableKeys(vault.health.undecryptable)
+        var bytes: [UInt8] = []
+        MetricsBootstrap.processRegistry.emit(into: &bytes)
+        metrics.registry.emit(into: &bytes)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import ModelService
+
+/// Every console flow in headless Chromium, driven by playwright from Python, against the app on a
+/// real socket with the fake providers. CI installs both; a missing one fails there and skips elsewhere.
+@Suite struct ConsoleBrowserTests {
+    static let script = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("console/console_browser_check.py")
+
+    /// Screenshots go to `.build/screenshots/` (git-ignored) of the package.
+    static let screenshots = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/screenshots")
+
+    static var browserInstalled: Bool {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
+            && (try? OpenAISDKTests.run(["python3", "-c", "import playwright.sync_api"]).status) == 0
+    }
+
+    /// In CI the browser must be there: a missing one fails instead of skipping.
+    static var enabled: Bool { browserInstalled || ProcessInfo.processInfo.environment["CI"] != nil }
+
+    /// Waits for the script on a Dispatch thread: blocking one of the few threads of Swift's
+    /// cooperative pool for a minute would stall every other test running meanwhile.
+    static func runOffThePool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try OpenAISDKTests.run(arguments) })
+            }
+        }
+    }
+
+    struct Outcome: Decodable {
+        var failures: [String]
+        var screenshots: [String]
+    }
+
+    @Test(.enabled(if: ConsoleBrowserTests.enabled, "playwright or /usr/bin/chromium is not installed"))
+    func everyConsoleFlowWorksInARealBrowser() async throws {
+        #expect(Self.browserInstalled, "CI must install chromium and playwright")
+        try await GatewayHarness.run { client, _, _ in
+            let port = try #require(client.port)
+            let created = try await client.call(.post, "/api/tokens", json: #"{"role": "user", "userId": "bob", "name": "bob"}"#)
+            #expect(created.status == .created)
+            let userToken = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["token"] as? String
+            // Some usage for the charts and the tables.
+            for _ in 0..<3 {
+                let chat = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.anthropic), stream: false))
+                #expect(chat.status == .ok)
+            }
+            let own = try await client.call(
+                .post, "/v1/chat/completions", token: userToken, json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai), stream: false))
+            #expect(own.status == .ok, "\(own.body)")
+            try await Task.sleep(for: .milliseconds(300))
+            let arguments = ["python3", Self.script.path, "http://127.0.0.1:\(port)", TestApp.adminToken, try #require(userToken), Self.screenshots.path]
+            let (status, output) = try await Self.runOffThePool(arguments)
+            #expect(status == 0, "\(output)")
+            let line = try #require(output.split(separator: "\n").last, "\(output)")
+            let result = try JSONDecoder().decode(Outcome.self, from: Data(line.utf8))
+            #expect(result.failures.isEmpty, "\(result.failures.joined(separator: "\n"))")
+            #expect(result.screenshots.count >= 14, "\(result.screenshots)")
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import SQLKit
+import Testing
+@testable import ModelService
+
+/// The user's Settings page (seed 001 phase 4) against the fake providers: a card per provider of the
+/// active registry, live validation, nothing stored on a rejection, and audit entries like the API's.
+@Suite struct ConsoleSettingsTests {
+    typealias Page = ConsoleSecurityTests
+
+    /// The key rows about `provider` (model rows, audited since hardening, name models and differ per provider).
+    static func auditRows(_ components: ServiceComponents, provider: String) async throws -> [[String?]] {
+        try await components.database.run { sql in
+            try await sql.raw("SELECT action, actor_role, result, detail, target_user_id FROM audit_log WHERE provider = \(bind: provider) AND COALESCE(subject_type, 'key') = 'key' ORDER BY at, id").all()
+        }.map { row in
+            try ["action", "actor_role", "result", "detail", "target_user_id"].map { try row.decode(column: $0, as: String?.self) }
+        }
+    }
+
+    @Test(arguments: TestDatabase.available)
+    func aUserSavesAValidKeyAndIsRefusedAnInvalidOne(_ database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database) { client, _, components in
+            let token = try await Page.userToken(client, userId: "erin")
+            let (browser, _) = try await Page.signIn(client, token: token)
+            let page = try await Page.get(client, "/console/settings", cookie: browser.cookie)
+            for provider in ProviderKind.allCases {
+                #expect(page.body.contains(">\(provider.consoleName) API key</label>"), "\(provider)")
+            }
+
+            let saved = try await Page.post(client, "/console/settings/openai", ["csrf": browser.csrf, "apiKey": "sk-erin-good-1234567890"], cookie: browser.cookie)
+            #expect(saved.status == .seeOther && saved.headers[.location] == "/console/settings?done=saved")
+            let keys = try await components.vault.list(.init(owner: "erin"))
+            #expect(keys.map(\.provider) == [.openai] && keys.first?.isValid == true)
+            let shown = try await Page.get(client, "/console/settings?done=saved", cookie: browser.cookie)
+            #expect(shown.body.contains(keys[0].keyPrefix) && !shown.body.contains("sk-erin-good-1234567890"))
+
+            let refused = try await Page.post(client, "/console/settings/anthropic", ["csrf": browser.csrf, "apiKey": "bad-erin-key-000"], cookie: browser.cookie)
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.body.contains(#"id="field-apiKey-anthropic-error""#) && refused.body.contains("rejected the key"))
+            #expect(!refused.body.contains("bad-erin-key-000"))
+            #expect(try await components.vault.list(.init(owner: "erin")).map(\.provider) == [.openai])
+
+            // The same calls through the API leave the same audit entries.
+            _ = try await client.call(.put, "/api/users/me/keys/gemini", token: token, json: #"{"apiKey": "sk-erin-good-api-123"}"#)
+            _ = try await client.call(.put, "/api/users/me/keys/xai", token: token, json: #"{"apiKey": "bad-erin-api-000"}"#)
+            #expect(try await Self.auditRows(components, provider: "openai") == Self.auditRows(components, provider: "gemini"))
+            #expect(try await Self.auditRows(components, provider: "anthropic") == Self.auditRows(components, provider: "xai"))
+            #expect(try await Self.auditRows(components, provider: "anthropic").first?[2] == "rejected")
+
+            let deleted = try await Page.post(client, "/console/settings/openai/delete", ["csrf": browser.csrf], cookie: browser.cookie)
+            #expect(deleted.status == .seeOther)
+            #expect(try await components.vault.list(.init(owner: "erin", provider: .openai)).isEmpty)
+        }
+    }
+
+    @Test(arguments: TestDatabase.available)
+    func theSettingsPageFollowsTheRegistry(_ database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database) { client, _, components in
+            let token = try await Page.userToken(client, userId: "finn")
+            let (browser, _) = try await Page.signIn(client, token: token)
+            for model in components.registry.models(provider: .deepseek) {
+                _ = try await client.call(.patch, "/api/models/\(model.id)", json: #"{"isActive": false}"#)
+            }
+            let without = try await Page.get(client, "/console/settings", cookie: browser.cookie)
+            #expect(!without.body.contains("DeepSeek API key") && without.body.contains("OpenAI API key"))
+            let refused = try await Page.post(client, "/console/settings/deepseek", ["csrf": browser.csrf, "apiKey": "sk-good-000000"], cookie: browser.cookie)
+            #expect(refused.status == .notFound)
+            let one = try #require(components.registry.models(provider: .deepseek).first)
+            _ = try await client.call(.patch, "/api/models/\(one.id)", json: #"{"isActive": true}"#)
+            let with = try await Page.get(client, "/console/settings", cookie: browser.cookie)
+            #expect(with.body.contains("DeepSeek API key"))
+        }
+    }
+
+    @Test(arguments: TestDatabase.available)
+    func aSharedKeyAddedInTheConsoleIsAuditedAsTheAPIsIs(_ database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database) { client, _, components in
+            let (browser, _) = try await Page.signIn(client, token: TestApp.adminToken)
+            let added = try await Page.post(
+                client, "/console/keys", ["csrf": browser.csrf, "provider": "openai", "keyName": "team", "apiKey": "sk-shared-good-123456"],
+                cookie: browser.cookie)
+            #expect(added.status == .seeOther)
+            _ = try await client.call(.post, "/api/api-keys", json: #"{"shared": true, "provider": "gemini", "keyName": "team", "apiKey": "sk-shared-good-654321"}"#)
+            #expect(try await Self.auditRows(components, provider: "openai") == Self.auditRows(components, provider: "gemini"))
+            let list = try await Page.get(client, "/console/keys", cookie: browser.cookie)
+            #expect(list.body.contains("Shared") && !list.body.contains("sk-shared-good-123456"))
+        }
+    }
+}
