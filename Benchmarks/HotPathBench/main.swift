@@ -224,7 +224,7 @@ let stream = openAIStream()
 let streamBuffer = ByteBuffer(string: stream)
 try measure("sse", "ServerSentEventParser: 50-event stream, 1 buffer", batch: 1, batches: 5_000, note: "per stream (50 events + [DONE])") {
     var parser = ServerSentEventParser()
-    return parser.push(streamBuffer).count + parser.finish().count
+    return try parser.push(streamBuffer).count + parser.finish().count
 }
 let pieces: [ByteBuffer] = stride(from: 0, to: streamBuffer.readableBytes, by: 512).map {
     streamBuffer.getSlice(at: $0, length: min(512, streamBuffer.readableBytes - $0))!
@@ -232,11 +232,11 @@ let pieces: [ByteBuffer] = stride(from: 0, to: streamBuffer.readableBytes, by: 5
 try measure("sse", "ServerSentEventParser: same stream in 512-byte reads", batch: 1, batches: 5_000, note: "per stream, \(pieces.count) buffers") {
     var parser = ServerSentEventParser()
     var count = 0
-    for piece in pieces { count += parser.push(piece).count }
+    for piece in pieces { count += try parser.push(piece).count }
     return count + parser.finish().count
 }
 var parser = ServerSentEventParser()
-let events = parser.push(streamBuffer).filter { $0.text != "[DONE]" }
+let events = try parser.push(streamBuffer).filter { $0.text != "[DONE]" }
 try measure("sse", "decode one event's data → ChatCompletionChunk", batch: 10, batches: 5_000, note: "per event") {
     var total = 0
     let event = events[1]
@@ -250,7 +250,7 @@ try measure("sse", "SSEWriter.sseFrame(for:) one chunk", batch: 10, batches: 5_0
 try measure("sse", "relay 50-event stream: parse + decode + frame", batch: 1, batches: 2_000, note: "per stream: the gateway's per-stream CPU for an OpenAI upstream") {
     var parser = ServerSentEventParser()
     var total = 0
-    for event in parser.push(streamBuffer) + parser.finish() where event.text != "[DONE]" {
+    for event in try parser.push(streamBuffer) + parser.finish() where event.text != "[DONE]" {
         let chunk = try decoder.decode(ChatCompletionChunk.self, from: Data(event.data.readableBytesView))
         total += try SSEWriter.sseFrame(for: chunk).readableBytes
     }

@@ -81,6 +81,11 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         APIError(.notFound, code: "not_found", message: "\(what) not found")
     }
 
+    /// A body over the route's size limit (`MAX_API_BODY_BYTES` or `MAX_REQUEST_BYTES`).
+    public static func bodyTooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "payload_too_large", message: "The request body is larger than \(limit) bytes.")
+    }
+
     public static func conflict(_ message: String) -> APIError {
         APIError(.conflict, code: "conflict", message: message)
     }

@@ -26,6 +26,28 @@ public struct AppConfiguration: Sendable {
     public var usageFlushInterval: Duration
     /// Refused decrypt attempts an address may make per minute before it gets 429s.
     public var decryptRefusalsPerMinute: Int
+    /// Most usage records held in memory before new ones go to the pending spill file (`USAGE_QUEUE_MAX`).
+    public var usageQueueMax: Int
+    /// How long shutdown may spend writing usage before the rest goes to the pending file (`USAGE_SHUTDOWN_SECONDS`).
+    public var usageShutdownBound: Duration
+    /// Longest wait for a database connection (PostgreSQL pool) or lock (SQLite) before a 503 (`DATABASE_TIMEOUT_SECONDS`).
+    public var databaseTimeout: Duration
+    /// Largest request body on `/api/*` and console forms (`MAX_API_BODY_BYTES`).
+    public var maxAPIBodyBytes: Int
+    /// Largest request body on `/v1/*` (`MAX_REQUEST_BYTES`): chats may carry images.
+    public var maxRequestBytes: Int
+    /// Total bytes of request bodies being received at once, across all connections (`MAX_INFLIGHT_BODY_BYTES`).
+    public var maxInflightBodyBytes: Int
+    /// Longest line an upstream stream may send (SSE or JSON lines) before the call is cut (`MAX_UPSTREAM_LINE_BYTES`).
+    public var maxUpstreamLineBytes: Int
+    /// Largest non-streamed upstream answer (`MAX_UPSTREAM_RESPONSE_BYTES`).
+    public var maxUpstreamResponseBytes: Int
+    /// An idle keep-alive connection is closed after this (`HTTP_IDLE_TIMEOUT_SECONDS`).
+    public var httpIdleTimeout: Duration
+    /// A connection must finish its request head within this (`HTTP_HEADER_TIMEOUT_SECONDS`).
+    public var httpHeaderTimeout: Duration
+    /// Most client connections open at once; more are closed at accept (`MAX_CONNECTIONS`).
+    public var maxConnections: Int
     /// The whole environment, for provider base URLs and fallback keys named by models.
     public var environment: [String: String]
     /// How long a console sign-in lasts (`CONSOLE_SESSION_HOURS`, default 12).
@@ -89,6 +111,17 @@ public struct AppConfiguration: Sendable {
         guard consoleSessionHours <= 24 * 30 else { throw .invalid("CONSOLE_SESSION_HOURS must be at most 720 (30 days)") }
         consoleSecureCookies = ["true", "1", "yes"].contains((environment["CONSOLE_SECURE_COOKIES"] ?? "").lowercased())
         observability = try ObservabilitySettings(environment: environment)
+        usageQueueMax = try Self.positiveInt(environment, "USAGE_QUEUE_MAX", default: 100_000)
+        usageShutdownBound = .seconds(try Self.positiveInt(environment, "USAGE_SHUTDOWN_SECONDS", default: 10))
+        databaseTimeout = .seconds(try Self.positiveInt(environment, "DATABASE_TIMEOUT_SECONDS", default: 5))
+        maxAPIBodyBytes = try Self.positiveInt(environment, "MAX_API_BODY_BYTES", default: 1024 * 1024)
+        maxRequestBytes = try Self.positiveInt(environment, "MAX_REQUEST_BYTES", default: 32 * 1024 * 1024)
+        maxInflightBodyBytes = try Self.positiveInt(environment, "MAX_INFLIGHT_BODY_BYTES", default: 256 * 1024 * 1024)
+        maxUpstreamLineBytes = try Self.positiveInt(environment, "MAX_UPSTREAM_LINE_BYTES", default: 16 * 1024 * 1024)
+        maxUpstreamResponseBytes = try Self.positiveInt(environment, "MAX_UPSTREAM_RESPONSE_BYTES", default: 32 * 1024 * 1024)
+        httpIdleTimeout = .seconds(try Self.positiveInt(environment, "HTTP_IDLE_TIMEOUT_SECONDS", default: 60))
+        httpHeaderTimeout = .seconds(try Self.positiveInt(environment, "HTTP_HEADER_TIMEOUT_SECONDS", default: 10))
+        maxConnections = try Self.positiveInt(environment, "MAX_CONNECTIONS", default: 4096)
     }
 
     static func positiveInt(_ environment: [String: String], _ name: String, default value: Int) throws(ConfigurationError) -> Int {

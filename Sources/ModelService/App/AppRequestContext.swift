@@ -24,8 +24,11 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
         remoteAddress?.ipAddress ?? "unknown"
     }
 
-    /// Chat requests may carry images as data URLs.
-    public var maxUploadSize: Int { 32 * 1024 * 1024 }
+    /// Largest request body for this route: set by ``BodyLimitMiddleware`` per route group
+    /// (`/api/*` small, `/v1/*` large because chats may carry images); the small limit otherwise.
+    public var maxBodyBytes = 1024 * 1024
+
+    public var maxUploadSize: Int { maxBodyBytes }
 
     /// The caller, for handlers behind ``AuthMiddleware``.
     public func requirePrincipal() throws -> Principal {

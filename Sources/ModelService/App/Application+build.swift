@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The one wiring place: builds the components, the router and the application for `serve` and tests.
 public func buildApplication(configuration: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
@@ -11,9 +12,18 @@ public func buildApplication(configuration: AppConfiguration, logger: Logger) as
 
 public func buildApplication(components: ServiceComponents, logger: Logger) async throws -> some ApplicationProtocol {
     let router = buildRouter(components: components)
+    let configuration = components.configuration
+    let headerTimeout = TimeAmount(configuration.httpHeaderTimeout)
     var app = Application(
         router: router,
-        configuration: .init(address: .hostname(components.configuration.host, port: components.configuration.port), serverName: "model-service"),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [HeaderTimeoutHandler(timeout: headerTimeout)],
+            idleTimeout: TimeAmount(configuration.httpIdleTimeout)
+        )),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "model-service",
+            availableConnectionsDelegate: ConnectionLimit(maximum: configuration.maxConnections, logger: logger)
+        ),
         services: components.services,
         logger: logger
     )
@@ -46,7 +56,9 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: InputCheckMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info, includeHeaders: .none))
-    let health = HealthController(database: components.database, registry: components.registry, vault: components.vault)
+    let health = HealthController(
+        database: components.database, probe: components.health, usage: components.usage, registry: components.registry, vault: components.vault
+    )
     health.register(on: router)
     // Outside the bearer-token group: it answers only to x-internal-secret.
     DecryptController(vault: components.vault, internalSecret: components.configuration.internalSecret, refusals: components.decryptRefusals)
@@ -57,7 +69,11 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     ).register(on: router)
     OpenAPIController().register(on: router)
 
-    let api = router.group("api").add(middleware: AuthMiddleware(tokens: components.tokens))
+    // One budget for the bytes of bodies in flight on every route group.
+    let bodies = InflightBodyBudget(capacity: components.configuration.maxInflightBodyBytes)
+    let api = router.group("api")
+        .add(middleware: BodyLimitMiddleware(limit: components.configuration.maxAPIBodyBytes, budget: bodies))
+        .add(middleware: AuthMiddleware(tokens: components.tokens))
     ModelController(registry: components.registry).register(on: api.group("models"))
     TokenController(tokens: components.tokens).register(on: api.group("tokens"))
     APIKeyController(vault: components.vault).register(on: api.group("api-keys"))
@@ -65,7 +81,9 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     AuditController(database: components.database).register(on: api.group("audit"))
     UsageController(database: components.database).register(on: api.group("usage"))
 
-    let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: components.tokens))
+    let v1 = router.group("v1")
+        .add(middleware: BodyLimitMiddleware(limit: components.configuration.maxRequestBytes, budget: bodies))
+        .add(middleware: AuthMiddleware(tokens: components.tokens))
     GatewayController(pipeline: components.pipeline, registry: components.registry).register(on: v1)
     EmbeddingsController(pipeline: components.pipeline).register(on: v1)
     ResponsesController(pipeline: components.pipeline).register(on: v1)

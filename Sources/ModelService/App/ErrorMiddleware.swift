@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Turns every error into the JSON error shape, so no client ever gets an empty or HTML body.
 ///
@@ -22,6 +23,10 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.serviceUnavailable, code: "database_unavailable", message: "The database is not reachable right now.")
         } catch let error as any HTTPResponseError {
             throw error
+        } catch let error where Database.isUnavailable(error) {
+            // A pool connection lost mid-query or SQLite busy past its timeout: the same outage answer.
+            context.logger.error("database error", metadata: ["error": "\(Database.describe(error))"])
+            throw APIError(.serviceUnavailable, code: "database_unavailable", message: "The database is not reachable right now.")
         } catch {
             context.logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             throw APIError(.internalServerError, code: "internal_error", message: "Internal error (request id \(context.id)).")
@@ -53,14 +58,56 @@ extension Request {
     /// Decodes a JSON body; a malformed body or a field of the wrong type is a 400 that names the field.
     public func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
         var request = self
-        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        } catch is NIOTooManyBytesError {
+            throw APIError.bodyTooLarge(limit: context.maxUploadSize)
+        }
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("The request body must be a JSON object.", code: "invalid_json") }
+        // Foundation's decoder slows down sharply with depth: refuse deep bodies before it sees them.
+        try JSONBody.checkNesting(buffer.readableBytesView)
         return try JSONBody.decode(type, from: Data(buffer.readableBytesView))
     }
 }
 
 /// JSON decoding with errors a client can act on.
 public enum JSONBody {
+    /// Deepest nesting of objects and arrays accepted in a request body.
+    public static let nestingLimit = 128
+
+    /// One linear pass counting `{`/`[` depth outside strings; throws a 400 past ``nestingLimit``.
+    public static func checkNesting<Bytes: Sequence>(_ bytes: Bytes, maxDepth: Int = nestingLimit) throws(APIError) where Bytes.Element == UInt8 {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                if depth > maxDepth {
+                    throw APIError.badRequest("The request body is nested deeper than \(maxDepth) levels.", code: "json_too_deep")
+                }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+            default:
+                break
+            }
+        }
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: data)

@@ -4,6 +4,8 @@ import Hummingbird
 /// `GET /api/health`, open to all (load balancers call it): status, database reachability, version, model count.
 struct HealthController {
     let database: Database
+    let probe: HealthProbe
+    let usage: UsageRecorder
     let registry: ModelRegistry
     let vault: KeyVault
     let startedAt = Date()
@@ -17,6 +19,14 @@ struct HealthController {
         /// Stored key counts; `undecryptable` > 0 means the master secret does not open some keys.
         var vault: KeyVault.Health
         var uptimeSeconds: Int
+        var usage: UsageHealth
+    }
+
+    /// Usage accounting: records waiting in memory, refused by the database, or waiting in the pending file.
+    struct UsageHealth: Encodable {
+        var queued: Int
+        var deadLettered: Int
+        var pendingFile: Int
     }
 
     struct DatabaseHealth: Encodable {
@@ -37,9 +47,7 @@ struct HealthController {
     /// The checks behind `/api/health`, also shown on the console's Health page.
     func check() async -> Health {
         var databaseHealth = DatabaseHealth(kind: database.dialect.rawValue, reachable: true, error: nil)
-        do {
-            try await database.checkReachable(timeout: .seconds(2))
-        } catch {
+        if await !probe.isReachable() {
             databaseHealth.reachable = false
             databaseHealth.error = "not reachable"
         }
@@ -51,7 +59,8 @@ struct HealthController {
             models: snapshot.models.count,
             activeModels: snapshot.models.filter(\.isActive).count,
             vault: vault.health,
-            uptimeSeconds: Int(Date().timeIntervalSince(startedAt))
+            uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
+            usage: UsageHealth(queued: usage.pendingCount, deadLettered: usage.spill.deadLetterCount, pendingFile: usage.spill.pendingCount)
         )
     }
 }

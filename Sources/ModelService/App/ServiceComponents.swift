@@ -19,6 +19,8 @@ public struct ServiceComponents: Sendable {
     public let usage: UsageRecorder
     /// Refused decrypt attempts: rate limit per address and aggregated audit rows.
     public let decryptRefusals: DecryptRefusals
+    /// The database check behind `/api/health`, shared by all callers.
+    public let health: HealthProbe
     /// The call pipeline every gateway door uses.
     public let pipeline: CallPipeline
     /// The web console's templates, loaded once at start.
@@ -34,13 +36,15 @@ public struct ServiceComponents: Sendable {
 
     /// Opens the database and builds every component; nothing is loaded yet (see ``prepare()``).
     public static func make(configuration: AppConfiguration, logger: Logger) async throws -> ServiceComponents {
-        let database = try await Database.open(configuration.databaseLocation, logger: logger)
+        let database = try await Database.open(configuration.databaseLocation, logger: logger, acquireTimeout: configuration.databaseTimeout)
         let registry = ModelRegistry(database: database, keyVariables: ProviderKeyVariables(environment: configuration.environment))
-        let upstream = UpstreamClient(
+        var upstream = UpstreamClient(
             httpClient: UpstreamClient.makeHTTPClient(
                 connectTimeout: .init(configuration.upstreamConnectTimeout), idleReadTimeout: .init(configuration.upstreamTimeout)),
             requestTimeout: .init(configuration.upstreamTimeout)
         )
+        upstream.maxResponseBytes = configuration.maxUpstreamResponseBytes
+        upstream.maxLineBytes = configuration.maxUpstreamLineBytes
         let endpoints = UpstreamEndpoints(environment: configuration.environment)
         let keyResolver = KeyResolver(environment: configuration.environment)
         let vault = KeyVault(
@@ -53,7 +57,11 @@ public struct ServiceComponents: Sendable {
         let metrics = GatewayMetrics()
         let tracingService = try TracingBootstrap.start(configuration.observability, logger: logger)
         let tracing = GatewayTracing(enabled: configuration.observability.tracingEnabled)
-        let usage = UsageRecorder(database: database, interval: configuration.usageFlushInterval, logger: logger, metrics: metrics)
+        let usage = UsageRecorder(
+            database: database, interval: configuration.usageFlushInterval, queueLimit: configuration.usageQueueMax,
+            shutdownBound: configuration.usageShutdownBound,
+            spill: UsageSpillFile(directory: configuration.dataDirectory, logger: logger), logger: logger, metrics: metrics
+        )
         return ServiceComponents(
             configuration: configuration,
             database: database,
@@ -65,6 +73,7 @@ public struct ServiceComponents: Sendable {
             keyResolver: keyResolver,
             usage: usage,
             decryptRefusals: DecryptRefusals(database: database, limitPerMinute: configuration.decryptRefusalsPerMinute, logger: logger),
+            health: HealthProbe(database: database),
             pipeline: CallPipeline(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
                 upstream: upstream, usage: usage, metrics: metrics, tracing: tracing
@@ -102,6 +111,8 @@ public struct ServiceComponents: Sendable {
     public func prepare() async throws -> Secret? {
         try await database.checkReachable()
         try await Migrations.run(on: database)
+        // Records a previous run could not write (database gone at shutdown, queue full) go in first.
+        await usage.importSpilled()
         // A wrong or missing master secret stops the start here, before any request is served.
         try await vault.unlock(environment: configuration.environment, dataDirectory: configuration.dataDirectory)
         let adminToken = try await tokens.bootstrapAdminIfNeeded()

@@ -50,7 +50,7 @@ enum AnthropicEventStream {
                 }
                 guard let buffer else { break }
                 firstChunk()
-                try await write(relay.push(buffer), settlement: settlement, writer: &writer)
+                try await write(try relay.push(buffer), settlement: settlement, writer: &writer)
             }
             try await write(relay.finish(), settlement: settlement, writer: &writer)
             if let error = relay.upstreamError {

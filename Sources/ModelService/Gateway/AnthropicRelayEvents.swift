@@ -18,8 +18,9 @@ struct AnthropicRelayEvents: Sendable {
     }
 
     /// The frames to send for these upstream bytes.
-    mutating func push(_ bytes: ByteBuffer) -> [ByteBuffer] {
-        handle(parser.push(bytes))
+    /// Throws when the upstream sends a line or event over the parser's limit.
+    mutating func push(_ bytes: ByteBuffer) throws -> [ByteBuffer] {
+        handle(try parser.push(bytes))
     }
 
     /// The frames still owed at the end of the upstream body.

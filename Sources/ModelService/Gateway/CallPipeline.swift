@@ -98,7 +98,7 @@ public struct CallPipeline: Sendable {
 
     /// The settlement of a call; create it right before ``run(_:settlement:_:)``.
     public func settlement(for call: Call) -> CallSettlement {
-        CallSettlement(call: call, usage: usage, hooks: hooks)
+        CallSettlement(call: call, usage: usage, hooks: hooks, tracing: tracing)
     }
 
     // MARK: attempt
@@ -153,7 +153,7 @@ public struct CallPipeline: Sendable {
         let span = tracing.startAttempt(model: candidate, operation: call.door.operationName, streamed: call.streaming, requestId: call.requestId)
         do {
             let answer = try await operation(candidate, target)
-            tracing.endAttempt(span, usage: nil, responseModel: candidate.modelId, status: 200, errorKind: nil)
+            settlement.answered(by: span)
             return answer
         } catch let error as ProviderError {
             let failure = CallError(error, model: candidate, key: key)

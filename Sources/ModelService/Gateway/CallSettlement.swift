@@ -1,4 +1,5 @@
 import Synchronization
+import Tracing
 
 /// Settles one call exactly once: a usage record (with key counters, written in batches) and the
 /// ``SettlementHook``s, whichever way the call ends.
@@ -21,17 +22,21 @@ public final class CallSettlement: Sendable {
         var key: ResolvedKey?
         var bytesReceived = 0
         var settled = false
+        /// The answering attempt's span, ended at settlement with the call's tokens (streams end later than the attempt).
+        var attemptSpan: (any Span)?
     }
 
     public let call: Call
     private let usage: UsageRecorder
     private let hooks: [any SettlementHook]
+    private let tracing: GatewayTracing
     private let state = Mutex(State())
 
-    init(call: Call, usage: UsageRecorder, hooks: [any SettlementHook]) {
+    init(call: Call, usage: UsageRecorder, hooks: [any SettlementHook], tracing: GatewayTracing = .disabled) {
         self.call = call
         self.usage = usage
         self.hooks = hooks
+        self.tracing = tracing
     }
 
     deinit {
@@ -45,6 +50,11 @@ public final class CallSettlement: Sendable {
             $0.answeringModel = model
             $0.key = key
         }
+    }
+
+    /// Keeps the span of the attempt that answered, to end it when the call settles.
+    func answered(by span: (any Span)?) {
+        state.withLock { $0.attemptSpan = span }
     }
 
     /// Counts answer bytes relayed, for the estimate when the provider reports no usage.
@@ -64,6 +74,9 @@ public final class CallSettlement: Sendable {
         guard let snapshot else { return }
         let record = makeRecord(outcome, snapshot)
         usage.record(record)
+        tracing.endAttempt(
+            snapshot.attemptSpan, usage: Usage(promptTokens: record.promptTokens, completionTokens: record.completionTokens),
+            responseModel: (snapshot.answeringModel ?? call.model).modelId, status: record.status, errorKind: record.errorCode)
         for hook in hooks { hook.settled(record, call: call) }
     }
 

@@ -40,16 +40,18 @@ struct ResponsesController {
             let (model, response) = try await pipeline.run(call, settlement: settlement) { candidate, target in
                 (candidate, try await ResponsesUpstream.open(clientJSON: bytes, target: target, client: upstream))
             }
-            return Self.relayStream(response.body, model: model, settlement: settlement, logger: context.logger)
+            return Self.relayStream(response.body, model: model, settlement: settlement, maxLineBytes: upstream.maxLineBytes, logger: context.logger)
         } catch let error as CallError {
             throw OpenAIErrorRenderer.render(error)
         }
     }
 
     /// Relays the upstream's SSE events, `model` patched, reading the usage from the final `response.*` event.
-    static func relayStream(_ body: HTTPClientResponse.Body, model: Model, settlement: CallSettlement, logger: Logger) -> Response {
+    static func relayStream(
+        _ body: HTTPClientResponse.Body, model: Model, settlement: CallSettlement, maxLineBytes: Int, logger: Logger
+    ) -> Response {
         let responseBody = ResponseBody { writer in
-            var parser = ServerSentEventParser()
+            var parser = ServerSentEventParser(maxLineBytes: maxLineBytes)
             var usage: Usage?
             func frames(_ events: [ServerSentEvent]) -> ByteBuffer {
                 var out = ByteBuffer()
@@ -65,12 +67,12 @@ struct ResponsesController {
             }
             do {
                 for try await buffer in body {
-                    let out = frames(parser.push(buffer))
+                    let out = frames(try parser.push(buffer))
                     guard out.readableBytes > 0 else { continue }
                     settlement.received(bytes: out.readableBytes)
                     try await writer.write(out)
                 }
-                let rest = frames(parser.finish())
+                let rest = frames(try parser.finish())
                 if rest.readableBytes > 0 { try await writer.write(rest) }
                 settlement.settle(.success(usage))
             } catch {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One gateway call as recorded in `usage_records`: who, which model and key, tokens, cost, latency, outcome.
-public struct UsageRecord: Sendable, Equatable {
+public struct UsageRecord: Sendable, Equatable, Codable {
     public var id: String = UUID().uuidString.lowercased()
     public var at: Int64 = Clock.nowMillis()
     public var userId: String?

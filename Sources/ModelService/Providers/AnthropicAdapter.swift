@@ -18,7 +18,7 @@ public struct AnthropicAdapter: ProviderAdapter {
     public func stream(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatChunkStream {
         let body = try ProviderJSON.encodeBuffer(AnthropicTranslator.body(for: request, target: target, streaming: true))
         let response = try await client.open(.jsonPost(url: target.url("/v1/messages"), headers: headers(for: target), body: body), apiKey: target.apiKey)
-        let decoder = AnthropicStreamDecoder(model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey)
+        let decoder = AnthropicStreamDecoder(model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey, maxLineBytes: client.maxLineBytes)
         return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)
     }
 
@@ -33,7 +33,7 @@ public struct AnthropicAdapter: ProviderAdapter {
 
 /// Translates Anthropic stream events (`message_start` … `message_stop`) into OpenAI chunks.
 struct AnthropicStreamDecoder: ChatStreamDecoder {
-    private var parser = ServerSentEventParser()
+    private var parser: ServerSentEventParser
     private var builder: ChunkBuilder
     private let forwardUsage: Bool
     private let apiKey: Secret?
@@ -47,14 +47,15 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
 
     var usage: Usage? { sawUsage ? Usage(promptTokens: inputTokens, completionTokens: outputTokens, cachedTokens: cachedTokens) : nil }
 
-    init(model: String, forwardUsage: Bool, apiKey: Secret?) {
+    init(model: String, forwardUsage: Bool, apiKey: Secret?, maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes) {
         self.builder = ChunkBuilder(model: model)
         self.forwardUsage = forwardUsage
         self.apiKey = apiKey
+        self.parser = ServerSentEventParser(maxLineBytes: maxLineBytes)
     }
 
     mutating func decode(_ bytes: ByteBuffer) throws -> [ChatCompletionChunk] {
-        try handle(parser.push(bytes))
+        try handle(try parser.push(bytes))
     }
 
     mutating func finish() throws -> [ChatCompletionChunk] {

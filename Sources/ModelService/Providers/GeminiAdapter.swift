@@ -17,7 +17,7 @@ public struct GeminiAdapter: ProviderAdapter {
         let body = try ProviderJSON.encodeBuffer(GeminiTranslator.body(for: request))
         let url = GeminiTranslator.url(for: target, streaming: true)
         let response = try await client.open(.jsonPost(url: url, headers: headers(for: target), body: body), apiKey: target.apiKey)
-        let decoder = GeminiStreamDecoder(model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey)
+        let decoder = GeminiStreamDecoder(model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey, maxLineBytes: client.maxLineBytes)
         return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)
     }
 
@@ -32,7 +32,7 @@ public struct GeminiAdapter: ProviderAdapter {
 
 /// Translates Gemini's SSE stream, where each event is a whole response holding only the new parts.
 struct GeminiStreamDecoder: ChatStreamDecoder {
-    private var parser = ServerSentEventParser()
+    private var parser: ServerSentEventParser
     private var builder: ChunkBuilder
     private let forwardUsage: Bool
     private let apiKey: Secret?
@@ -41,14 +41,15 @@ struct GeminiStreamDecoder: ChatStreamDecoder {
     private var finished = false
     private(set) var usage: Usage?
 
-    init(model: String, forwardUsage: Bool, apiKey: Secret?) {
+    init(model: String, forwardUsage: Bool, apiKey: Secret?, maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes) {
         self.builder = ChunkBuilder(model: model)
         self.forwardUsage = forwardUsage
         self.apiKey = apiKey
+        self.parser = ServerSentEventParser(maxLineBytes: maxLineBytes)
     }
 
     mutating func decode(_ bytes: ByteBuffer) throws -> [ChatCompletionChunk] {
-        try handle(parser.push(bytes))
+        try handle(try parser.push(bytes))
     }
 
     mutating func finish() throws -> [ChatCompletionChunk] {

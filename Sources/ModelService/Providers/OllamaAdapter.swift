@@ -16,7 +16,7 @@ public struct OllamaAdapter: ProviderAdapter {
     public func stream(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatChunkStream {
         let body = try ProviderJSON.encodeBuffer(OllamaTranslator.body(for: request, target: target, streaming: true))
         let response = try await client.open(.jsonPost(url: target.url("/api/chat"), headers: headers(for: target), body: body), apiKey: target.apiKey)
-        let decoder = OllamaStreamDecoder(model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey)
+        let decoder = OllamaStreamDecoder(model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey, maxLineBytes: client.maxLineBytes)
         return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)
     }
 
@@ -34,7 +34,7 @@ public struct OllamaAdapter: ProviderAdapter {
 
 /// Translates Ollama's NDJSON stream; the last line (`done: true`) carries the token counts.
 struct OllamaStreamDecoder: ChatStreamDecoder {
-    private var splitter = JSONLinesSplitter()
+    private var splitter: JSONLinesSplitter
     private var builder: ChunkBuilder
     private let forwardUsage: Bool
     private let apiKey: Secret?
@@ -43,14 +43,15 @@ struct OllamaStreamDecoder: ChatStreamDecoder {
     private var toolCount = 0
     private(set) var usage: Usage?
 
-    init(model: String, forwardUsage: Bool, apiKey: Secret?) {
+    init(model: String, forwardUsage: Bool, apiKey: Secret?, maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes) {
         self.builder = ChunkBuilder(model: model)
         self.forwardUsage = forwardUsage
         self.apiKey = apiKey
+        self.splitter = JSONLinesSplitter(maxLineBytes: maxLineBytes)
     }
 
     mutating func decode(_ bytes: ByteBuffer) throws -> [ChatCompletionChunk] {
-        try handle(splitter.push(bytes))
+        try handle(try splitter.push(bytes))
     }
 
     mutating func finish() throws -> [ChatCompletionChunk] {

@@ -87,7 +87,7 @@ public struct OpenAIAdapter: ProviderAdapter {
     ) async throws -> ChatChunkStream {
         let body = try upstreamBytes(request, target: target, streaming: true)
         let response = try await client.open(.jsonPost(url: url, headers: headers, body: body), apiKey: target.apiKey)
-        let decoder = OpenAIStreamDecoder(forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey)
+        let decoder = OpenAIStreamDecoder(forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey, maxLineBytes: client.maxLineBytes)
         return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)
     }
 }
@@ -95,19 +95,20 @@ public struct OpenAIAdapter: ProviderAdapter {
 /// Reads OpenAI SSE (`data: {chunk}` … `data: [DONE]`), keeping the usage chunk for the record
 /// and forwarding it only when the client asked.
 struct OpenAIStreamDecoder: ChatStreamDecoder {
-    private var parser = ServerSentEventParser()
+    private var parser: ServerSentEventParser
     private let forwardUsage: Bool
     private let apiKey: Secret?
     private(set) var usage: Usage?
     private var done = false
 
-    init(forwardUsage: Bool, apiKey: Secret?) {
+    init(forwardUsage: Bool, apiKey: Secret?, maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes) {
         self.forwardUsage = forwardUsage
         self.apiKey = apiKey
+        self.parser = ServerSentEventParser(maxLineBytes: maxLineBytes)
     }
 
     mutating func decode(_ bytes: ByteBuffer) throws -> [ChatCompletionChunk] {
-        try handle(parser.push(bytes))
+        try handle(try parser.push(bytes))
     }
 
     mutating func finish() throws -> [ChatCompletionChunk] {

@@ -17,19 +17,27 @@ public struct ServerSentEvent: Sendable, Hashable {
 /// Incremental SSE parser: feed it body buffers as they arrive, get whole events back.
 ///
 /// Scans bytes rather than building strings, handles `\n`, `\r\n` and `\r` line ends, comments,
-/// multi-line `data:` and lines or line ends split across buffers.
+/// multi-line `data:` and lines or line ends split across buffers. Each byte is scanned once (the
+/// bytes already searched for a line end are not searched again), and a line or an event longer
+/// than `maxLineBytes` ends the stream with an error, so a hostile upstream costs bounded memory and linear time.
 public struct ServerSentEventParser: Sendable {
+    public static let defaultMaxLineBytes = 16 * 1024 * 1024
+    public let maxLineBytes: Int
     private var pending = ByteBuffer()
+    /// Bytes at the start of `pending` already known to hold no line end.
+    private var scanned = 0
     private var eventName: String?
     private var data = ByteBuffer()
     private var hasData = false
     /// The previous buffer ended in `\r`: a `\n` starting the next one belongs to that line end.
     private var skipLeadingLF = false
 
-    public init() {}
+    public init(maxLineBytes: Int = Self.defaultMaxLineBytes) {
+        self.maxLineBytes = maxLineBytes
+    }
 
-    /// Consumes `buffer` and returns the events it completed.
-    public mutating func push(_ buffer: ByteBuffer) -> [ServerSentEvent] {
+    /// Consumes `buffer` and returns the events it completed; throws when a line or event is too long.
+    public mutating func push(_ buffer: ByteBuffer) throws -> [ServerSentEvent] {
         var buffer = buffer
         if skipLeadingLF, buffer.readableBytes > 0 {
             skipLeadingLF = false
@@ -39,8 +47,15 @@ public struct ServerSentEventParser: Sendable {
         }
         pending.writeBuffer(&buffer)
         var events: [ServerSentEvent] = []
-        while let end = pending.readableBytesView.firstIndex(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
+        while true {
+            let view = pending.readableBytesView
+            guard let end = view[(view.startIndex + scanned)...].firstIndex(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
+                scanned = view.count
+                break
+            }
+            scanned = 0
             let lineLength = end - pending.readerIndex
+            if lineLength > maxLineBytes { throw Self.tooLong(maxLineBytes) }
             guard let line = pending.readSlice(length: lineLength), let terminator = pending.readInteger(as: UInt8.self) else { break }
             if terminator == UInt8(ascii: "\r") {
                 if let next = pending.getInteger(at: pending.readerIndex, as: UInt8.self) {
@@ -50,9 +65,16 @@ public struct ServerSentEventParser: Sendable {
                 }
             }
             if let event = process(line: line) { events.append(event) }
+            if data.readableBytes > maxLineBytes { throw Self.tooLong(maxLineBytes) }
         }
-        pending.discardReadBytes()
+        if pending.readableBytes > maxLineBytes { throw Self.tooLong(maxLineBytes) }
+        // Only when something was consumed: a long partial line is then moved once, not on every read.
+        if pending.readerIndex > 0 { pending.discardReadBytes() }
         return events
+    }
+
+    static func tooLong(_ limit: Int) -> ProviderError {
+        .invalidResponse("the upstream sent a line longer than \(limit) bytes (MAX_UPSTREAM_LINE_BYTES)")
     }
 
     /// Called at the end of the body: an unterminated last event is still delivered, as upstreams may omit the blank line.
@@ -61,6 +83,7 @@ public struct ServerSentEventParser: Sendable {
         if pending.readableBytes > 0 {
             let line = pending
             pending.clear()
+            scanned = 0
             if let event = process(line: line) { events.append(event) }
         }
         if let event = dispatch() { events.append(event) }

@@ -13,6 +13,8 @@ public struct UpstreamClient: Sendable {
     public var requestTimeout: TimeAmount
     /// Largest non-streamed upstream body accepted; bigger means something is wrong.
     public var maxResponseBytes: Int = 32 * 1024 * 1024
+    /// Longest line a streamed upstream answer may send (SSE or JSON lines); longer ends the call with an error.
+    public var maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes
 
     public init(httpClient: HTTPClient, requestTimeout: TimeAmount = .seconds(600)) {
         self.httpClient = httpClient

@@ -128,7 +128,16 @@ public struct ModelFields: Sendable, Decodable {
             guard let text = baseURL.stringValue else { throw .invalidField("providerSettings.baseURL", "must be a string") }
             try EndpointURL.check(text, field: "providerSettings.baseURL")
         }
+        for (field, object) in [("metadata", metadata.value), ("providerSettings", providerSettings.value)] {
+            guard let object else { continue }
+            // Every `GET /api/models` carries these to every caller: a size cap keeps that cheap.
+            let size = (try? JSONEncoder().encode(object).count) ?? Int.max
+            if size > Self.maxObjectBytes { throw .invalidField(field, "must be at most \(Self.maxObjectBytes) bytes of JSON") }
+        }
     }
+
+    /// Largest `metadata` and `providerSettings`, each, as encoded JSON.
+    static let maxObjectBytes = 64 * 1024
 
     static func checkText(_ field: String, _ value: String, maxLength: Int) throws(APIError) {
         if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidField(field, "must not be empty") }

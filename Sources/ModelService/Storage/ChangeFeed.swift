@@ -27,6 +27,8 @@ public final class ChangeFeed: Service, Sendable {
         var seen: [String: Int64] = [:]
         var armed = false
         var lastFullReload = ContinuousClock.now
+        /// The last poll failed: the outage is already logged.
+        var failing = false
     }
 
     public init(database: Database, interval: Duration = .milliseconds(250), fullReloadInterval: Duration = .seconds(60), logger: Logger) {
@@ -64,26 +66,46 @@ public final class ChangeFeed: Service, Sendable {
         }
     }
 
+    /// Longest wait between polls while the database is unreachable.
+    static let maxBackoff: Duration = .seconds(10)
+
     public func run() async throws {
+        var delay = interval
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let wait = delay
             do {
-                try await Task.sleep(for: interval)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {
                 return
             }
-            await poll()
+            // Doubling while the database is gone: an outage costs a few polls, not four a second.
+            delay = await poll() ? interval : min(delay * 2, max(Self.maxBackoff, interval))
         }
     }
 
-    func poll() async {
-        guard state.withLock({ $0.armed }) else { return }
+    /// One poll; false when the database could not be read. An outage is logged once when it
+    /// starts and once when it ends.
+    @discardableResult
+    func poll() async -> Bool {
+        guard state.withLock({ $0.armed }) else { return true }
         let current: [String: Int64]
         do {
             current = try await database.run { try await Self.read($0) }
         } catch {
-            logger.warning("change feed poll failed", metadata: ["error": "\(Database.describe(error))"])
-            return
+            let first = state.withLock { state -> Bool in
+                defer { state.failing = true }
+                return !state.failing
+            }
+            if first {
+                logger.error("change feed cannot read the database; retrying with backoff", metadata: ["error": "\(Database.describe(error))"])
+            }
+            return false
         }
+        let recovered = state.withLock { state -> Bool in
+            defer { state.failing = false }
+            return state.failing
+        }
+        if recovered { logger.notice("change feed reads the database again") }
         let now = ContinuousClock.now
         let due: [(String, Int64?, [Listener])] = state.withLock { state in
             let full = now - state.lastFullReload >= fullReloadInterval
@@ -107,6 +129,7 @@ public final class ChangeFeed: Service, Sendable {
             }
             if succeeded { state.withLock { $0.seen[name] = version } }
         }
+        return true
     }
 
     private static func read(_ sql: any SQLDatabase) async throws -> [String: Int64] {

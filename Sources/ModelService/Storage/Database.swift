@@ -28,18 +28,21 @@ public final class Database: Sendable {
     let logger: Logger
     /// Statements or transactions holding a connection right now, for the metrics endpoint.
     private let inUse = Atomic<Int>(0)
+    /// Longest wait for a pooled PostgreSQL connection: an outage answers 503 in seconds, not after the pool's minute.
+    let acquireTimeout: Duration
 
     public var dialect: SQLDialectKind { location.dialect }
 
-    private init(backend: Backend, location: DatabaseLocation, logger: Logger) {
+    private init(backend: Backend, location: DatabaseLocation, logger: Logger, acquireTimeout: Duration) {
         self.backend = backend
         self.location = location
         self.logger = logger
+        self.acquireTimeout = acquireTimeout
     }
 
     /// Opens the database. SQLite files (and their folder) are created; PostgreSQL connections are
     /// made lazily by the client once its service runs.
-    public static func open(_ location: DatabaseLocation, logger: Logger) async throws -> Database {
+    public static func open(_ location: DatabaseLocation, logger: Logger, acquireTimeout: Duration = .seconds(5)) async throws -> Database {
         switch location {
         case .sqlite(let path):
             let directory = (path as NSString).deletingLastPathComponent
@@ -58,12 +61,14 @@ public final class Database: Sendable {
             }
             let sql = connection.sql(queryLogLevel: nil)
             // WAL lets readers of other processes go on while one writes; busy_timeout makes a second
-            // instance on the same file wait for the lock instead of failing at once.
+            // instance on the same file wait for the lock instead of failing at once, but only for as
+            // long as a PostgreSQL caller waits for a connection: then it is a 503, not a hang.
             try await sql.raw("PRAGMA journal_mode=WAL").run()
-            try await sql.raw("PRAGMA busy_timeout=10000").run()
+            let busyMillis = Int(acquireTimeout.components.seconds * 1000 + acquireTimeout.components.attoseconds / 1_000_000_000_000_000)
+            try await sql.raw("PRAGMA busy_timeout=\(unsafeRaw: String(max(busyMillis, 1)))").run()
             try await sql.raw("PRAGMA synchronous=NORMAL").run()
             try await sql.raw("PRAGMA foreign_keys=ON").run()
-            return Database(backend: .sqlite(connection, AsyncLock()), location: location, logger: logger)
+            return Database(backend: .sqlite(connection, AsyncLock()), location: location, logger: logger, acquireTimeout: acquireTimeout)
         case .postgres(let postgres):
             var configuration = PostgresClient.Configuration(
                 host: postgres.host,
@@ -79,7 +84,7 @@ public final class Database: Sendable {
             var poolLogger = logger
             poolLogger.logLevel = max(logger.logLevel, .warning)
             let client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
-            return Database(backend: .postgres(client), location: location, logger: logger)
+            return Database(backend: .postgres(client), location: location, logger: logger, acquireTimeout: acquireTimeout)
         }
     }
 
@@ -119,7 +124,34 @@ public final class Database: Sendable {
         case .sqlite(let connection, let lock):
             return try await lock.withLock { try await self.holding { try await body(connection.sql(queryLogLevel: nil)) } }
         case .postgres(let client):
-            return try await client.withConnection { connection in try await self.holding { try await body(connection.sql(queryLogLevel: nil)) } }
+            return try await leasing(client) { connection in try await self.holding { try await body(connection.sql(queryLogLevel: nil)) } }
+        }
+    }
+
+    /// Leases a pooled connection, failing with ``StorageError/unavailable(_:)`` when none comes within
+    /// `acquireTimeout`. Only the wait for the lease is bounded; a long statement on a live connection is not cut.
+    private func leasing<T: Sendable>(_ client: PostgresClient, _ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let leased = LeaseFlag()
+        let timeout = acquireTimeout
+        return try await withoutActuallyEscaping(body) { body in
+            try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        leased.set()
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    if leased.isSet { return nil }
+                    throw StorageError.unavailable("no database connection within \(timeout)")
+                }
+                defer { group.cancelAll() }
+                while let next = try await group.next() {
+                    if let value = next { return value }
+                }
+                throw StorageError.unavailable("no database connection")
+            }
         }
     }
 
@@ -142,7 +174,7 @@ public final class Database: Sendable {
                 return try await self.holding { try await Self.finish(sql, body) }
             }
         case .postgres(let client):
-            return try await client.withConnection { connection in
+            return try await leasing(client) { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 try await sql.raw("BEGIN").run()
                 return try await self.holding { try await Self.finish(sql, body) }
@@ -177,7 +209,7 @@ public final class Database: Sendable {
         case .sqlite:
             return try await transaction(body)
         case .postgres(let client):
-            return try await client.withConnection { connection in
+            return try await leasing(client) { connection in
                 let sql = connection.sql(queryLogLevel: nil)
                 try await sql.raw("SELECT pg_advisory_lock(\(bind: key))").run()
                 do {
@@ -244,6 +276,45 @@ public final class Database: Sendable {
         return false
     }
 
+    /// True when the database refused a statement for its content (a constraint, an invalid byte, a
+    /// value too large), as opposed to being unreachable or busy: retrying the same row cannot help.
+    public static func isDataError(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError {
+            guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+            // 08 connection, 25 transaction state, 40 rollback, 53 resources, 55 lock, 57 shutdown, 58 system.
+            return !["08", "25", "40", "53", "55", "57", "58"].contains(String(state.prefix(2)))
+        }
+        if let error = error as? SQLiteError {
+            switch error.reason {
+            case .error, .abort, .tooBig, .mismatch, .range, .constraint: return true
+            default: return "\(error.reason)".hasPrefix("constraint")
+            }
+        }
+        return false
+    }
+
+    /// True when `error` means the database cannot be reached or is too busy right now (a 503, not a 500).
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        if error is StorageError { return true }
+        // The pool's own errors (circuit breaker tripped, shut down) come from a module not imported here.
+        if String(describing: type(of: error)) == "ConnectionPoolError" { return true }
+        if let error = error as? PSQLError {
+            if error.code == .server, let state = error.serverInfo?[.sqlState] {
+                // 55000 is also what a database closed to connections (ALLOW_CONNECTIONS false) answers.
+                return ["08", "53", "55", "57", "58"].contains(String(state.prefix(2)))
+            }
+            let unreachable: [PSQLError.Code] = [.connectionError, .serverClosedConnection, .clientClosedConnection, .poolClosed, .uncleanShutdown]
+            return unreachable.contains(error.code)
+        }
+        if let error = error as? SQLiteError {
+            switch error.reason {
+            case .busy, .locked, .busyTimeout, .busyInRecovery, .busyInSnapshot, .ioError, .cantOpen, .full: return true
+            default: return false
+            }
+        }
+        return false
+    }
+
     /// A one-line explanation of a driver error, without query text or bound values.
     static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {
@@ -257,6 +328,13 @@ public final class Database: Sendable {
         }
         return "\(error)"
     }
+}
+
+/// Set once a lease is granted, so the acquire timer knows not to fire.
+private final class LeaseFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 /// Keeps the PostgreSQL pool running for the life of the service group.

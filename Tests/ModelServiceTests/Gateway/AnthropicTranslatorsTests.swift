@@ -231,8 +231,8 @@ import Testing
         var frames: [ByteBuffer] = []
         // Split mid-event: the relay must reassemble.
         let bytes = Array(upstream.utf8)
-        frames += relay.push(ByteBuffer(bytes: bytes[..<50]))
-        frames += relay.push(ByteBuffer(bytes: bytes[50...]))
+        frames += try relay.push(ByteBuffer(bytes: bytes[..<50]))
+        frames += try relay.push(ByteBuffer(bytes: bytes[50...]))
         frames += relay.finish()
         let text = frames.map { String(buffer: $0) }.joined()
         #expect(text.contains(#""model":"anthropic/claude""#))

@@ -13,7 +13,8 @@ import Testing
         "GET /api/providers/health",
     ]
 
-    /// The console serves HTML pages for browsers, not an API: they are left out of the document on purpose.
+    /// The console serves HTML pages for browsers, not an API (and `/` redirects to it): they are left
+    /// out of the document on purpose.
     static func isConsolePage(_ path: String) -> Bool {
         path == "/" || path == "/console" || path.hasPrefix("/console/")
     }
