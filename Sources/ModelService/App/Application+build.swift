@@ -93,6 +93,6 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
         .add(middleware: AuthMiddleware(tokens: components.tokens, acceptsAPIKeyHeader: true))
     AnthropicMessagesController(pipeline: components.pipeline, registry: components.registry).register(on: messages)
 
-    buildConsole(on: router, components: components, health: health)
+    buildConsole(on: router, components: components, health: health, bodies: bodies)
     return router
 }

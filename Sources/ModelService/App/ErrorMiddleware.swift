@@ -50,14 +50,6 @@ extension Request {
     /// The whole body, up to the context's limit; an empty body is a 400.
     public func collectJSONBody(context: some RequestContext) async throws -> ByteBuffer {
         var request = self
-        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        guard buffer.readableBytes > 0 else { throw APIError.badRequest("The request body must be a JSON object.", code: "invalid_json") }
-        return buffer
-    }
-
-    /// Decodes a JSON body; a malformed body or a field of the wrong type is a 400 that names the field.
-    public func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
-        var request = self
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: context.maxUploadSize)
@@ -67,6 +59,12 @@ extension Request {
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("The request body must be a JSON object.", code: "invalid_json") }
         // Foundation's decoder slows down sharply with depth: refuse deep bodies before it sees them.
         try JSONBody.checkNesting(buffer.readableBytesView)
+        return buffer
+    }
+
+    /// Decodes a JSON body; a malformed body or a field of the wrong type is a 400 that names the field.
+    public func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
+        let buffer = try await collectJSONBody(context: context)
         return try JSONBody.decode(type, from: Data(buffer.readableBytesView))
     }
 }

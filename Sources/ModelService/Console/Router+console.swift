@@ -2,14 +2,17 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// The web console under `/console`: every page and its two static files behind ``ConsoleMiddleware``.
-func buildConsole(on router: Router<AppRequestContext>, components: ServiceComponents, health: HealthController) {
+/// The web console under `/console`: every page and its two static files behind ``ConsoleMiddleware``;
+/// form bodies are held to `MAX_API_BODY_BYTES` like `/api`, inside it so a refusal is an HTML page.
+func buildConsole(on router: Router<AppRequestContext>, components: ServiceComponents, health: HealthController, bodies: InflightBodyBudget) {
     let sessions = ConsoleSessions(
         database: components.database, tokens: components.tokens, hours: components.configuration.consoleSessionHours,
         alwaysSecure: components.configuration.consoleSecureCookies
     )
     let pages = ConsolePages(renderer: components.consoleRenderer, sessions: sessions)
-    let console = router.group("console").add(middleware: ConsoleMiddleware(pages: pages))
+    let console = router.group("console")
+        .add(middleware: ConsoleMiddleware(pages: pages))
+        .add(middleware: BodyLimitMiddleware(limit: components.configuration.maxAPIBodyBytes, budget: bodies))
     console.get("static/{file}") { _, context in
         guard let response = components.consoleRenderer.staticFile(try context.parameters.require("file")) else { throw APIError.notFound("file") }
         return response

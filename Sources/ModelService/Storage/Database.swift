@@ -207,7 +207,16 @@ public final class Database: Sendable {
     public func exclusively<T: Sendable>(key: Int64, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite:
-            return try await transaction(body)
+            // Start-up work (migrations) of two processes on one file: the second waits for the first
+            // for as long as a migration takes, not just the request busy timeout.
+            let deadline = ContinuousClock.now + .seconds(120)
+            while true {
+                do {
+                    return try await transaction(body)
+                } catch let error where "\(error)".contains("database is locked") && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
         case .postgres(let client):
             return try await leasing(client) { connection in
                 let sql = connection.sql(queryLogLevel: nil)

@@ -197,4 +197,15 @@ import Testing
             #expect(components.registry.model(named: "form/model")?.maxTokens == 100)
         }
     }
+
+    @Test func aConsoleFormBodyOverTheAPILimitIsRefusedWith413() async throws {
+        try await TestApp.run(databaseURL: try await TestDatabase.sqlite.makeURL(), extra: ["SEED_ON_START": "false"]) { client, components in
+            let (browser, _) = try await Self.signIn(client, token: TestApp.adminToken)
+            let fields = ["csrf": browser.csrf, "name": "big/model", "provider": "openai", "modelId": "gpt-x",
+                          "description": String(repeating: "a", count: 2 * 1024 * 1024)]
+            let refused = try await Self.post(client, "/console/models/new", fields, cookie: browser.cookie)
+            #expect(refused.status == .contentTooLarge)
+            #expect(components.registry.model(named: "big/model") == nil)
+        }
+    }
 }
