@@ -14,6 +14,19 @@ struct AnthropicFakeRoutes: FakeDialect {
         group.get("models") { request, _ in
             try await pipeline.authorized(request, dialect: dialect) { dialect.modelList() }
         }
+        group.post("messages/count_tokens") { request, _ in
+            try await pipeline.json(request, dialect: dialect) { json in try dialect.countTokens(json) }
+        }
+    }
+
+    /// `{"input_tokens": N}`, N the words of the system prompt and messages, as the chat answers count them.
+    func countTokens(_ json: [String: Any]) throws(FakeFailure) -> Response {
+        guard let model = json["model"] as? String, !model.isEmpty else { throw .badRequest("model: Field required") }
+        guard let messages = json["messages"] as? [[String: Any]] else { throw .badRequest("messages: Field required") }
+        if model.contains("error-500") { throw .serverError }
+        var words = FakeText.wordCount(FakeText.text(ofContent: json["system"]))
+        for message in messages { words += FakeText.wordCount(FakeText.text(ofContent: message["content"])) }
+        return FakeJSON.response(["input_tokens": words])
     }
 
     func apiKey(in request: Request) -> String? {

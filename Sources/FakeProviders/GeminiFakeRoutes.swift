@@ -69,12 +69,17 @@ struct GeminiFakeRoutes: FakeDialect {
         return FakeJSON.response(["error": ["code": Int(status.code), "message": message, "status": name]], status: status)
     }
 
+    /// A model named with `think` answers with a thought part first, as Gemini does with `includeThoughts`.
+    static var thought: [String: Any] { ["text": "Thinking it over.", "thought": true] }
+
     func completeResponse(chat: FakeChat, reply: FakeReply) -> Response {
-        FakeJSON.response(Self.chunk(parts: Self.parts(reply), model: chat.model, final: reply))
+        let thoughts = chat.model.contains("think") ? [Self.thought] : []
+        return FakeJSON.response(Self.chunk(parts: thoughts + Self.parts(reply), model: chat.model, final: reply))
     }
 
     func streamChunks(chat: FakeChat, reply: FakeReply, request: Request) -> [ByteBuffer] {
         var objects: [[String: Any]] = []
+        if chat.model.contains("think") { objects.append(Self.chunk(parts: [Self.thought], model: chat.model, final: nil)) }
         switch reply.content {
         case .text(let text):
             let pieces = FakeText.wordPieces(text)

@@ -90,6 +90,11 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     GatewayController(pipeline: components.pipeline, registry: components.registry).register(on: v1)
     EmbeddingsController(pipeline: components.pipeline).register(on: v1)
     ResponsesController(pipeline: components.pipeline).register(on: v1)
+    // Anthropic's door: its own error shape, and `x-api-key` accepted beside Bearer.
+    let messages = router.group("v1/messages")
+        .add(middleware: AnthropicErrorMiddleware())
+        .add(middleware: AuthMiddleware(tokens: components.tokens, acceptsAPIKeyHeader: true))
+    AnthropicMessagesController(pipeline: components.pipeline, registry: components.registry).register(on: messages)
 
     buildConsole(on: router, components: components, health: health, bodies: bodies)
     return router

@@ -49,10 +49,11 @@ public struct CallPipeline: Sendable {
     ///
     /// `namedUser` is `X-User-Id`, `bodyUser` the body's `user`: a service or admin token names the user it
     /// calls for; a user token calls only for its own. `maxOutputTokens` is the client's output limit
-    /// (nil: the model's default), part of the estimate a budget reserves.
+    /// (nil: the model's default), part of the estimate a budget reserves. `billed: false` (Anthropic's free
+    /// `count_tokens`) skips traffic control: nothing is reserved that a settlement would have to release.
     public func admit(
         door: Call.Door, modelName: String, body: ByteBuffer, streaming: Bool, principal: Principal, namedUser: String?, bodyUser: String?,
-        requestId: String, maxOutputTokens: Int? = nil
+        requestId: String, maxOutputTokens: Int? = nil, billed: Bool = true
     ) async throws(CallError) -> Call {
         guard let model = registry.model(named: modelName), model.isActive else {
             throw CallError(.unknownModel, "The model '\(modelName)' does not exist or is not active.")
@@ -68,6 +69,7 @@ public struct CallPipeline: Sendable {
         var call = Call(
             door: door, principal: principal, userId: userId, model: model, body: body, streaming: streaming, requestId: requestId,
             started: .now)
+        guard billed else { return call }
         let output = door == .embeddings ? 0 : max(0, maxOutputTokens ?? ChatDefaults.defaultMaxTokens(for: model) ?? 4_096)
         do {
             call.admission = try await traffic.admit(

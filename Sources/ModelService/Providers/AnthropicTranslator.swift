@@ -50,6 +50,7 @@ enum AnthropicTranslator {
             "stop_sequences": .from(request.stop),
             "temperature": .from(request.temperature),
             "top_p": .from(request.topP),
+            "top_k": .from(request.topK),
             "stream": streaming ? .bool(true) : nil,
             "tools": sendTools ? tools(request.tools ?? []) : nil,
             "tool_choice": sendTools ? toolChoice(choice) : nil,

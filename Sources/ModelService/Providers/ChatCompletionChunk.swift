@@ -51,16 +51,20 @@ public struct ChatCompletionChunk: Codable, Sendable, Hashable {
         public var role: ChatMessage.Role?
         public var content: String?
         public var toolCalls: [ToolCallDelta]?
+        /// A piece of the model's thinking (DeepSeek's and OpenAI-compatible servers' `reasoning_content`, Gemini's thoughts).
+        public var reasoningContent: String?
 
-        public init(role: ChatMessage.Role? = nil, content: String? = nil, toolCalls: [ToolCallDelta]? = nil) {
+        public init(role: ChatMessage.Role? = nil, content: String? = nil, toolCalls: [ToolCallDelta]? = nil, reasoningContent: String? = nil) {
             self.role = role
             self.content = content
             self.toolCalls = toolCalls
+            self.reasoningContent = reasoningContent
         }
 
         enum CodingKeys: String, CodingKey {
             case role, content
             case toolCalls = "tool_calls"
+            case reasoningContent = "reasoning_content"
         }
     }
 

@@ -25,6 +25,9 @@ public struct ChatCompletionRequest: Codable, Sendable, Hashable {
     /// The client's JSON as sent, when it came in OpenAI's format: OpenAI-format upstreams get these
     /// bytes with only the gateway's edits, so fields this type does not know still arrive. Not encoded.
     public var clientJSON: ByteBuffer?
+    /// Sample from the top K tokens only: Anthropic's and Gemini's `top_k`, Ollama's `options.top_k`, set by the
+    /// `/v1/messages` door. OpenAI has no such field and refuses unknown ones, so it is never encoded.
+    public var topK: Int?
 
     public init(model: String, messages: [ChatMessage], stream: Bool? = nil) {
         self.model = model

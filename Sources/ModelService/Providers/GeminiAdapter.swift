@@ -80,8 +80,11 @@ struct GeminiStreamDecoder: ChatStreamDecoder {
                 }
                 continue
             }
-            for part in candidate.content?.parts ?? [] where part.thought != true {
-                if let call = part.functionCall {
+            for part in candidate.content?.parts ?? [] {
+                if part.thought == true {
+                    // Thoughts stream as reasoning, apart from the answer's text (as the non-streamed answer carries them).
+                    if let text = part.text, !text.isEmpty { chunks.append(builder.delta(.init(reasoningContent: text))) }
+                } else if let call = part.functionCall {
                     let delta = ChatCompletionChunk.ToolCallDelta(
                         index: toolCount,
                         id: "call_\(toolCount)",

@@ -92,6 +92,7 @@ enum GeminiTranslator {
         let config = JSONValue.compact([
             "temperature": .from(request.temperature),
             "topP": .from(request.topP),
+            "topK": .from(request.topK),
             "maxOutputTokens": .from(request.effectiveMaxTokens),
             "stopSequences": .from(request.stop),
             "candidateCount": .from(request.n),

@@ -5,6 +5,7 @@ enum OllamaTranslator {
         let options = JSONValue.compact([
             "temperature": .from(request.temperature),
             "top_p": .from(request.topP),
+            "top_k": .from(request.topK),
             "num_predict": .from(request.effectiveMaxTokens),
             "stop": .from(request.stop),
             "seed": .from(request.seed),
