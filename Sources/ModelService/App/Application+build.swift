@@ -66,7 +66,7 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
         .register(on: router)
     MetricsController(
         metrics: components.metrics, token: components.configuration.observability.metricsToken, usage: components.usage,
-        database: components.database, vault: components.vault
+        database: components.database, vault: components.vault, breakers: components.traffic.breakers
     ).register(on: router)
     OpenAPIController().register(on: router)
 

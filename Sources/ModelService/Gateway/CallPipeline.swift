@@ -155,7 +155,13 @@ public struct CallPipeline: Sendable {
                     : error.undecryptable ? .keyUndecryptable : .noKey
                 throw CallError(kind, error.description)
             }
-            settlement.attempting(candidate, key: key)
+            if let previous = settlement.attempting(candidate, key: key) {
+                if previous.id == candidate.id {
+                    metrics.recordRetry(model: candidate.name, provider: candidate.provider)
+                } else {
+                    metrics.recordFallback(from: previous.name, to: candidate.name)
+                }
+            }
             let target = UpstreamTarget(
                 provider: candidate.provider, upstreamModel: candidate.modelId, baseURL: baseURL, apiKey: key.secret,
                 settings: candidate.providerSettings)

@@ -44,11 +44,16 @@ public final class CallSettlement: Sendable {
     }
 
     /// Counts an upstream attempt with the model and key it uses.
-    func attempting(_ model: Model, key: ResolvedKey?) {
+    /// Returns the model tried before this attempt (nil for the call's first), so the pipeline can
+    /// count a retry (same model) or a fallback (another model).
+    @discardableResult
+    func attempting(_ model: Model, key: ResolvedKey?) -> Model? {
         state.withLock {
+            let previous = $0.answeringModel
             $0.attempts += 1
             $0.answeringModel = model
             $0.key = key
+            return previous
         }
     }
 

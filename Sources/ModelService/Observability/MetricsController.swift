@@ -5,14 +5,15 @@ import Prometheus
 
 /// `GET /metrics`: Prometheus text for scrapers; open unless `METRICS_TOKEN` is set.
 ///
-/// Gauges that mirror another component's state (usage queue, database connections, undecryptable
-/// keys) are read at scrape time, so nothing on the request path pays for them.
+/// Gauges that mirror another component's state (usage queue and dead letters, database connections,
+/// undecryptable keys, circuit states) are read at scrape time, so nothing on the request path pays for them.
 struct MetricsController {
     let metrics: GatewayMetrics
     let token: Secret?
     let usage: UsageRecorder
     let database: Database
     let vault: KeyVault
+    let breakers: CircuitBreakers
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/metrics", use: scrape)
@@ -26,6 +27,12 @@ struct MetricsController {
         metrics.setUsageQueueDepth(usage.pendingCount)
         metrics.setDatabaseConnectionsInUse(database.connectionsInUse)
         metrics.setUndecryptableKeys(vault.health.undecryptable)
+        metrics.setUsageDeadLetters(usage.spill.deadLetterCount)
+        for circuit in breakers.statuses() {
+            metrics.setCircuitState(
+                provider: ProviderKind(name: circuit.provider) ?? .openai, target: "\(circuit.baseURL) \(circuit.upstreamModel)",
+                state: circuit.state.rawValue)
+        }
         var bytes: [UInt8] = []
         MetricsBootstrap.processRegistry.emit(into: &bytes)
         metrics.registry.emit(into: &bytes)

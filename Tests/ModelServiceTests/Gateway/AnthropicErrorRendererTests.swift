@@ -13,6 +13,7 @@ import Testing
         (.refusedKeyVariable, "invalid_request_error"), (.providerKeyRejected, "api_error"), (.upstreamModelNotFound, "api_error"),
         (.upstreamRejected, "invalid_request_error"), (.upstreamRateLimited, "rate_limit_error"), (.upstreamFailed, "api_error"),
         (.upstreamTimeout, "api_error"), (.upstreamUnreachable, "api_error"), (.upstreamInvalidResponse, "api_error"),
+        (.budgetExceeded, "rate_limit_error"), (.providerUnavailable, "overloaded_error"), (.limitsUnavailable, "overloaded_error"),
     ])
     func everyKindHasAnAnthropicTypeAndTheTablesStatus(kind: CallError.Kind, type: String) throws {
         let rendered = AnthropicErrorRenderer.render(CallError(kind, "m"))
@@ -27,7 +28,7 @@ import Testing
 
     @Test func everyKindIsInTheTable() {
         // A kind added to the table without a row above would fail here first.
-        #expect(CallError.Kind.allCases.count == 18)
+        #expect(CallError.Kind.allCases.count == 21)
     }
 
     @Test func aRefusedStoredKeyIsA424ThatNoSDKRetriesOrBlamesOnItsToken() {

