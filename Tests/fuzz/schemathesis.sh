@@ -40,7 +40,7 @@ BASE="http://127.0.0.1:$PORT"
 # shellcheck disable=SC2086
 env $URLS \
     HOST=127.0.0.1 PORT="$PORT" DATA_DIR="$WORK/data" ADMIN_TOKEN="$ADMIN_TOKEN" \
-    INTERNAL_SECRET="fuzz-internal-secret-0123456789" ENCRYPTION_SECRET="fuzz-encryption-secret-0123456789abcdef" \
+    INTERNAL_SECRET="fuzz-internal-secret-0123456789abcdef" ENCRYPTION_SECRET="fuzz-encryption-secret-0123456789abcdef" \
     ENCRYPTION_KDF_COST=fast-for-tests LOG_LEVEL=warning \
     OPENAI_API_KEY=sk-fuzz-openai ANTHROPIC_API_KEY=sk-fuzz-anthropic GOOGLE_API_KEY=fuzz-google \
     AZURE_OPENAI_API_KEY=fuzz-azure XAI_API_KEY=fuzz-xai DEEPSEEK_API_KEY=fuzz-deepseek \
