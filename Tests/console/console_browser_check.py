@@ -122,7 +122,7 @@ def admin_flows(browser):
     page.wait_for_url("**/console/models?done=saved")
     status, model = api("GET", "/api/models/console%2Fecho")
     check(status == 200 and model["displayName"] == "Console echo" and model["inputCostPer1kTokens"] == 2, f"edit not stored: {model}")
-    check(model and model["metadata"].get("fallbacks") == ["test-openai/fake-error-500"], f"fallbacks not stored: {model}")
+    check(model and model.get("fallbacks") == ["test-openai/fake-error-500"], f"fallbacks not stored: {model}")
 
     page.get_by_role("button", name="Disable console/echo").click()
     page.wait_for_url("**/console/models?done=disabled")
