@@ -21,8 +21,10 @@ import Testing
                 statuses[Int(answer.status.code), default: 0] += 1
                 if answer.status == .tooManyRequests { retryAfter = answer.headers[.retryAfter] }
             }
-            #expect(statuses[401] == DecryptRefusals.defaultLimitPerMinute || statuses[401] == 2 * DecryptRefusals.defaultLimitPerMinute, "\(statuses)")
-            #expect((statuses[429] ?? 0) >= 2_000 - 2 * DecryptRefusals.defaultLimitPerMinute, "\(statuses)")
+            // One limit's worth of 401s per minute window the 2,000 calls touch (one to three on a loaded machine).
+            let limit = DecryptRefusals.defaultLimitPerMinute
+            #expect([limit, 2 * limit, 3 * limit].contains(statuses[401] ?? 0), "\(statuses)")
+            #expect((statuses[429] ?? 0) == 2_000 - (statuses[401] ?? 0), "\(statuses)")
             #expect(retryAfter.flatMap(Int.init).map { (1...60).contains($0) } == true)
 
             await components.decryptRefusals.flush(all: true)
