@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
-# Profiles the gateway's hot path with perf (cpu-clock sampling, frame-pointer call graphs).
+# Profiles the gateway's hot path, on the production path (user token, stored user key, budget,
+# per-minute limit, usage and metrics: Benchmarks/lib/production-path.sh).
 #
-#   bash Benchmarks/profile.sh [--requests N] [--mode json|stream]
+#   bash Benchmarks/profile.sh [--requests N] [--mode json|stream] [--tool perf|callgrind]
 #
-# Starts the release fake upstream and `model-service serve` on loopback, warms up with 100
-# requests, attaches `perf record -e cpu-clock -g` to the service, sends N requests (default 4,000)
-# at concurrency 4 with wrk (wrk stops at N but waits out its 15 s), and writes the top inclusive and self costs (demangled) to
-# Benchmarks/results/profile-<mode>.txt.
-# valgrind --tool=callgrind (3.19, Debian 12) aborts on this binary ("debuginfo reader: Possibly
-# corrupted debuginfo file"; with debug info stripped, SIGSEGV inside callgrind at the first thread),
-# and `perf stat -e instructions` is "not supported" on this VM, hence software-clock sampling.
+# Starts the release fake upstream and `model-service serve` on loopback and warms up with 100 requests.
+# perf (default): attaches `perf record -e cpu-clock -g` (frame-pointer call graphs) to the service, sends
+# N requests (default 4,000) at concurrency 4 with wrk, and writes the top inclusive and self costs
+# (demangled) to Benchmarks/results/profile-<mode>.txt.
+# callgrind: runs the service under `valgrind --tool=callgrind` (debug info stripped: valgrind 3.19 cannot
+# read Swift 6.3's DWARF), collects only while N requests (default 1,000) run, and writes instructions per
+# request and the top inclusive and self functions to Benchmarks/results/callgrind-<mode>.txt. Counted
+# instructions do not depend on the machine's noise, so two runs compare change by change.
+# (valgrind 3.19 crashes on Swift's `async` main, hence the synchronous entry point in main.swift.)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-REQUESTS=4000 MODE=json FREQ=4999
+REQUESTS="" MODE=json FREQ=4999 TOOL=perf
 while [[ $# -gt 0 ]]; do
   case $1 in
     --requests) REQUESTS=$2; shift ;;
     --mode) MODE=$2; shift ;;
+    --tool) TOOL=$2; shift ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
 done
-command -v perf >/dev/null || apt-get install -y linux-perf >/dev/null
+if [[ $TOOL == callgrind ]]; then
+  REQUESTS=${REQUESTS:-1000}
+  command -v valgrind >/dev/null || apt-get install -y valgrind >/dev/null
+else
+  REQUESTS=${REQUESTS:-4000}
+  command -v perf >/dev/null || apt-get install -y linux-perf >/dev/null
+fi
 SCRATCH=${SCRATCH_PATH:-.build-release}
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 [[ -x $BIN/model-service ]] || swift build -c release --scratch-path "$SCRATCH" --product model-service
@@ -51,13 +61,17 @@ ADMIN_TOKEN="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(1
     ADMIN_TOKEN="$ADMIN_TOKEN" SEED_ON_START=false LOG_LEVEL=warning \
     ENCRYPTION_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')" \
     OPENAI_BASE_URL="http://127.0.0.1:$FP_PORT/openai/v1" OPENAI_API_KEY="sk-bench-0123456789"
+  if [[ $TOOL == callgrind ]]; then
+    objcopy --strip-debug "$BIN/model-service" "$TMP/model-service"
+    exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$TMP/callgrind.out" "$TMP/model-service" serve
+  fi
   exec "$BIN/model-service" serve
 ) > "$TMP/gateway.log" 2>&1 &
 GW_PID=$!; PIDS+=("$GW_PID")
 wait_port "$GW_PORT" "$GW_PID" || { cat "$TMP/gateway.log"; exit 1; }
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$GW_PORT/api/health" >/dev/null && break; sleep 0.2; done
-curl -sf -X POST "http://127.0.0.1:$GW_PORT/api/models" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-  -d '{"name":"bench/echo","provider":"openai","modelId":"fake-echo","maxTokens":64,"inputCostPer1kTokens":0.001,"outputCostPer1kTokens":0.002}' > /dev/null
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$GW_PORT/api/health" >/dev/null && break; sleep 0.2; done
+source "$ROOT/Benchmarks/lib/production-path.sh"
+setup_production_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log"; exit 1; }
 MESSAGES='"messages":[{"role":"system","content":"You are a terse assistant."},{"role":"user","content":"Say hello to the benchmark in a few short words please, nothing more."}],"max_tokens":64'
 if [[ $MODE == stream ]]; then
   echo "{\"model\":\"bench/echo\",$MESSAGES,\"stream\":true,\"stream_options\":{\"include_usage\":true}}" > "$TMP/body"
@@ -65,8 +79,36 @@ else
   echo "{\"model\":\"bench/echo\",$MESSAGES}" > "$TMP/body"
 fi
 URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
-export BENCH_BODY="$TMP/body" BENCH_TOKEN="$ADMIN_TOKEN"
+export BENCH_BODY="$TMP/body" BENCH_TOKEN="$(cat "$TMP/user-token")"
 BENCH_COUNT=100 timeout 60 wrk -t1 -c4 -d3s --timeout 20s -s "$ROOT/Benchmarks/lib/count.lua" "$URL" > /dev/null
+sleep 0.5
+if [[ $TOOL == callgrind ]]; then
+  export HOST=127.0.0.1  # valgrind names its control pipe after $HOST, which the service had set
+  callgrind_control -i on "$GW_PID" > /dev/null
+  timeout 1800 python3 "$ROOT/Benchmarks/lib/send.py" --url "$URL" --body "$TMP/body" --token "$BENCH_TOKEN" --n "$REQUESTS" --c 4 > "$TMP/send.txt"
+  sleep 0.3  # the usage batch flush (every 200 ms) falls inside the collected window
+  callgrind_control -i off "$GW_PID" > /dev/null
+  callgrind_control -d "$GW_PID" > /dev/null
+  sleep 1
+  SENT=$REQUESTS
+  OUT="$ROOT/Benchmarks/results/callgrind-$MODE.txt"
+  DUMP=$(ls -t "$TMP"/callgrind.out.* | head -1)
+  set +o pipefail  # `head` ends the annotate pipes early
+  TOTAL=$(callgrind_annotate "$DUMP" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}')
+  {
+    echo "callgrind (valgrind $(valgrind --version | cut -d- -f2)) of model-service serve (release, debug info stripped), $MODE,"
+    echo "$SENT requests at c=4 on the production path (statuses $(cat "$TMP/send.txt")); $TOTAL instructions in all, $((TOTAL / SENT)) per request"
+    echo
+    echo "== inclusive, >= 1% =="
+    callgrind_annotate --inclusive=yes --threshold=99 "$DUMP" 2>/dev/null | sed -n '/^Ir/,$p' | awk -v t="$TOTAL" 'NR>2 {gsub(",","",$1); if ($1+0 >= t/100) print}' | head -90 | swift demangle --simplified | cut -c1-220
+    echo
+    echo "== self, >= 0.5% =="
+    callgrind_annotate --threshold=99 "$DUMP" 2>/dev/null | sed -n '/^Ir/,$p' | awk -v t="$TOTAL" 'NR>2 {gsub(",","",$1); if ($1+0 >= t/200) print}' | head -70 | swift demangle --simplified | cut -c1-220
+  } > "$OUT"
+  cp "$DUMP" "$ROOT/Benchmarks/results/callgrind-$MODE.out" 2>/dev/null || true
+  echo "requests profiled: $SENT; wrote $OUT (raw: Benchmarks/results/callgrind-$MODE.out, for callgrind_annotate or kcachegrind)"
+  exit 0
+fi
 sleep 0.5
 perf record -e cpu-clock -F "$FREQ" -g -p "$GW_PID" -o "$TMP/perf.data" > "$TMP/perf.log" 2>&1 &
 PERF_PID=$!; PIDS+=("$PERF_PID")

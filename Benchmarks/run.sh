@@ -146,15 +146,9 @@ GW_PID=$!; PIDS+=("$GW_PID")
 wait_port "$GW_PORT" "$GW_PID"
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$GW_PORT/api/health" >/dev/null && break; sleep 0.1; done
 log "model-service on $GW_PORT (pid $GW_PID)"
-curl -sf -X POST "http://127.0.0.1:$GW_PORT/api/models" \
-  -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-  -d '{"name":"bench/echo","provider":"openai","modelId":"fake-echo","maxTokens":64,"inputCostPer1kTokens":0.001,"outputCostPer1kTokens":0.002}' \
-  > "$TMP/model.json" || { echo "could not create the model:" >&2; cat "$TMP/gateway.log" >&2; exit 1; }
-# A stored shared key, so every gateway call resolves and decrypts it (and its counters are batched).
-curl -sf -X POST "http://127.0.0.1:$GW_PORT/api/api-keys?skipValidation=true" \
-  -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-  -d '{"shared":true,"provider":"openai","keyName":"bench","apiKey":"sk-bench-stored-0123456789abcdef"}' \
-  > "$TMP/key.json" || { echo "could not store the key:" >&2; cat "$TMP/gateway.log" >&2; exit 1; }
+source "$ROOT/Benchmarks/lib/production-path.sh"
+setup_production_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log" >&2; exit 1; }
+USER_TOKEN=$(cat "$TMP/user-token")
 
 # nginx: plain proxy_pass to the same upstream, keep-alive upstream connections, 2 workers
 NG_PORT=$(free_port)
@@ -244,7 +238,7 @@ cp "$TMP/gateway-json.body" "$TMP/litellm-json.body"; cp "$TMP/gateway-stream.bo
 declare -A URL TOKEN
 URL[direct]="http://127.0.0.1:$FP_PORT/openai/v1/chat/completions"; TOKEN[direct]="sk-bench-0123456789"
 URL[nginx]="http://127.0.0.1:$NG_PORT/openai/v1/chat/completions";  TOKEN[nginx]="sk-bench-0123456789"
-URL[gateway]="http://127.0.0.1:$GW_PORT/v1/chat/completions";       TOKEN[gateway]="$ADMIN_TOKEN"
+URL[gateway]="http://127.0.0.1:$GW_PORT/v1/chat/completions";       TOKEN[gateway]="$USER_TOKEN"
 if [[ -n ${LL_PORT:-} ]]; then URL[litellm]="http://127.0.0.1:$LL_PORT/v1/chat/completions"; TOKEN[litellm]="$LL_KEY"; fi
 
 for target in "${TARGETS[@]}"; do

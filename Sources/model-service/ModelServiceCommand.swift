@@ -3,8 +3,6 @@ import Foundation
 import Logging
 import ModelService
 
-
-@main
 struct ModelServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model-service",
@@ -15,9 +13,8 @@ struct ModelServiceCommand: AsyncParsableCommand {
         defaultSubcommand: Serve.self
     )
 
-    /// `AsyncParsableCommand.main()` with the process set up first.
-    static func main() async {
-        ProcessSetup.apply()
+    /// `AsyncParsableCommand.main()`, started by `main.swift` once the process is set up.
+    static func runAsRoot() async {
         do {
             var command = try await asyncParseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -26,7 +26,7 @@ public final class AccessTokenStore: Sendable {
     /// Checks a bearer token: nil for unknown, revoked or expired (callers answer the same 401 for all).
     public func authenticate(_ token: Secret) -> Principal? {
         let hash = TokenSecrets.hash(token)
-        if let environmentAdminHash, SecretComparison.equal(hash, environmentAdminHash) {
+        if let environmentAdminHash, SecretComparison.equalDigests(hash, environmentAdminHash) {
             return Principal(tokenId: "env:ADMIN_TOKEN", role: .admin, userId: nil)
         }
         guard let record = byHash.withLock({ $0[hash] }), record.isUsable(atMillis: Clock.nowMillis()) else {

@@ -22,8 +22,8 @@ enum ConsoleGatewayProbe {
         var request = ChatCompletionRequest(model: model.name, messages: [.text(.user, prompt)])
         request.maxTokens = 64
         do {
+            // No `clientJSON`: the page shows the answer's text, so the answer is decoded, not relayed as bytes.
             let bytes = try ProviderJSON.encodeBuffer(request)
-            request.clientJSON = bytes
             let call = try await pipeline.admit(
                 door: .console, modelName: model.name, body: bytes, streaming: false, principal: principal, namedUser: nil, bodyUser: nil,
                 requestId: UUID().uuidString.lowercased())

@@ -98,6 +98,14 @@ public struct CallPipeline: Sendable {
 
     // MARK: route
 
+    /// True when a chat call of `modelName` is relayed as the client sent it, whichever candidate
+    /// answers (the model and its fallbacks all speak OpenAI's chat format), so the door need not
+    /// decode it in full. An unknown model counts as relayed: admission refuses it anyway.
+    public func relaysOpenAIChat(modelName: String) -> Bool {
+        guard let model = registry.model(named: modelName) else { return true }
+        return traffic.candidates(for: model).allSatisfy { ProviderAdapters.speaksOpenAIChat($0.provider) }
+    }
+
     /// The models to try, in order: the one asked for, then its active `fallbacks`.
     public func route(_ call: Call) -> [Model] {
         traffic.candidates(for: call.model)

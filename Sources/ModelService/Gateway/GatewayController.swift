@@ -45,9 +45,13 @@ struct GatewayController {
     @Sendable func chatCompletions(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let bytes = try await request.collectJSONBody(context: context)
-        var body = try JSONBody.decode(ChatCompletionRequest.self, from: Data(bytes.readableBytesView))
-        if body.messages.isEmpty { throw APIError.invalidField("messages", "must contain at least one message") }
-        body.clientJSON = bytes
+        var body = try ChatCompletionRequest(relayHead: bytes)
+        if !pipeline.relaysOpenAIChat(modelName: body.model) {
+            // A candidate needs the request translated: decode it all (messages, parts, tools).
+            body = try JSONBody.decode(ChatCompletionRequest.self, from: Data(bytes.readableBytesView))
+            if body.messages.isEmpty { throw APIError.invalidField("messages", "must contain at least one message") }
+            body.clientJSON = bytes
+        }
         do {
             let call = try await pipeline.admit(
                 door: .chatCompletions, modelName: body.model, body: bytes, streaming: body.isStreaming, principal: principal,

@@ -202,22 +202,7 @@ public final class UsageRecorder: Service, Sendable {
             var start = 0
             while start < batch.count {
                 let slice = batch[start..<min(start + Self.rowsPerStatement, batch.count)]
-                var insert = sql.insert(into: "usage_records").columns(
-                    "id", "at", "user_id", "token_id", "model", "provider", "key_id", "key_source", "prompt_tokens",
-                    "completion_tokens", "total_tokens", "cost", "latency_ms", "status", "streamed", "error_code",
-                    "request_id", "attempts", "usage_estimated", "requested_model"
-                )
-                for record in slice {
-                    insert = insert.values(
-                        SQLBind(record.id), SQLBind(record.at), SQLBind(record.userId), SQLBind(record.tokenId), SQLBind(record.model),
-                        SQLBind(record.provider.rawValue), SQLBind(record.keyId), SQLBind(record.keySource),
-                        SQLBind(record.promptTokens), SQLBind(record.completionTokens), SQLBind(record.totalTokens),
-                        SQLBind(record.cost), SQLBind(record.latencyMs), SQLBind(record.status), SQLBind(record.streamed),
-                        SQLBind(record.errorCode), SQLBind(record.requestId), SQLBind(record.attempts),
-                        SQLBind(record.usageEstimated), SQLBind(record.requestedModel)
-                    )
-                }
-                let rows = try await insert.ignoringConflicts(with: ["id"]).returning("id").all()
+                let rows = try await sql.raw("\(UsageRowsInsert(slice, dialect: database.dialect))").all()
                 for row in rows { inserted.insert(try row.decode(column: "id", as: String.self)) }
                 start += Self.rowsPerStatement
             }

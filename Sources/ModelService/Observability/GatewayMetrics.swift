@@ -8,6 +8,7 @@ import Prometheus
 /// status classes and error codes; never a user id, token, key or prompt.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
+    private let series = SettlementSeries()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -47,48 +48,58 @@ public final class GatewayMetrics: Sendable {
 
     /// Called exactly once per call, where the call settles.
     public func record(settlement s: Settlement) {
-        let statusClass = "\(s.status / 100)xx"
-        let operation = Self.operationName(door: s.door)
-        registry.makeCounter(
-            descriptor: Self.calls,
-            labels: [("model", s.model), ("provider", s.provider.rawValue), ("door", s.door), ("status_class", statusClass)]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.operationDuration,
-            labels: [
-                ("gen_ai_operation_name", operation), ("gen_ai_request_model", s.model), ("gen_ai_provider_name", s.provider.rawValue),
-                ("error_type", s.errorKind ?? ""),
-            ],
-            buckets: Self.durationBuckets
-        ).record(s.duration)
-        for (type, count) in [("input", s.inputTokens), ("output", s.outputTokens)] where count > 0 {
-            registry.makeValueHistogram(
-                descriptor: Self.tokenUsage,
-                labels: [
-                    ("gen_ai_operation_name", operation), ("gen_ai_request_model", s.model), ("gen_ai_provider_name", s.provider.rawValue),
-                    ("gen_ai_token_type", type),
-                ],
-                buckets: Self.tokenBuckets
-            ).record(Double(count))
-        }
-        if let cost = s.cost, cost > 0 {
-            registry.makeCounter(descriptor: Self.cost, labels: [("model", s.model), ("provider", s.provider.rawValue)]).increment(by: cost)
-        }
+        let key = SettlementSeries.Key(
+            model: s.model, provider: s.provider, door: s.door, statusClass: "\(s.status / 100)xx", errorKind: s.errorKind ?? "")
+        let series = self.series.series(key) { makeSeries(key) }
+        series.calls.increment()
+        series.duration.record(s.duration)
+        if s.inputTokens > 0 { series.inputTokens.record(Double(s.inputTokens)) }
+        if s.outputTokens > 0 { series.outputTokens.record(Double(s.outputTokens)) }
+        if let cost = s.cost, cost > 0 { series.cost.increment(by: cost) }
         if let kind = s.errorKind, s.status != 499 {
             recordUpstreamError(provider: s.provider, kind: kind)
         }
     }
 
+    private func makeSeries(_ key: SettlementSeries.Key) -> SettlementSeries.Series {
+        let operation = Self.operationName(door: key.door)
+        let provider = key.provider.rawValue
+        func tokens(_ type: String) -> ValueHistogram {
+            registry.makeValueHistogram(
+                descriptor: Self.tokenUsage,
+                labels: [
+                    ("gen_ai_operation_name", operation), ("gen_ai_request_model", key.model), ("gen_ai_provider_name", provider),
+                    ("gen_ai_token_type", type),
+                ],
+                buckets: Self.tokenBuckets)
+        }
+        return SettlementSeries.Series(
+            calls: registry.makeCounter(
+                descriptor: Self.calls,
+                labels: [("model", key.model), ("provider", provider), ("door", key.door), ("status_class", key.statusClass)]),
+            duration: registry.makeDurationHistogram(
+                descriptor: Self.operationDuration,
+                labels: [
+                    ("gen_ai_operation_name", operation), ("gen_ai_request_model", key.model), ("gen_ai_provider_name", provider),
+                    ("error_type", key.errorKind),
+                ],
+                buckets: Self.durationBuckets),
+            inputTokens: tokens("input"), outputTokens: tokens("output"),
+            cost: registry.makeCounter(descriptor: Self.cost, labels: [("model", key.model), ("provider", provider)]))
+    }
+
     /// From the call's start to the first chunk relayed to the client.
     public func recordTimeToFirstToken(model: String, provider: ProviderKind, door: String, duration: Duration) {
-        registry.makeDurationHistogram(
-            descriptor: Self.timeToFirstToken,
-            labels: [
-                ("gen_ai_operation_name", Self.operationName(door: door)), ("gen_ai_request_model", model),
-                ("gen_ai_provider_name", provider.rawValue),
-            ],
-            buckets: Self.durationBuckets
-        ).record(duration)
+        let key = SettlementSeries.FirstTokenKey(model: model, provider: provider, door: door)
+        series.firstToken(key) {
+            registry.makeDurationHistogram(
+                descriptor: Self.timeToFirstToken,
+                labels: [
+                    ("gen_ai_operation_name", Self.operationName(door: door)), ("gen_ai_request_model", model),
+                    ("gen_ai_provider_name", provider.rawValue),
+                ],
+                buckets: Self.durationBuckets)
+        }.record(duration)
     }
 
     public func recordUpstreamError(provider: ProviderKind, kind: String) {

@@ -27,7 +27,8 @@ struct JSONObjectEditor {
 
     init?(_ bytes: [UInt8]) {
         self.bytes = bytes
-        guard let members = Self.scan(bytes) else { return nil }
+        // Scanned through a buffer pointer: no bounds checks or array retains in the byte loop.
+        guard let members = bytes.withUnsafeBufferPointer({ Self.scan($0) }) else { return nil }
         self.members = members
     }
 
@@ -38,10 +39,25 @@ struct JSONObjectEditor {
         members.first { $0.key == key }.map { bytes[$0.valueBytes] }
     }
 
-    /// The member's value decoded, for the few fields the pipeline reads.
+    /// The member's value decoded, for the few fields the pipeline reads. Plain integers, numbers,
+    /// booleans and strings are read straight from the bytes; anything else goes to a decoder.
     func value<T: Decodable>(_ key: String, as type: T.Type) -> T? {
         guard let raw = rawValue(key) else { return nil }
+        if let scalar = Self.scalar(raw, as: type) { return scalar }
         return try? JSONDecoder().decode(T.self, from: Data(raw))
+    }
+
+    private static func scalar<T>(_ raw: ArraySlice<UInt8>, as type: T.Type) -> T? {
+        if type == Bool.self {
+            return (raw.elementsEqual("true".utf8) ? true : raw.elementsEqual("false".utf8) ? false : nil) as? T
+        }
+        if type == String.self { return JSONStringBytes.unquoted(raw) as? T }
+        let isPlainNumber = raw.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+        guard isPlainNumber, !raw.isEmpty else { return nil }
+        let text = String(decoding: raw, as: UTF8.self)
+        if type == Int.self { return Int(text) as? T }
+        if type == Double.self { return Double(text) as? T }
+        return nil
     }
 
     /// Sets a member: in place when present, else appended at the end.
@@ -58,6 +74,11 @@ struct JSONObjectEditor {
     mutating func set(_ key: String, _ value: some Encodable) {
         guard let data = try? ProviderJSON.encode(value) else { return }
         set(key, json: data)
+    }
+
+    /// Sets a string member (the model name on every relayed call) without an encoder.
+    mutating func set(_ key: String, _ value: String) {
+        set(key, json: JSONStringBytes.quoted(value))
     }
 
     mutating func remove(_ key: String) {
@@ -86,7 +107,7 @@ struct JSONObjectEditor {
         }
         for (key, value) in appended {
             comma()
-            out.writeBytes((try? ProviderJSON.encode(key)) ?? Data())
+            out.writeBytes(JSONStringBytes.quoted(key))
             out.writeInteger(UInt8(ascii: ":"))
             out.writeBytes(value)
         }
@@ -96,7 +117,7 @@ struct JSONObjectEditor {
 
     // MARK: Scanning
 
-    private static func scan(_ b: [UInt8]) -> [Member]? {
+    private static func scan(_ b: UnsafeBufferPointer<UInt8>) -> [Member]? {
         var i = 0
         skipSpace(b, &i)
         guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
@@ -113,7 +134,7 @@ struct JSONObjectEditor {
             let keyStart = i
             guard skipString(b, &i) else { return nil }
             let keyRange = keyStart..<i
-            guard let key = try? JSONDecoder().decode(String.self, from: Data(b[keyRange])) else { return nil }
+            guard let key = JSONStringBytes.unquoted(b[keyRange]) else { return nil }
             skipSpace(b, &i)
             guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
             i += 1
@@ -134,12 +155,12 @@ struct JSONObjectEditor {
         }
     }
 
-    private static func skipSpace(_ b: [UInt8], _ i: inout Int) {
+    private static func skipSpace(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) {
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
     }
 
     /// Moves past a string starting at `i` (its opening quote).
-    private static func skipString(_ b: [UInt8], _ i: inout Int) -> Bool {
+    private static func skipString(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Bool {
         guard i < b.count, b[i] == UInt8(ascii: "\"") else { return false }
         i += 1
         while i < b.count {
@@ -156,7 +177,7 @@ struct JSONObjectEditor {
 
     /// Moves past one value; nested objects and arrays are matched by depth, strings skipped whole.
     /// Scalars are taken up to the next delimiter (their validity is the upstream's business).
-    private static func skipValue(_ b: [UInt8], _ i: inout Int) -> Bool {
+    private static func skipValue(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Bool {
         guard i < b.count else { return false }
         switch b[i] {
         case UInt8(ascii: "\""): return skipString(b, &i)
@@ -181,7 +202,12 @@ struct JSONObjectEditor {
             return false
         default:
             let start = i
-            while i < b.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), 0x20, 0x0A, 0x0D, 0x09].contains(b[i]) { i += 1 }
+            scalar: while i < b.count {
+                switch b[i] {
+                case UInt8(ascii: ","), UInt8(ascii: "}"), 0x20, 0x0A, 0x0D, 0x09: break scalar
+                default: i += 1
+                }
+            }
             return i > start
         }
     }

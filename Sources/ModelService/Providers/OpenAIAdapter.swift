@@ -73,6 +73,8 @@ public struct OpenAIAdapter: ProviderAdapter {
     ) async throws -> ChatCompletionResponse {
         let body = try upstreamBytes(request, target: target, streaming: false)
         let answer = try await client.send(.jsonPost(url: url, headers: headers, body: body), apiKey: target.apiKey)
+        // The client's own JSON went up, so the upstream's goes back as sent: only its usage is read.
+        if request.clientJSON != nil, let relayed = ChatCompletionResponse.relayed(answer) { return relayed }
         var response = try ProviderJSON.decodeUpstream(ChatCompletionResponse.self, from: answer)
         response.upstreamJSON = answer
         return response
@@ -87,7 +89,8 @@ public struct OpenAIAdapter: ProviderAdapter {
     ) async throws -> ChatChunkStream {
         let body = try upstreamBytes(request, target: target, streaming: true)
         let response = try await client.open(.jsonPost(url: url, headers: headers, body: body), apiKey: target.apiKey)
-        let decoder = OpenAIStreamDecoder(forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey, maxLineBytes: client.maxLineBytes)
+        let decoder = OpenAIStreamDecoder(
+            forwardUsage: request.wantsStreamUsage, relay: request.clientJSON != nil, apiKey: target.apiKey, maxLineBytes: client.maxLineBytes)
         return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)
     }
 }
@@ -97,12 +100,15 @@ public struct OpenAIAdapter: ProviderAdapter {
 struct OpenAIStreamDecoder: ChatStreamDecoder {
     private var parser: ServerSentEventParser
     private let forwardUsage: Bool
+    /// The client sent OpenAI's format: chunks are relayed as bytes and only their usage is read.
+    private let relay: Bool
     private let apiKey: Secret?
     private(set) var usage: Usage?
     private var done = false
 
-    init(forwardUsage: Bool, apiKey: Secret?, maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes) {
+    init(forwardUsage: Bool, relay: Bool = false, apiKey: Secret?, maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes) {
         self.forwardUsage = forwardUsage
+        self.relay = relay
         self.apiKey = apiKey
         self.parser = ServerSentEventParser(maxLineBytes: maxLineBytes)
     }
@@ -121,6 +127,21 @@ struct OpenAIStreamDecoder: ChatStreamDecoder {
             if event.data.readableBytesView.elementsEqual("[DONE]".utf8) {
                 done = true
                 break
+            }
+            if relay {
+                switch ChatCompletionChunk.relayed(event.data, forwardUsage: forwardUsage) {
+                case .relay(let bytes, let chunkUsage):
+                    if let chunkUsage { usage = chunkUsage }
+                    var chunk = ChatCompletionChunk(id: "", created: 0, model: "", choices: [])
+                    chunk.upstreamJSON = bytes
+                    chunks.append(chunk)
+                    continue
+                case .drop(let chunkUsage):
+                    usage = chunkUsage
+                    continue
+                case .decode:
+                    break
+                }
             }
             let envelope = try ProviderJSON.decodeUpstream(Envelope.self, from: event.data)
             if let error = envelope.error {

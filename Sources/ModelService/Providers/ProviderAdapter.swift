@@ -29,6 +29,14 @@ public enum KeyValidationResult: Sendable, Hashable {
 
 /// The adapter for each provider.
 public enum ProviderAdapters {
+    /// Providers whose adapter relays a client's OpenAI chat JSON as sent (``OpenAIAdapter``, Azure's).
+    public static func speaksOpenAIChat(_ provider: ProviderKind) -> Bool {
+        switch provider {
+        case .openai, .xai, .deepseek, .azure: true
+        case .anthropic, .gemini, .ollama: false
+        }
+    }
+
     public static func adapter(for provider: ProviderKind) -> any ProviderAdapter {
         switch provider {
         case .openai, .xai, .deepseek: OpenAIAdapter()

@@ -47,29 +47,49 @@ public struct KeyCipher: Sendable {
 
     /// Opens a stored value for `binding`, with whichever loaded master key its version names.
     public func decrypt(_ stored: String, binding: RecordBinding) throws(VaultError) -> Secret {
+        try prepare(stored, binding: binding).open()
+    }
+
+    /// Parses a stored value and derives its record key, without decrypting: what the gateway holds
+    /// per active key so that each call pays only the AES-GCM open (``Prepared/open()``).
+    func prepare(_ stored: String, binding: RecordBinding) throws(VaultError) -> Prepared {
         let parsed = try StoredCiphertext(parsing: stored)
         guard let master = keyring.key(forVersion: parsed.keyVersion) else {
             throw .unknownKeyVersion(parsed.keyVersion)
         }
-        let plaintext: Data
         do {
             let box = try AES.GCM.SealedBox(
                 nonce: AES.GCM.Nonce(data: parsed.nonce),
                 ciphertext: parsed.sealed.dropLast(StoredCiphertext.tagByteCount),
                 tag: parsed.sealed.suffix(StoredCiphertext.tagByteCount)
             )
-            plaintext = try AES.GCM.open(
-                box,
-                using: Self.recordKey(master: master, salt: parsed.salt),
-                authenticating: binding.associatedData(keyVersion: parsed.keyVersion)
-            )
+            return Prepared(
+                box: box, key: Self.recordKey(master: master, salt: parsed.salt),
+                associatedData: binding.associatedData(keyVersion: parsed.keyVersion))
         } catch {
-            // Linux reports a bad tag as `underlyingCoreCryptoError`, not `.authenticationFailure`:
-            // every failure to open means the same thing here.
-            throw .doesNotAuthenticate
+            throw .malformedCiphertext
         }
-        guard let text = String(validating: plaintext, as: UTF8.self) else { throw .malformedCiphertext }
-        return Secret(text)
+    }
+
+    /// One stored key ready to open: still encrypted (the plaintext exists only in what ``open()``
+    /// returns), with its per-record key derived once instead of on every call.
+    struct Prepared: Sendable {
+        let box: AES.GCM.SealedBox
+        let key: SymmetricKey
+        let associatedData: [UInt8]
+
+        func open() throws(VaultError) -> Secret {
+            let plaintext: Data
+            do {
+                plaintext = try AES.GCM.open(box, using: key, authenticating: associatedData)
+            } catch {
+                // Linux reports a bad tag as `underlyingCoreCryptoError`, not `.authenticationFailure`:
+                // every failure to open means the same thing here.
+                throw .doesNotAuthenticate
+            }
+            guard let text = String(validating: plaintext, as: UTF8.self) else { throw .malformedCiphertext }
+            return Secret(text)
+        }
     }
 
     /// Decrypts with any loaded key and seals again under the current one (one rotation step).

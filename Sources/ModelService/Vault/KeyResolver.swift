@@ -62,8 +62,9 @@ public struct KeyResolutionError: Error, Sendable, CustomStringConvertible {
 /// that endpoint, or none when it says `apiKeyRequired: false`; otherwise the call is refused.
 ///
 /// The gateway calls this on every request, so it never touches the database: the active keys'
-/// ciphertexts are held in memory (replaced by ``KeyVault`` when the `api_keys` counter moves) and
-/// one is decrypted per call, which costs microseconds. Plaintext lives only in the returned value.
+/// ciphertexts are held in memory (replaced by ``KeyVault`` when the `api_keys` counter moves), each
+/// with its record key derived once, and one is decrypted (AES-GCM open) per call. Plaintext lives
+/// only in the returned value.
 public final class KeyResolver: Sendable {
     /// One active stored key, still encrypted.
     struct Entry: Sendable {
@@ -74,6 +75,8 @@ public final class KeyResolver: Sendable {
         var endpoint: String = ""
         var name: String = ""
         var maskedPrefix: String = ""
+        /// Parsed with its record key derived (filled in by ``install(cipher:entries:)``); nil when that failed.
+        var prepared: KeyCipher.Prepared?
     }
 
     private struct Slot: Hashable {
@@ -82,7 +85,6 @@ public final class KeyResolver: Sendable {
     }
 
     private struct Snapshot: Sendable {
-        var cipher: KeyCipher?
         var entries: [Slot: [Entry]] = [:]
     }
 
@@ -94,6 +96,8 @@ public final class KeyResolver: Sendable {
     private let snapshot = Mutex(Snapshot())
     /// Keys a provider just rejected, skipped at once, before the database write and reload catch up.
     private let rejected = Mutex<Set<String>>([])
+    /// Normalized forms of the base URLs calls go to (a handful), so a call does not parse its URL again.
+    private let normalizedTargets = Mutex<[String: String]>([:])
 
     public init(environment: [String: String]) {
         self.environment = environment
@@ -114,9 +118,10 @@ public final class KeyResolver: Sendable {
         for item in entries {
             var entry = item.entry
             entry.endpoint = item.entry.binding.endpoint.map(EndpointURL.normalized) ?? home(item.provider)
+            entry.prepared = try? cipher?.prepare(entry.ciphertext, binding: entry.binding)
             grouped[Slot(owner: item.owner, provider: item.provider), default: []].append(entry)
         }
-        snapshot.withLock { $0 = Snapshot(cipher: cipher, entries: grouped) }
+        snapshot.withLock { $0 = Snapshot(entries: grouped) }
     }
 
     /// Skips `keyId` from now on (``KeyHealth`` persists it as invalid, then calls ``readmit(_:)``).
@@ -128,14 +133,23 @@ public final class KeyResolver: Sendable {
         _ = rejected.withLock { $0.remove(keyId) }
     }
 
+    private func normalizedTarget(_ url: String) -> String {
+        if let known = normalizedTargets.withLock({ $0[url] }) { return known }
+        let normalized = EndpointURL.normalized(url)
+        normalizedTargets.withLock { cache in
+            if cache.count >= 1_000 { cache.removeAll() }  // models re-pointed many times: start over
+            cache[url] = normalized
+        }
+        return normalized
+    }
+
     /// The key for a call of `model` to `baseURL` (default: the model's effective base URL).
     public func resolve(userId: String?, provider: ProviderKind, model: Model, baseURL: String? = nil) throws(KeyResolutionError) -> ResolvedKey {
         let skipped = rejected.withLock { $0 }
-        let target = EndpointURL.normalized(baseURL ?? endpoints.baseURL(for: model))
+        let target = normalizedTarget(baseURL ?? endpoints.baseURL(for: model))
         let atHome = target == home(provider)
-        let (cipher, userEntries, sharedEntries) = snapshot.withLock { state in
+        let (userEntries, sharedEntries) = snapshot.withLock { state in
             (
-                state.cipher,
                 userId.flatMap { $0.hasPrefix("@") ? nil : state.entries[Slot(owner: $0, provider: provider)] } ?? [],
                 state.entries[Slot(owner: RecordBinding.sharedOwner, provider: provider)] ?? []
             )
@@ -143,7 +157,7 @@ public final class KeyResolver: Sendable {
         var undecryptable = false
         for (entries, source) in [(userEntries, KeySource.user), (sharedEntries, .shared)] {
             for entry in entries where entry.endpoint == target && !skipped.contains(entry.id) {
-                if let cipher, let secret = try? cipher.decrypt(entry.ciphertext, binding: entry.binding) {
+                if let secret = try? entry.prepared?.open() {
                     let owner = source == .shared ? "shared" : "user '\(entry.binding.owner)'"
                     let label = "'\(entry.name)' (\(entry.maskedPrefix), \(owner))"
                     return ResolvedKey(secret: secret, source: source, keyId: entry.id, label: label)

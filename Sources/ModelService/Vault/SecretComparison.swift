@@ -16,6 +16,19 @@ public enum SecretComparison {
         return difference == 0
     }
 
+    /// Two hex digests (SHA-256 of a token) in constant time, without hashing again: a digest's
+    /// length is the same for every token, and its bytes already give nothing away about the token.
+    public static func equalDigests(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in 0..<left.count {
+            difference |= left[index] ^ right[index]
+        }
+        return difference == 0
+    }
+
     public static func equal(_ lhs: String, _ rhs: String) -> Bool {
         equal(lhs.utf8, rhs.utf8)
     }
