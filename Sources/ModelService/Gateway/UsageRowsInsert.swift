@@ -1,12 +1,13 @@
 import SQLKit
+import Synchronization
 
 /// `INSERT INTO usage_records (…) VALUES (…), … ON CONFLICT (id) DO NOTHING RETURNING id` for one
 /// slice of a batch, written straight into the serializer.
 ///
 /// SQLKit's insert builder serializes each of a row's 20 values as nested expressions with a
 /// placeholder expression per bind; callgrind put that at ~49k instructions per usage record, more
-/// than the rest of the record's write. Here the placeholders are text and the values go to the
-/// serializer's binds as they are: the same statement and the same bound parameters.
+/// than the rest of the record's write. Here the statement text is made once per row count and the
+/// values go to the serializer's binds as they are: the same statement, the same bound parameters.
 struct UsageRowsInsert: SQLExpression {
     static let columns = [
         "id", "at", "user_id", "token_id", "model", "provider", "key_id", "key_source", "prompt_tokens",
@@ -16,36 +17,69 @@ struct UsageRowsInsert: SQLExpression {
     private static let head = "INSERT INTO usage_records (\(columns.joined(separator: ", "))) VALUES "
 
     let records: ArraySlice<UsageRecord>
-    /// `?` for SQLite, `$` for PostgreSQL: both number their placeholders from 1.
-    let placeholderPrefix: String
+    let dialect: SQLDialectKind
 
     init(_ records: ArraySlice<UsageRecord>, dialect: SQLDialectKind) {
         self.records = records
-        placeholderPrefix = dialect == .postgres ? "$" : "?"
+        self.dialect = dialect
     }
 
     func serialize(to serializer: inout SQLSerializer) {
-        var sql = Self.head
-        sql.reserveCapacity(Self.head.utf8.count + records.count * 20 * 6 + 64)
+        // Placeholders are numbered from 1 in both dialects: the text depends only on the row count.
+        assert(serializer.binds.isEmpty, "a usage insert is a statement of its own")
+        serializer.write(Self.statement(rows: records.count, dialect: dialect))
         var binds = serializer.binds
-        for (row, record) in records.enumerated() {
-            if row > 0 { sql += ", " }
-            let values: [any Encodable & Sendable] = [
-                record.id, record.at, record.userId, record.tokenId, record.model, record.provider.rawValue, record.keyId, record.keySource,
-                record.promptTokens, record.completionTokens, record.totalTokens, record.cost, record.latencyMs, record.status,
-                record.streamed, record.errorCode, record.requestId, record.attempts, record.usageEstimated, record.requestedModel,
-            ]
-            sql += "("
-            for (column, value) in values.enumerated() {
-                binds.append(value)
-                if column > 0 { sql += ", " }
-                sql += placeholderPrefix
-                sql += String(binds.count)
-            }
+        binds.reserveCapacity(records.count * Self.columns.count)
+        for record in records {
+            binds.append(record.id)
+            binds.append(record.at)
+            binds.append(record.userId)
+            binds.append(record.tokenId)
+            binds.append(record.model)
+            binds.append(record.provider.rawValue)
+            binds.append(record.keyId)
+            binds.append(record.keySource)
+            binds.append(record.promptTokens)
+            binds.append(record.completionTokens)
+            binds.append(record.totalTokens)
+            binds.append(record.cost)
+            binds.append(record.latencyMs)
+            binds.append(record.status)
+            binds.append(record.streamed)
+            binds.append(record.errorCode)
+            binds.append(record.requestId)
+            binds.append(record.attempts)
+            binds.append(record.usageEstimated)
+            binds.append(record.requestedModel)
+        }
+        serializer.binds = binds
+    }
+
+    /// The statement text for `rows` rows, made once per row count and dialect.
+    private static func statement(rows: Int, dialect: SQLDialectKind) -> String {
+        let key = StatementKey(rows: rows, dialect: dialect)
+        if let known = statements.withLock({ $0[key] }) { return known }
+        let prefix = dialect == .postgres ? "$" : "?"
+        var sql = head
+        var position = 0
+        for row in 0..<rows {
+            sql += row == 0 ? "(" : ", ("
+            sql += (0..<columns.count).map { _ in
+                position += 1
+                return prefix + String(position)
+            }.joined(separator: ", ")
             sql += ")"
         }
         sql += " ON CONFLICT (id) DO NOTHING RETURNING id"
-        serializer.binds = binds
-        serializer.write(sql)
+        statements.withLock { $0[key] = sql }
+        return sql
     }
+
+    private struct StatementKey: Hashable {
+        var rows: Int
+        var dialect: SQLDialectKind
+    }
+
+    /// At most ``UsageRecorder/rowsPerStatement`` entries per dialect.
+    private static let statements = Mutex<[StatementKey: String]>([:])
 }

@@ -115,6 +115,44 @@ struct JSONObjectEditor {
         return out
     }
 
+    /// The top-level member `key` of an object replaced by `json`, scanning only up to it: the model
+    /// name near the head of every relayed chunk and answer, without walking the rest.
+    /// Nil when the bytes are not an object or the member is absent.
+    static func replacingMember(_ key: String, in buffer: ByteBuffer, with json: [UInt8]) -> ByteBuffer? {
+        let located: Range<Int>? = buffer.readableBytesView.withContiguousStorageIfAvailable { b in
+            var i = 0
+            skipSpace(b, &i)
+            guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
+            i += 1
+            while true {
+                skipSpace(b, &i)
+                let keyStart = i
+                var escaped = false
+                guard skipString(b, &i, escaped: &escaped) else { return nil }
+                let name = UnsafeBufferPointer(rebasing: b[(keyStart + 1)..<(i - 1)])
+                let matches = escaped ? JSONStringBytes.unquoted(b[keyStart..<i]) == key : name.elementsEqual(key.utf8)
+                skipSpace(b, &i)
+                guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+                i += 1
+                skipSpace(b, &i)
+                let valueStart = i
+                guard skipValue(b, &i) else { return nil }
+                if matches { return valueStart..<i }
+                skipSpace(b, &i)
+                guard i < b.count, b[i] == UInt8(ascii: ",") else { return nil }
+                i += 1
+            }
+        } ?? nil
+        guard let located else { return nil }
+        let view = buffer.readableBytesView
+        var out = ByteBuffer()
+        out.reserveCapacity(view.count - located.count + json.count)
+        out.writeBytes(view[view.startIndex..<(view.startIndex + located.lowerBound)])
+        out.writeBytes(json)
+        out.writeBytes(view[(view.startIndex + located.upperBound)...])
+        return out
+    }
+
     // MARK: Scanning
 
     private static func scan(_ b: UnsafeBufferPointer<UInt8>) -> [Member]? {
@@ -123,6 +161,7 @@ struct JSONObjectEditor {
         guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
         i += 1
         var members: [Member] = []
+        members.reserveCapacity(16)
         skipSpace(b, &i)
         if i < b.count, b[i] == UInt8(ascii: "}") {
             i += 1
@@ -132,9 +171,12 @@ struct JSONObjectEditor {
         while true {
             skipSpace(b, &i)
             let keyStart = i
-            guard skipString(b, &i) else { return nil }
+            var escaped = false
+            guard skipString(b, &i, escaped: &escaped) else { return nil }
             let keyRange = keyStart..<i
-            guard let key = JSONStringBytes.unquoted(b[keyRange]) else { return nil }
+            // A plain name (the usual case) is its bytes; one with escapes goes to the decoder.
+            let name = UnsafeBufferPointer(rebasing: b[(keyStart + 1)..<(i - 1)])
+            guard let key = escaped ? JSONStringBytes.unquoted(b[keyRange]) : String(decoding: name, as: UTF8.self) else { return nil }
             skipSpace(b, &i)
             guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
             i += 1
@@ -161,11 +203,22 @@ struct JSONObjectEditor {
 
     /// Moves past a string starting at `i` (its opening quote).
     private static func skipString(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Bool {
+        var escaped = false
+        return skipString(b, &i, escaped: &escaped)
+    }
+
+    /// Moves past a string; `escaped` is set when it holds a backslash or a raw control character.
+    private static func skipString(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, escaped: inout Bool) -> Bool {
         guard i < b.count, b[i] == UInt8(ascii: "\"") else { return false }
         i += 1
         while i < b.count {
             switch b[i] {
-            case UInt8(ascii: "\\"): i += 2
+            case 0x00..<0x20:
+                escaped = true
+                i += 1
+            case UInt8(ascii: "\\"):
+                escaped = true
+                i += 2
             case UInt8(ascii: "\""):
                 i += 1
                 return true
