@@ -24,6 +24,14 @@ public struct RateWindow: Sendable, Hashable {
 
     func start(at time: Int64) -> Int64 { time - time % spanMillis }
 
+    /// The window with one instance's share of the limit, rounded up, when `instances` share it.
+    func share(of instances: Int) -> RateWindow {
+        guard instances > 1 else { return self }
+        var window = self
+        window.limit = (limit + instances - 1) / instances
+        return window
+    }
+
     /// The windows a model's limits define for a caller.
     static func windows(for model: Model, caller: String) -> [RateWindow] {
         let limits: [(Int?, Unit, Int64)] = [
