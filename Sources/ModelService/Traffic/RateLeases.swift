@@ -30,6 +30,8 @@ final class RateLeases: Sendable {
         var lease: Task<Void, any Error>?
         /// Callers waiting for `lease`, the demand the next lease asks for.
         var waiting = 0
+        /// The last lease's grant: the next block is taken ahead once a quarter of it is left.
+        var lastGrant = 0
     }
 
     private enum Step {
@@ -115,7 +117,10 @@ final class RateLeases: Sendable {
             short = index
         }
         guard let short else {
-            for slot in slots { blocks[slot]!.available -= 1 }
+            for (index, slot) in slots.enumerated() {
+                blocks[slot]!.available -= 1
+                leaseAhead(windows[index], slot: slot, blocks: &blocks)
+            }
             return .admitted
         }
         let slot = slots[short]
@@ -130,6 +135,18 @@ final class RateLeases: Sendable {
         let lease = Task { try await self.lease(window, slot: slot, want: want) }
         blocks[slot]!.lease = lease
         return .wait(slot, lease, counted: false)
+    }
+
+    /// With plenty of room left (a block of 16 or more), the next block is leased while a quarter of
+    /// the current one is left, so calls do not wait for it. Near the limit blocks are small and only
+    /// leased when needed, so what is held ahead never makes the limit noticeably stricter.
+    private func leaseAhead(_ window: RateWindow, slot: Slot, blocks: inout [Slot: Block]) {
+        let block = blocks[slot]!
+        guard block.lease == nil, !block.exhausted, block.available * 4 <= block.lastGrant else { return }
+        let sized = min(Self.largestBlock, Self.room(block) / 16)
+        guard sized >= 16 else { return }
+        // Nobody awaits it: a failure is met again by the caller that finds the block empty.
+        blocks[slot]!.lease = Task { try await self.lease(window, slot: slot, want: min(block.limit, sized)) }
     }
 
     private static func room(_ block: Block) -> Int { max(0, block.limit - Int(clamping: block.sharedUsed)) }
@@ -166,6 +183,7 @@ final class RateLeases: Sendable {
             block.sharedUsed = outcome.used
             if block.limit == window.limit {
                 block.available += Int(outcome.granted)
+                block.lastGrant = Int(outcome.granted)
                 if outcome.granted < wanted { block.exhausted = true }
             }
             blocks[slot] = block

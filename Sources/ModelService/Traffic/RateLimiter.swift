@@ -50,6 +50,12 @@ public final class RateLimiter: Service, Sendable {
     /// The instances a limit is shared by in `local` mode: the live ones at the last heartbeat (1 on SQLite).
     public var instanceCount: Int { instances?.count ?? 1 }
 
+    /// Statements the shared counters ran so far (PostgreSQL; zeros on SQLite), for benchmarks and operators.
+    public var sharedStatements: (leases: Int, tokenReads: Int, tokenWrites: Int) {
+        guard let shared else { return (0, 0, 0) }
+        return (shared.leases.statements, shared.tokens.reads, shared.tokens.writes)
+    }
+
     /// Counts the call or throws a 429 saying which window is full and when it reopens.
     func admit(_ windows: [RateWindow], modelName: String) async throws(TrafficError) {
         guard !windows.isEmpty else { return }

@@ -59,6 +59,22 @@ import Testing
         }
     }
 
+    /// 100,000 per minute: blocks of 256, the next one leased ahead, so 1,000 calls take a handful of
+    /// statements and the row is never more than two blocks ahead of the calls.
+    @Test(.enabled(if: enabled))
+    func aVeryLargeLimitNeedsOneStatementPerHundredsOfCalls() async throws {
+        try await Self.withDatabase { database in
+            let counters = SharedRateCounters(database: database)
+            let window = RateWindow(model: "m-huge", caller: "user:huge", unit: .requests, spanMillis: 60_000, limit: 100_000)
+            var admitted = 0
+            for _ in 0..<1_000 where try await counters.leases.acquire([window], at: Self.time) == nil { admitted += 1 }
+            #expect(admitted == 1_000)
+            #expect(counters.leases.statements <= 1_000 / 256 + 2, "\(counters.leases.statements) statements")
+            let leased = try await Self.used(window, at: Self.time, in: database)
+            #expect(leased >= 1_000 && leased <= 1_000 + 2 * 256)
+        }
+    }
+
     /// A 10-per-minute limit is leased one permit at a time: nothing is held back, each call is exact.
     @Test(.enabled(if: enabled))
     func aSmallLimitIsLeasedOnePermitAtATime() async throws {
