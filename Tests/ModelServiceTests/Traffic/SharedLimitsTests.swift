@@ -180,4 +180,18 @@ import Testing
             #expect(leases.count <= 16)
         }
     }
+
+    /// Token windows settled in memory never grow past their cap either (no database is touched by `add`).
+    @Test func tokenTalliesInMemoryAreBounded() async throws {
+        let location = try DatabaseLocation.parse(try await TestDatabase.sqlite.makeURL(), dataDirectory: "/tmp")
+        let database = try await Database.open(location, logger: TestApp.logger)
+        try await database.withRunning { database in
+            let tallies = SharedTokenTallies(database: database, capacity: 16)
+            for index in 0..<1_000 {
+                let window = RateWindow(model: "m-bound", caller: "caller-\(index)", unit: .tokens, spanMillis: 60_000, limit: 1_000)
+                tallies.add(tokens: 10, to: [window], at: Self.time)
+            }
+            #expect(tallies.count <= 16)
+        }
+    }
 }
