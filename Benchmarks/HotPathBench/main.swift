@@ -321,6 +321,59 @@ do {
     }
 }
 
+// MARK: - Traffic control on PostgreSQL (`BENCH_DATABASE_URL=postgres://…`)
+
+if let benchURL = ProcessInfo.processInfo.environment["BENCH_DATABASE_URL"], !benchURL.isEmpty {
+    let postgres = try await Database.open(try DatabaseLocation.parse(benchURL, dataDirectory: directory.path), logger: logger)
+    try await postgres.withRunning { postgres in
+        try await Migrations.run(on: postgres)
+        let registry = ModelRegistry(database: postgres)
+        // Names of this run's own, so rows an earlier run left never count.
+        let run = UUID().uuidString.prefix(8).lowercased()
+        var fields = ModelFields()
+        fields.name = .set("bench/pg-limited-\(run)")
+        fields.provider = .set("openai")
+        fields.modelId = .set("gpt-4o-mini")
+        fields.rateLimitPerMinute = .set(1_000_000_000)
+        fields.tokenLimitPerMinute = .set(1_000_000_000_000)
+        fields.inputCostPer1kTokens = .set(0.15)
+        fields.outputCostPer1kTokens = .set(0.6)
+        let limited = try await registry.create(fields, actor: .commandLine)
+        let canonicalBytes = (try? JSONEncoder().encode(canonical).count) ?? 0
+        let traffic = TrafficControl(database: postgres, registry: registry, keyHealth: nil, settings: TrafficSettings(), logger: logger)
+        traffic.limiter.arm()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // The limiter's service: token writes every 200 ms and heartbeats, as in `serve`.
+            group.addTask { try await traffic.limiter.run() }
+            let before = traffic.limiter.sharedStatements
+            try await measureAsync(
+                "traffic", "admit + settle: request and token limits (PostgreSQL)", batch: 10, batches: 2_000,
+                note: "request window leased in blocks, token window read from cache and written in batches"
+            ) {
+                let admission = try await traffic.admit(
+                    model: limited, candidates: [limited], userId: "pg-user-\(run)", tokenId: "t1", promptBytes: canonicalBytes, maxOutputTokens: 256)
+                traffic.settle(admission, cost: 0.0001, tokens: 42)
+                return admission.estimatedTokens
+            }
+            let after = traffic.limiter.sharedStatements
+            print(
+                "             statements on the limits' path: \(after.leases - before.leases) leases, \(after.tokenReads - before.tokenReads) token reads;",
+                "\(after.tokenWrites - before.tokenWrites) batched token writes off the path")
+            _ = try await traffic.budgets.create(userId: "pg-budget-\(run)", tokenId: nil, period: .month, maxCost: 1_000_000_000, maxTokens: nil)
+            try await measureAsync(
+                "traffic", "admit + settle: limits and a budget (PostgreSQL)", batch: 10, batches: 300,
+                note: "one reserve statement before the call; the settle statement after it, awaited by the next admission"
+            ) {
+                let admission = try await traffic.admit(
+                    model: limited, candidates: [limited], userId: "pg-budget-\(run)", tokenId: "t1", promptBytes: canonicalBytes, maxOutputTokens: 256)
+                traffic.settle(admission, cost: 0.0001, tokens: 42)
+                return admission.estimatedTokens
+            }
+            group.cancelAll()
+        }
+    }
+}
+
 if sink == 42 { print("") }
 
 if let path = option("--json") {

@@ -31,11 +31,12 @@ struct HealthController {
         var pendingFile: Int
     }
 
-    /// Where rate limits are counted (`memory`, `shared`, `shared-down-local`, `shared-down-closed`) and the
-    /// `LIMITS_WHEN_DB_DOWN` mode in force.
+    /// Where rate limits are counted (`memory`, `shared`, `shared-down-local`, `shared-down-closed`), the
+    /// `LIMITS_WHEN_DB_DOWN` mode in force, and the instances a limit is shared by while the database is down.
     struct LimitsHealth: Encodable {
         var mode: String
         var whenDatabaseDown: TrafficSettings.WhenDatabaseDown
+        var instances: Int
     }
 
     struct DatabaseHealth: Encodable {
@@ -70,7 +71,7 @@ struct HealthController {
             vault: vault.health,
             limits: LimitsHealth(
                 mode: databaseHealth.reachable || limiter.mode == "memory" ? limiter.mode : "shared-down-\(limiter.whenDatabaseDown.rawValue)",
-                whenDatabaseDown: limiter.whenDatabaseDown),
+                whenDatabaseDown: limiter.whenDatabaseDown, instances: limiter.instanceCount),
             uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
             usage: UsageHealth(queued: usage.pendingCount, deadLettered: usage.spill.deadLetterCount, pendingFile: usage.spill.pendingCount)
         )

@@ -118,6 +118,7 @@ public struct ServiceComponents: Sendable {
     public func prepare() async throws -> Secret? {
         try await database.checkReachable()
         try await Migrations.run(on: database)
+        traffic.limiter.arm()
         // Records a previous run could not write (database gone at shutdown, queue full) go in first.
         await usage.importSpilled()
         // A wrong or missing master secret stops the start here, before any request is served.

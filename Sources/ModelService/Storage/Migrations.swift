@@ -261,6 +261,20 @@ public enum Migrations {
         Migration(name: "008_observability", statements: [
             "ALTER TABLE audit_log ADD COLUMN request_id TEXT",
         ]),
+        // Shared limits on PostgreSQL: a lease statement records how many permits it granted, so the
+        // grant is computed in the same atomic upsert; instances beat here so that, with the database
+        // gone, each enforces its share of a limit.
+        Migration(name: "009_traffic_leases", steps: [
+            .addColumn(table: "rate_counters", column: "granted", type: "BIGINT NOT NULL DEFAULT 0"),
+            .sql(
+                """
+                CREATE TABLE IF NOT EXISTS traffic_instances (
+                    instance_id TEXT PRIMARY KEY,
+                    last_seen BIGINT NOT NULL
+                )
+                """),
+            .sql("CREATE INDEX IF NOT EXISTS traffic_instances_last_seen ON traffic_instances (last_seen)"),
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).

@@ -17,26 +17,18 @@ enum BudgetLedger {
     }
 
     /// Reserves on every budget (ordered by id, so concurrent transactions never deadlock); the id
-    /// of the first budget without room, else nil. Nothing is reserved when one refuses.
+    /// of the first budget without room, else nil. Nothing is reserved when one refuses. One budget
+    /// (the usual case) is one statement, atomic on its own: no transaction round-trips around it.
     static func reserve(_ reservations: [Reservation], database: Database) async throws -> String? {
         struct Refused: Error { var id: String }
+        if reservations.count == 1, let item = reservations.first {
+            let reserved = try await database.run { sql in try await reserve(item, on: sql) }
+            return reserved ? nil : item.budgetId
+        }
         do {
             try await database.transaction { sql in
                 for item in reservations.sorted(by: { $0.budgetId < $1.budgetId }) {
-                    let ps = item.periodStart
-                    let row = try await sql.raw("""
-                        UPDATE budgets SET \
-                        spent_cost = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE spent_cost END, \
-                        spent_tokens = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE spent_tokens END, \
-                        reserved_cost = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE reserved_cost END + \(bind: item.cost), \
-                        reserved_tokens = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE reserved_tokens END + \(bind: Int64(item.tokens)), \
-                        period_start = CASE WHEN period_start < \(bind: ps) THEN \(bind: ps) ELSE period_start END \
-                        WHERE id = \(bind: item.budgetId) AND (period_start < \(bind: ps) OR ( \
-                        (max_cost IS NULL OR spent_cost + reserved_cost < max_cost) AND \
-                        (max_tokens IS NULL OR spent_tokens + reserved_tokens < max_tokens))) \
-                        RETURNING id
-                        """).first()
-                    if row == nil { throw Refused(id: item.budgetId) }
+                    if try await !reserve(item, on: sql) { throw Refused(id: item.budgetId) }
                 }
             }
             return nil
@@ -45,21 +37,47 @@ enum BudgetLedger {
         }
     }
 
+    /// True when the budget had room (or a new period began) and now holds the reservation.
+    private static func reserve(_ item: Reservation, on sql: any SQLDatabase) async throws -> Bool {
+        let ps = item.periodStart
+        return try await sql.raw("""
+            UPDATE budgets SET \
+            spent_cost = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE spent_cost END, \
+            spent_tokens = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE spent_tokens END, \
+            reserved_cost = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE reserved_cost END + \(bind: item.cost), \
+            reserved_tokens = CASE WHEN period_start < \(bind: ps) THEN 0 ELSE reserved_tokens END + \(bind: Int64(item.tokens)), \
+            period_start = CASE WHEN period_start < \(bind: ps) THEN \(bind: ps) ELSE period_start END \
+            WHERE id = \(bind: item.budgetId) AND (period_start < \(bind: ps) OR ( \
+            (max_cost IS NULL OR spent_cost + reserved_cost < max_cost) AND \
+            (max_tokens IS NULL OR spent_tokens + reserved_tokens < max_tokens))) \
+            RETURNING id
+            """).first() != nil
+    }
+
     /// Replaces reservations with what the call really cost; budgets crossing their soft threshold
     /// for the first time this period are returned (and marked) so the caller audits them once.
+    ///
+    /// One statement per budget, which also says whether a crossing is still to be recorded; only
+    /// then a transaction marks the budget (guarded, so one instance wins) and writes the audit row.
     static func settle(_ reservations: [Reservation], cost: Double, tokens: Int, database: Database) async throws -> [(id: String, userId: String?)] {
-        try await database.transaction { sql in
-            var crossed: [(id: String, userId: String?)] = []
-            for item in reservations.sorted(by: { $0.budgetId < $1.budgetId }) {
-                let ps = item.periodStart
+        var crossed: [(id: String, userId: String?)] = []
+        for item in reservations.sorted(by: { $0.budgetId < $1.budgetId }) {
+            let ps = item.periodStart
+            let crossing = try await database.run { sql in
                 try await sql.raw("""
                     UPDATE budgets SET spent_cost = spent_cost + \(bind: cost), spent_tokens = spent_tokens + \(bind: Int64(tokens)), \
                     reserved_cost = CASE WHEN period_start <> \(bind: ps) THEN reserved_cost \
                     WHEN reserved_cost > \(bind: item.cost) THEN reserved_cost - \(bind: item.cost) ELSE 0 END, \
                     reserved_tokens = CASE WHEN period_start <> \(bind: ps) THEN reserved_tokens \
                     WHEN reserved_tokens > \(bind: Int64(item.tokens)) THEN reserved_tokens - \(bind: Int64(item.tokens)) ELSE 0 END \
-                    WHERE id = \(bind: item.budgetId)
-                    """).run()
+                    WHERE id = \(bind: item.budgetId) \
+                    RETURNING (soft_period IS NULL OR soft_period <> period_start) AND ( \
+                    (max_cost IS NOT NULL AND spent_cost >= max_cost * soft_threshold) OR \
+                    (max_tokens IS NOT NULL AND spent_tokens >= max_tokens * soft_threshold)) AS crossing
+                    """).first()?.decode(column: "crossing", as: Bool?.self) ?? false
+            }
+            guard crossing else { continue }
+            let marked = try await database.transaction { sql -> String?? in
                 let row = try await sql.raw("""
                     UPDATE budgets SET soft_period = period_start, soft_reached_at = \(bind: Clock.nowMillis()) \
                     WHERE id = \(bind: item.budgetId) AND (soft_period IS NULL OR soft_period <> period_start) AND ( \
@@ -67,16 +85,16 @@ enum BudgetLedger {
                     (max_tokens IS NOT NULL AND spent_tokens >= max_tokens * soft_threshold)) \
                     RETURNING id, user_id
                     """).first()
-                if let row {
-                    let userId = try row.decode(column: "user_id", as: String?.self)
-                    try await AuditLog.write(
-                        .budgetThreshold, actor: .traffic, subject: .init(keyId: nil, owner: userId, provider: nil), result: "reached",
-                        detail: "budget \(item.budgetId) crossed its soft threshold", on: sql)
-                    crossed.append((item.budgetId, userId))
-                }
+                guard let row else { return nil }
+                let userId = try row.decode(column: "user_id", as: String?.self)
+                try await AuditLog.write(
+                    .budgetThreshold, actor: .traffic, subject: .init(keyId: nil, owner: userId, provider: nil), result: "reached",
+                    detail: "budget \(item.budgetId) crossed its soft threshold", on: sql)
+                return .some(userId)
             }
-            return crossed
+            if let userId = marked { crossed.append((item.budgetId, userId)) }
         }
+        return crossed
     }
 
     // MARK: CRUD

@@ -41,6 +41,17 @@ final class MemoryRateCounters: RateCounters {
         }
     }
 
+    /// Counts a call admitted elsewhere (the shared counters) against its request windows, unchecked.
+    func count(_ windows: [RateWindow], at time: Int64) {
+        counts.withLock { counts in
+            for window in windows where window.unit == .requests {
+                let start = window.start(at: time)
+                counts[Slot(key: window.counterKey, start: start), default: Count(used: 0, ends: start + window.spanMillis)].used += 1
+            }
+            if counts.count > capacity { Self.shrink(&counts, capacity: capacity, at: time) }
+        }
+    }
+
     func add(tokens: Int, to windows: [RateWindow], at time: Int64) {
         guard tokens > 0 else { return }
         counts.withLock { counts in

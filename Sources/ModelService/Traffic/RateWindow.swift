@@ -5,14 +5,23 @@ public struct RateWindow: Sendable, Hashable {
         case requests, tokens
     }
 
-    public var model: String
-    public var caller: String
-    public var unit: Unit
-    public var spanMillis: Int64
+    public let model: String
+    public let caller: String
+    public let unit: Unit
+    public let spanMillis: Int64
     public var limit: Int
+    /// The counter's name: model id, caller, unit and span. Made once: every counter a call touches
+    /// (memory, leases, token tallies) is keyed by it.
+    let counterKey: String
 
-    /// The shared counter's name: model id, caller, unit and span.
-    var counterKey: String { "\(model)|\(unit.rawValue)|\(spanMillis)|\(caller)" }
+    public init(model: String, caller: String, unit: Unit, spanMillis: Int64, limit: Int) {
+        self.model = model
+        self.caller = caller
+        self.unit = unit
+        self.spanMillis = spanMillis
+        self.limit = limit
+        counterKey = "\(model)|\(unit.rawValue)|\(spanMillis)|\(caller)"
+    }
 
     var spanName: String {
         switch spanMillis {
@@ -23,6 +32,14 @@ public struct RateWindow: Sendable, Hashable {
     }
 
     func start(at time: Int64) -> Int64 { time - time % spanMillis }
+
+    /// The window with one instance's share of the limit, rounded up, when `instances` share it.
+    func share(of instances: Int) -> RateWindow {
+        guard instances > 1 else { return self }
+        var window = self
+        window.limit = (limit + instances - 1) / instances
+        return window
+    }
 
     /// The windows a model's limits define for a caller.
     static func windows(for model: Model, caller: String) -> [RateWindow] {

@@ -1,62 +1,46 @@
 import SQLKit
 
-/// Rate-limit windows shared by every instance on one PostgreSQL, exact at the limit.
+/// Rate-limit windows shared by every instance on one PostgreSQL, with no round-trip per call.
 ///
-/// One transaction per admitted call: each request window is an atomic upsert that increments
-/// only while under the limit (the row lock orders concurrent callers of every instance); token
-/// windows are read. A refusal rolls the transaction back, so it counts against no window.
+/// Request windows are admitted from leased blocks of permits (``RateLeases``): exact at the limit
+/// across instances, one statement per block. Token windows are checked against a cached read of the
+/// shared rows and written in batches (``SharedTokenTallies``): approximate, as token limits are.
+/// Token windows are checked first and consume nothing, so a refused call counts against no window.
 final class SharedRateCounters: RateCounters {
     let database: Database
+    let leases: RateLeases
+    let tokens: SharedTokenTallies
 
-    init(database: Database) {
+    init(database: Database, capacity: Int = 100_000, refreshMillis: Int64 = 200) {
         self.database = database
+        leases = RateLeases(database: database, capacity: capacity)
+        tokens = SharedTokenTallies(database: database, capacity: capacity, refreshMillis: refreshMillis)
     }
 
     func admit(_ windows: [RateWindow], at time: Int64) async throws -> RateRefusal? {
-        do {
-            try await database.transaction { sql in
-                for window in windows {
-                    let start = window.start(at: time)
-                    let refusal = RateRefusal(window: window, waitMillis: start + window.spanMillis - time)
-                    switch window.unit {
-                    case .requests:
-                        let row = try await sql.raw("""
-                            INSERT INTO rate_counters (counter_key, window_start, used, expires_at) \
-                            VALUES (\(bind: window.counterKey), \(bind: start), 1, \(bind: start + window.spanMillis)) \
-                            ON CONFLICT (counter_key, window_start) DO UPDATE SET used = rate_counters.used + 1 \
-                            WHERE rate_counters.used < \(bind: Int64(window.limit)) RETURNING used
-                            """).first()
-                        if row == nil { throw refusal }
-                    case .tokens:
-                        let used = try await sql.raw("""
-                            SELECT used FROM rate_counters WHERE counter_key = \(bind: window.counterKey) AND window_start = \(bind: start)
-                            """).first()?.decode(column: "used", as: Int64.self) ?? 0
-                        if used >= Int64(window.limit) { throw refusal }
-                    }
-                }
-            }
-            return nil
-        } catch let refusal as RateRefusal {
-            return refusal
+        var requestWindows: [RateWindow] = []
+        var tokenWindows: [RateWindow] = []
+        for window in windows {
+            if window.unit == .requests { requestWindows.append(window) } else { tokenWindows.append(window) }
         }
+        if !tokenWindows.isEmpty, let refusal = try await tokens.check(tokenWindows, at: time) { return refusal }
+        return requestWindows.isEmpty ? nil : try await leases.acquire(requestWindows, at: time)
     }
 
-    func add(tokens: Int, to windows: [RateWindow], at time: Int64) async throws {
-        let tokenWindows = windows.filter { $0.unit == .tokens }
-        guard tokens > 0, !tokenWindows.isEmpty else { return }
-        try await database.run { sql in
-            for window in tokenWindows {
-                let start = window.start(at: time)
-                try await sql.raw("""
-                    INSERT INTO rate_counters (counter_key, window_start, used, expires_at) \
-                    VALUES (\(bind: window.counterKey), \(bind: start), \(bind: Int64(tokens)), \(bind: start + window.spanMillis)) \
-                    ON CONFLICT (counter_key, window_start) DO UPDATE SET used = rate_counters.used + \(bind: Int64(tokens))
-                    """).run()
-            }
-        }
+    /// In memory: the next ``sync(at:)`` writes them.
+    func add(tokens: Int, to windows: [RateWindow], at time: Int64) {
+        self.tokens.add(tokens: tokens, to: windows, at: time)
+    }
+
+    /// Writes settled tokens and refreshes the token windows in use; true when the database answered.
+    @discardableResult
+    func sync(at time: Int64) async throws -> Bool {
+        try await tokens.sync(at: time)
     }
 
     func purge(before time: Int64) async throws {
+        leases.purge(before: time)
+        tokens.purge(before: time)
         try await database.run { sql in
             try await sql.raw("DELETE FROM rate_counters WHERE expires_at <= \(bind: time)").run()
         }

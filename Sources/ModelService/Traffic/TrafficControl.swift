@@ -78,18 +78,17 @@ public final class TrafficControl: Sendable {
     }
 
     /// Replaces the reservations with the real cost and adds the tokens to the token windows.
-    /// Returns at once: memory is settled here; shared rows (PostgreSQL) by a task this instance's
-    /// next admission waits for, so one caller's calls in a row always see each other's spending.
+    /// Returns at once: memory is settled here (token windows too: on PostgreSQL they are written in
+    /// batches); shared budget rows by a task this instance's next admission waits for, so one
+    /// caller's calls in a row always see each other's spending.
     public func settle(_ admission: Admission, cost: Double, tokens: Int) {
         guard !admission.isEmpty else { return }
-        let sharedBudgets = budgets.settleInMemory(admission.reservations, cost: cost, tokens: tokens)
-        let sharedWindows = limiter.settleInMemory(tokens: tokens, windows: admission.windows)
-        guard sharedBudgets || sharedWindows else { return }
+        limiter.settle(tokens: tokens, windows: admission.windows)
+        guard budgets.settleInMemory(admission.reservations, cost: cost, tokens: tokens) else { return }
         let ticket = nextTicket.wrappingAdd(1, ordering: .relaxed).newValue
         inFlight.withLock { tasks in
             tasks[ticket] = Task {
-                if sharedBudgets { await self.budgets.settleShared(admission.reservations, cost: cost, tokens: tokens) }
-                if sharedWindows { await self.limiter.settleShared(tokens: tokens, windows: admission.windows) }
+                await self.budgets.settleShared(admission.reservations, cost: cost, tokens: tokens)
                 _ = self.inFlight.withLock { $0.removeValue(forKey: ticket) }
             }
         }

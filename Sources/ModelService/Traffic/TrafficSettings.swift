@@ -11,8 +11,14 @@ public struct TrafficSettings: Sendable {
     public var retry = RetryPolicy()
     public var circuit = CircuitBreakers.Settings()
     public var limitsWhenDatabaseDown = WhenDatabaseDown.local
-    /// Most rate-limit windows kept in memory (SQLite, or PostgreSQL down in `local` mode).
+    /// Most rate-limit windows kept in memory (SQLite; on PostgreSQL each of: leased blocks, token
+    /// windows, and this instance's own counts for `local` mode).
     public var maxCounters = 100_000
+    /// PostgreSQL: how often settled tokens are written and token windows in use re-read.
+    public var sharedSyncMillis: Int64 = 200
+    /// PostgreSQL: how often an instance refreshes its heartbeat row, and when a silent one stops counting.
+    public var heartbeatMillis: Int64 = 5_000
+    public var instanceTimeoutMillis: Int64 = 30_000
 
     public init() {}
 

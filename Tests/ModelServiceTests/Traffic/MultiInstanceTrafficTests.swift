@@ -13,15 +13,17 @@ import Testing
 
     /// Runs `test` with two live instances on one fresh PostgreSQL database, both in front of the same fakes.
     static func twoInstances(
+        extra: [String: String] = [:],
         _ test: @Sendable (_ ports: [Int], _ client: any TestClientProtocol, _ first: ServiceComponents, _ second: ServiceComponents) async throws -> Void
     ) async throws {
         let url = try await TestDatabase.postgres.makeURL()
-        try await GatewayHarness.run(databaseURL: url, extra: TrafficTest.environment) { client, fakes, first in
+        let shared = TrafficTest.environment.merging(extra) { _, new in new }
+        try await GatewayHarness.run(databaseURL: url, extra: shared) { client, fakes, first in
             var environment = fakes.baseURLs
             for provider in ProviderKind.allCases {
                 if let variable = provider.defaultAPIKeyEnvVar { environment[variable] = GatewayHarness.envKey(provider) }
             }
-            environment.merge(TrafficTest.environment) { _, new in new }
+            environment.merge(shared) { _, new in new }
             environment["SEED_ON_START"] = "false"
             try await TestApp.run(databaseURL: url, extra: environment, live: true) { secondClient, second in
                 try await test([try #require(client.port), try #require(secondClient.port)], client, first, second)
@@ -91,6 +93,40 @@ import Testing
             #expect(spent <= budget + callCost + 1e-9, "spent \(spent) of a budget of \(budget)")
             let after = try decodeJSON(Budget.self, try await client.call(.get, "/api/budgets/\(try decodeJSON(Budget.self, created.body).id)").body)
             #expect(abs(after.spent - spent) < 1e-9 && after.reserved < 1e-9)
+        }
+    }
+
+    /// `LIMITS_WHEN_DB_DOWN=local` with two instances alive: once PostgreSQL is gone, each instance
+    /// enforces its share of a 10-per-hour limit, 5, and `/api/health` says so. An hour window, so a
+    /// slow machine (one call a second waits 2 s for the database) never sees the window turn.
+    @Test(.enabled(if: enabled), .timeLimit(.minutes(10)))
+    func withTheDatabaseGoneEachInstanceEnforcesItsShareOfALimit() async throws {
+        try await Self.twoInstances(extra: ["DATABASE_TIMEOUT_SECONDS": "2", "LIMITS_WHEN_DB_DOWN": "local"]) { ports, client, first, second in
+            let model = GatewayHarness.modelName(.openai)
+            #expect(try await client.call(.patch, "/api/models/\(model)", json: #"{"rateLimitPerHour": 10}"#).status == .ok)
+            let seen = try await eventually(timeout: .seconds(5)) { second.registry.model(named: model)?.rateLimitPerHour == 10 }
+            #expect(seen != nil)
+            // Both heartbeat rows are written at start; a beat each now makes both count two without waiting 5 s.
+            await second.traffic.limiter.heartbeat()
+            await first.traffic.limiter.heartbeat()
+            #expect(first.traffic.limiter.instanceCount == 2)
+            let secondOfHour = Int(Date().timeIntervalSince1970) % 3_600
+            if secondOfHour > 3_480 { try await Task.sleep(for: .seconds(3_601 - secondOfHour)) }
+            let url = try #require(first.configuration.environment["DATABASE_URL"])
+            try await PostgresAdmin.cut(url)
+            do {
+                var statuses: [Int] = []
+                for _ in 0..<8 { statuses.append(try await Self.chat(port: ports[0], model: model, user: "outage-user")) }
+                #expect(statuses.filter { $0 == 200 }.count == 5, "\(statuses)")
+                #expect(statuses.filter { $0 == 429 }.count == 3, "\(statuses)")
+                let health = try await client.call(.get, "/api/health", token: nil)
+                #expect(health.body.contains(#""limits":{"instances":2,"mode":"shared-down-local","whenDatabaseDown":"local"}"#), "\(health.body)")
+            } catch {
+                // Detached: a test stopped by its time limit is cancelled, and must still give the database back.
+                await Task.detached { try? await PostgresAdmin.restore(url) }.value
+                throw error
+            }
+            try await PostgresAdmin.restore(url)
         }
     }
 }

@@ -74,7 +74,7 @@ import Testing
         #expect(try TrafficSettings(environment: ["LIMITS_WHEN_DB_DOWN": "closed"]).limitsWhenDatabaseDown == .closed)
         try await TestApp.run(databaseURL: try await TestDatabase.sqlite.makeURL(), extra: ["LIMITS_WHEN_DB_DOWN": "closed"]) { client, _ in
             let health = try await client.call(.get, "/api/health", token: nil)
-            #expect(health.body.contains(#""limits":{"mode":"memory","whenDatabaseDown":"closed"}"#))
+            #expect(health.body.contains(#""limits":{"instances":1,"mode":"memory","whenDatabaseDown":"closed"}"#))
         }
     }
 }
