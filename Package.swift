@@ -49,6 +49,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -101,6 +102,18 @@ let package = Package(
                 "FakeProviders",
             ],
             path: "Benchmarks/HotPathBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "FloorProxy",
+            dependencies: [
+                "ModelService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Benchmarks/FloorProxy",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,8 +2,10 @@
 # Profiles the gateway's hot path, on the production path (user token, stored user key, budget,
 # per-minute limit, usage and metrics: Benchmarks/lib/production-path.sh).
 #
-#   bash Benchmarks/profile.sh [--requests N] [--mode json|stream] [--tool perf|callgrind]
+#   bash Benchmarks/profile.sh [--requests N] [--mode json|stream] [--tool perf|callgrind] [--target gateway|floor]
 #
+# --target floor profiles FloorProxy instead (the gateway's HTTP server, client and executor relaying with
+# nothing else: the libraries' floor); its output files are named callgrind-floor-<mode>.txt and so on.
 # Starts the release fake upstream and `model-service serve` on loopback and warms up with 100 requests.
 # perf (default): attaches `perf record -e cpu-clock -g` (frame-pointer call graphs) to the service, sends
 # N requests (default 4,000) at concurrency 4 with wrk, and writes the top inclusive and self costs
@@ -16,12 +18,13 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-REQUESTS="" MODE=json FREQ=4999 TOOL=perf
+REQUESTS="" MODE=json FREQ=4999 TOOL=perf TARGET=gateway
 while [[ $# -gt 0 ]]; do
   case $1 in
     --requests) REQUESTS=$2; shift ;;
     --mode) MODE=$2; shift ;;
     --tool) TOOL=$2; shift ;;
+    --target) TARGET=$2; shift ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -61,22 +64,30 @@ ADMIN_TOKEN="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(1
     ADMIN_TOKEN="$ADMIN_TOKEN" SEED_ON_START=false LOG_LEVEL=warning \
     ENCRYPTION_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')" \
     OPENAI_BASE_URL="http://127.0.0.1:$FP_PORT/openai/v1" OPENAI_API_KEY="sk-bench-0123456789"
+  PROGRAM=("$BIN/model-service" serve)
+  [[ $TARGET == floor ]] && PROGRAM=("$BIN/FloorProxy" "$GW_PORT" "http://127.0.0.1:$FP_PORT/openai/v1/chat/completions")
   if [[ $TOOL == callgrind ]]; then
-    objcopy --strip-debug "$BIN/model-service" "$TMP/model-service"
-    exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$TMP/callgrind.out" "$TMP/model-service" serve
+    objcopy --strip-debug "${PROGRAM[0]}" "$TMP/profiled"
+    exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$TMP/callgrind.out" "$TMP/profiled" "${PROGRAM[@]:1}"
   fi
-  exec "$BIN/model-service" serve
+  exec "${PROGRAM[@]}"
 ) > "$TMP/gateway.log" 2>&1 &
 GW_PID=$!; PIDS+=("$GW_PID")
 wait_port "$GW_PORT" "$GW_PID" || { cat "$TMP/gateway.log"; exit 1; }
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$GW_PORT/api/health" >/dev/null && break; sleep 0.2; done
-source "$ROOT/Benchmarks/lib/production-path.sh"
-setup_production_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log"; exit 1; }
+MODEL=fake-echo
+if [[ $TARGET == gateway ]]; then
+  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$GW_PORT/api/health" >/dev/null && break; sleep 0.2; done
+  source "$ROOT/Benchmarks/lib/production-path.sh"
+  setup_production_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log"; exit 1; }
+  MODEL=bench/echo
+else
+  echo unused > "$TMP/user-token"
+fi
 MESSAGES='"messages":[{"role":"system","content":"You are a terse assistant."},{"role":"user","content":"Say hello to the benchmark in a few short words please, nothing more."}],"max_tokens":64'
 if [[ $MODE == stream ]]; then
-  echo "{\"model\":\"bench/echo\",$MESSAGES,\"stream\":true,\"stream_options\":{\"include_usage\":true}}" > "$TMP/body"
+  echo "{\"model\":\"$MODEL\",$MESSAGES,\"stream\":true,\"stream_options\":{\"include_usage\":true}}" > "$TMP/body"
 else
-  echo "{\"model\":\"bench/echo\",$MESSAGES}" > "$TMP/body"
+  echo "{\"model\":\"$MODEL\",$MESSAGES}" > "$TMP/body"
 fi
 URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
 export BENCH_BODY="$TMP/body" BENCH_TOKEN="$(cat "$TMP/user-token")"
@@ -91,13 +102,14 @@ if [[ $TOOL == callgrind ]]; then
   callgrind_control -d "$GW_PID" > /dev/null
   sleep 1
   SENT=$REQUESTS
-  OUT="$ROOT/Benchmarks/results/callgrind-$MODE.txt"
+  NAME=$([[ $TARGET == floor ]] && echo "floor-$MODE" || echo "$MODE")
+  OUT="$ROOT/Benchmarks/results/callgrind-$NAME.txt"
   DUMP=$(ls -t "$TMP"/callgrind.out.* | head -1)
   set +o pipefail  # `head` ends the annotate pipes early
   TOTAL=$(callgrind_annotate "$DUMP" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}')
   {
-    echo "callgrind (valgrind $(valgrind --version | cut -d- -f2)) of model-service serve (release, debug info stripped), $MODE,"
-    echo "$SENT requests at c=4 on the production path (statuses $(cat "$TMP/send.txt")); $TOTAL instructions in all, $((TOTAL / SENT)) per request"
+    echo "callgrind (valgrind $(valgrind --version | cut -d- -f2)) of $([[ $TARGET == floor ]] && echo FloorProxy || echo "model-service serve") (release, debug info stripped), $MODE,"
+    echo "$SENT requests at c=4 $([[ $TARGET == floor ]] && echo "relayed, nothing else" || echo "on the production path") (statuses $(cat "$TMP/send.txt")); $TOTAL instructions in all, $((TOTAL / SENT)) per request"
     echo
     echo "== inclusive, >= 1% =="
     callgrind_annotate --inclusive=yes --threshold=99 "$DUMP" 2>/dev/null | sed -n '/^Ir/,$p' | awk -v t="$TOTAL" 'NR>2 {gsub(",","",$1); if ($1+0 >= t/100) print}' | head -90 | swift demangle --simplified | cut -c1-220
@@ -105,8 +117,8 @@ if [[ $TOOL == callgrind ]]; then
     echo "== self, >= 0.5% =="
     callgrind_annotate --threshold=99 "$DUMP" 2>/dev/null | sed -n '/^Ir/,$p' | awk -v t="$TOTAL" 'NR>2 {gsub(",","",$1); if ($1+0 >= t/200) print}' | head -70 | swift demangle --simplified | cut -c1-220
   } > "$OUT"
-  cp "$DUMP" "$ROOT/Benchmarks/results/callgrind-$MODE.out" 2>/dev/null || true
-  echo "requests profiled: $SENT; wrote $OUT (raw: Benchmarks/results/callgrind-$MODE.out, for callgrind_annotate or kcachegrind)"
+  cp "$DUMP" "$ROOT/Benchmarks/results/callgrind-$NAME.out" 2>/dev/null || true
+  echo "requests profiled: $SENT; wrote $OUT (raw: Benchmarks/results/callgrind-$NAME.out, for callgrind_annotate or kcachegrind)"
   exit 0
 fi
 sleep 0.5

@@ -5,8 +5,9 @@
 #   bash Benchmarks/run.sh --quick    # 3 s per scenario
 #
 # Options: --quick, --pin (wrk on CPU 0, servers on CPU 1), --no-build, --no-hotpath,
-#          --no-litellm (skip the LiteLLM column), --duration N (seconds per measured run),
-#          --keep (keep the temp dir).
+#          --no-litellm (skip the LiteLLM column), --floor (add FloorProxy: the same server, client and
+#          executor as the gateway relaying with nothing else, the libraries' floor),
+#          --duration N (seconds per measured run), --keep (keep the temp dir).
 # LiteLLM (the proxy users compare against) runs from a venv the harness makes in .build-litellm-venv
 # (`pip install 'litellm[proxy]'`); when it cannot be installed its column is left out, with a line saying so.
 # Env:     SCRATCH_PATH (default .build-release), RESULTS_DIR (default Benchmarks/results).
@@ -18,7 +19,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-QUICK=0 PIN=0 BUILD=1 HOTPATH=1 LITELLM=1 KEEP=0 DURATION=""
+QUICK=0 PIN=0 BUILD=1 HOTPATH=1 LITELLM=1 FLOOR=0 KEEP=0 DURATION=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -26,6 +27,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0 ;;
     --no-hotpath) HOTPATH=0 ;;
     --no-litellm) LITELLM=0 ;;
+    --floor) FLOOR=1 ;;
     --keep) KEEP=1 ;;
     --duration) DURATION=$2; shift ;;
     -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
@@ -66,6 +68,7 @@ if [[ $BUILD == 1 ]]; then
   log "building release (scratch path $SCRATCH)"
   swift build -c release --scratch-path "$SCRATCH" --product model-service 2>&1 | tail -n 3 >&2
   [[ $HOTPATH == 0 ]] || swift build -c release --scratch-path "$SCRATCH" --product HotPathBench 2>&1 | tail -n 3 >&2
+  [[ $FLOOR == 0 ]] || swift build -c release --scratch-path "$SCRATCH" --product FloorProxy 2>&1 | tail -n 3 >&2
 fi
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 [[ -x $BIN/model-service ]] || { echo "no release binary at $BIN/model-service (run without --no-build)" >&2; exit 1; }
@@ -185,8 +188,20 @@ NG_PID=$!; PIDS+=("$NG_PID")
 wait_port "$NG_PORT" "$NG_PID"
 log "nginx on $NG_PORT (pid $NG_PID)"
 
+TARGETS=(direct nginx)
+# FloorProxy: the gateway's libraries relaying and nothing else (optional column)
+if [[ $FLOOR == 1 ]]; then
+  [[ -x $BIN/FloorProxy ]] || { echo "no FloorProxy at $BIN (run without --no-build)" >&2; exit 1; }
+  FL_PORT=$(free_port)
+  "${SERVER_CPU[@]}" "$BIN/FloorProxy" "$FL_PORT" "http://127.0.0.1:$FP_PORT/openai/v1/chat/completions" > "$TMP/floor.log" 2>&1 &
+  FL_PID=$!; PIDS+=("$FL_PID")
+  wait_port "$FL_PORT" "$FL_PID"
+  TARGETS+=(floor)
+  log "floor proxy on $FL_PORT (pid $FL_PID)"
+fi
+TARGETS+=(gateway)
+
 # LiteLLM proxy: the same upstream and model, from its own venv (optional column)
-TARGETS=(direct nginx gateway)
 if [[ $LITELLM == 1 ]]; then
   VENV="$ROOT/.build-litellm-venv"
   if [[ ! -x $VENV/bin/litellm ]]; then
@@ -234,11 +249,13 @@ echo "{\"model\":\"bench/echo\",$MESSAGES}" > "$TMP/gateway-json.body"
 echo "{\"model\":\"bench/echo\",$MESSAGES,$STREAM}" > "$TMP/gateway-stream.body"
 cp "$TMP/direct-json.body" "$TMP/nginx-json.body"; cp "$TMP/direct-stream.body" "$TMP/nginx-stream.body"
 cp "$TMP/gateway-json.body" "$TMP/litellm-json.body"; cp "$TMP/gateway-stream.body" "$TMP/litellm-stream.body"
+cp "$TMP/direct-json.body" "$TMP/floor-json.body"; cp "$TMP/direct-stream.body" "$TMP/floor-stream.body"
 
 declare -A URL TOKEN
 URL[direct]="http://127.0.0.1:$FP_PORT/openai/v1/chat/completions"; TOKEN[direct]="sk-bench-0123456789"
 URL[nginx]="http://127.0.0.1:$NG_PORT/openai/v1/chat/completions";  TOKEN[nginx]="sk-bench-0123456789"
 URL[gateway]="http://127.0.0.1:$GW_PORT/v1/chat/completions";       TOKEN[gateway]="$USER_TOKEN"
+if [[ -n ${FL_PORT:-} ]]; then URL[floor]="http://127.0.0.1:$FL_PORT/v1/chat/completions"; TOKEN[floor]="unused"; fi
 if [[ -n ${LL_PORT:-} ]]; then URL[litellm]="http://127.0.0.1:$LL_PORT/v1/chat/completions"; TOKEN[litellm]="$LL_KEY"; fi
 
 for target in "${TARGETS[@]}"; do
@@ -272,6 +289,7 @@ pids_of() {
     nginx) echo "$(nginx_pids) $FP_PID" ;;
     gateway) echo "$GW_PID $FP_PID" ;;
     litellm) echo "$LL_PID $FP_PID" ;;
+    floor) echo "$FL_PID $FP_PID" ;;
   esac
 }
 

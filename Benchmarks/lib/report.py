@@ -22,7 +22,7 @@ for line in open(os.path.join(tmp, "meta.env")):
     key, _, value = line.rstrip("\n").partition("=")
     meta[key] = value
 
-TARGETS = ["direct", "nginx", "gateway", "litellm"]  # litellm only when the harness could start it
+TARGETS = ["direct", "nginx", "floor", "gateway", "litellm"]  # floor and litellm only when the harness ran them
 scenarios = []
 gateway_completed = 0
 gateway_connections = 0
@@ -92,6 +92,13 @@ for mode in ["json", "stream"]:
             "gatewayRpsOverDirect": round(g["rps"] / d["rps"], 3) if d["rps"] else None,
             "nginxRpsOverDirect": round(n["rps"] / d["rps"], 3) if d["rps"] else None,
         })
+        floor = find("floor", mode, c)
+        if floor:
+            comparisons[-1].update({
+                "floorAddedP50Ms": round(floor["p50_ms"] - d["p50_ms"], 3),
+                "floorRpsOverNginx": round(floor["rps"] / n["rps"], 3) if n["rps"] else None,
+                "gatewayRpsOverFloor": round(g["rps"] / floor["rps"], 3) if floor["rps"] else None,
+            })
         lite = find("litellm", mode, c)
         if lite:
             comparisons[-1].update({
@@ -217,6 +224,13 @@ for comp in comparisons:
     lite_p50 = f"{comp['litellmAddedP50Ms']:.3f}" if "litellmAddedP50Ms" in comp else "–"
     lite_ratio = f"{comp['gatewayRpsOverLitellm']}×" if comp.get("gatewayRpsOverLitellm") else "–"
     lines.append(f"| {comp['mode']} | {comp['concurrency']} | {comp['gatewayAddedP50Ms']:.3f} | {comp['gatewayAddedP99Ms']:.3f} | {comp['nginxAddedP50Ms']:.3f} | {lite_p50} | {comp['gatewayRpsOverNginx']:.2f} | {comp['gatewayRpsOverDirect']:.2f} | {lite_ratio} |")
+if any("floorAddedP50Ms" in comp for comp in comparisons):
+    lines.append("")
+    lines.append("| mode | c | floor added p50 ms | floor/nginx req/s | gateway/floor req/s |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for comp in comparisons:
+        if "floorAddedP50Ms" in comp:
+            lines.append(f"| {comp['mode']} | {comp['concurrency']} | {comp['floorAddedP50Ms']:.3f} | {comp['floorRpsOverNginx']:.2f} | {comp['gatewayRpsOverFloor']:.2f} |")
 if ttfc:
     lines.append("")
     lines.append("| time to first chunk (c=1) | samples | p50 ms | p99 ms | full stream p50 ms |")

@@ -20,13 +20,21 @@ public struct AuthMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if acceptsAPIKeyHeader, request.headers[.authorization] == nil, let key = request.headers[.xAPIKey] {
-            return try await next(request, try authenticated(context, token: Secret(key.trimmingCharacters(in: .whitespaces))))
+            return try await next(request, try authenticated(context, token: Secret(Self.trimmed(Substring(key)))))
         }
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized() }
-        let prefix = "bearer "
-        guard header.count > prefix.count, header.prefix(prefix.count).lowercased() == prefix else { throw APIError.unauthorized() }
-        let token = Secret(String(header.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces))
+        let scheme = header.utf8.prefix(7)
+        guard header.utf8.count > 7, scheme.prefix(6).lazy.map({ $0 | 0x20 }).elementsEqual("bearer".utf8), scheme.last == UInt8(ascii: " ")
+        else { throw APIError.unauthorized() }
+        let token = Secret(Self.trimmed(header.dropFirst(7)))
         return try await next(request, try authenticated(context, token: token))
+    }
+
+    /// Without spaces and tabs at either end (Foundation's `trimmingCharacters` cost ~30k instructions a call).
+    private static func trimmed(_ text: Substring) -> String {
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = text.firstIndex(where: { !isBlank($0) }), let last = text.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return String(text[first...last])
     }
 
     private func authenticated(_ context: Context, token: Secret) throws -> Context {
