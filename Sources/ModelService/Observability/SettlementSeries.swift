@@ -36,21 +36,20 @@ final class SettlementSeries: Sendable {
     private let capacity = 10_000
 
     func series(_ key: Key, make: () -> Series) -> Series {
-        if let found = settled.withLock({ $0[key] }) { return found }
-        let made = make()  // the registry returns the same series for the same labels, so a race is harmless
-        settled.withLock { cache in
-            if cache.count >= capacity { cache.removeAll() }
-            cache[key] = made
-        }
-        return made
+        Self.cached(key, in: settled, capacity: capacity, make: make)
     }
 
     func firstToken(_ key: FirstTokenKey, make: () -> DurationHistogram) -> DurationHistogram {
-        if let found = firstTokens.withLock({ $0[key] }) { return found }
+        Self.cached(key, in: firstTokens, capacity: capacity, make: make)
+    }
+
+    /// The registry returns the same series for the same labels, so two callers making one at once is harmless.
+    private static func cached<K: Hashable & Sendable, V: Sendable>(_ key: K, in cache: borrowing Mutex<[K: V]>, capacity: Int, make: () -> V) -> V {
+        if let found = cache.withLock({ $0[key] }) { return found }
         let made = make()
-        firstTokens.withLock { cache in
-            if cache.count >= capacity { cache.removeAll() }
-            cache[key] = made
+        cache.withLock { entries in
+            if entries.count >= capacity { entries.removeAll() }
+            entries[key] = made
         }
         return made
     }
