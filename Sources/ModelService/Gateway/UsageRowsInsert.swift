@@ -25,13 +25,6 @@ struct UsageRowsInsert: SQLExpression {
     }
 
     func serialize(to serializer: inout SQLSerializer) {
-        if dialect == .sqlite {
-            // One bound JSON array of rows, unpacked by SQLite itself: the statement is parsed once per
-            // batch instead of once per row, and one value is bound instead of twenty per row.
-            serializer.write(Self.sqliteStatement)
-            serializer.binds.append(UsageRowsJSON.encode(records))
-            return
-        }
         // Placeholders are numbered from 1 in both dialects: the text depends only on the row count.
         assert(serializer.binds.isEmpty, "a usage insert is a statement of its own")
         serializer.write(Self.statement(rows: records.count, dialect: dialect))
@@ -61,12 +54,6 @@ struct UsageRowsInsert: SQLExpression {
         }
         serializer.binds = binds
     }
-
-    /// SQLite: the rows come as one JSON array of arrays, columns in ``columns`` order.
-    private static let sqliteStatement =
-        "INSERT INTO usage_records (\(columns.joined(separator: ", "))) SELECT "
-        + columns.indices.map { "json_extract(value, '$[\($0)]')" }.joined(separator: ", ")
-        + " FROM json_each(?1) WHERE true ON CONFLICT (id) DO NOTHING RETURNING id"
 
     /// The statement text for `rows` rows, made once per row count and dialect.
     private static func statement(rows: Int, dialect: SQLDialectKind) -> String {
