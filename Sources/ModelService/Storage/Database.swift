@@ -79,6 +79,9 @@ public final class Database: Sendable {
                 tls: postgres.requireTLS ? .require(.makeClientConfiguration()) : .disable
             )
             configuration.options.maximumConnections = 16
+            // One connection the pool keeps (re)opening on its own schedule: after an outage it reconnects
+            // without waiting for a caller to ask (callers' lease waits are bounded by `acquireTimeout`).
+            configuration.options.minimumConnections = 1
             configuration.options.connectTimeout = .seconds(5)
             // The pool logs every failed connection attempt at info; keep that for debug and trace.
             var poolLogger = logger
