@@ -64,23 +64,25 @@ public enum AuditLog {
         /// The HTTP request that acted (`X-Request-Id`).
         public var requestId: String?
 
+        /// The stored content is read once, by the chain's record; the listing adds its chain position.
         init(row: any SQLRow) throws {
-            id = try row.decode(column: "id", as: String.self)
-            at = Clock.iso8601(millis: try row.decode(column: "at", as: Int64.self))
-            tokenId = try row.decode(column: "token_id", as: String?.self)
-            actorRole = try row.decode(column: "actor_role", as: String?.self)
-            action = try row.decode(column: "action", as: String.self)
-            keyId = try row.decode(column: "key_id", as: String?.self)
-            userId = try row.decode(column: "target_user_id", as: String?.self)
-            provider = try row.decode(column: "provider", as: String?.self)
-            result = try row.decode(column: "result", as: String.self)
-            detail = try row.decode(column: "detail", as: String?.self)
-            subjectType = try row.decode(column: "subject_type", as: String?.self)
-            subjectId = try row.decode(column: "subject_id", as: String?.self)
-            count = Int(try row.decode(column: "event_count", as: Int64?.self) ?? 1)
+            let record = try AuditChain.Record(row: row)
+            id = record.id
+            at = Clock.iso8601(millis: record.at)
+            tokenId = record.tokenId
+            actorRole = record.actorRole
+            action = record.action
+            keyId = record.keyId
+            userId = record.userId
+            provider = record.provider
+            result = record.result
+            detail = record.detail
+            subjectType = record.subjectType
+            subjectId = record.subjectId
+            count = Int(record.count)
             seq = try row.decode(column: "seq", as: Int64?.self).map { Int($0) }
             hash = try row.decode(column: "row_hash", as: String?.self)
-            requestId = try row.decode(column: "request_id", as: String?.self)
+            requestId = record.requestId
         }
     }
 
