@@ -32,13 +32,7 @@ import Testing
         let output = directory.appendingPathComponent("serve.log")
         let process = try KeyRotationTests.launch(["serve"], environment: environment, output: output)
 
-        @Sendable func boundPort() -> Int? {
-            let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            guard let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
-            return Int(log[range].split(separator: ":").last ?? "")
-        }
-        _ = try await eventually(timeout: .seconds(60)) { boundPort() != nil || !process.isRunning }
-        let bound = try #require(boundPort(), "serve did not start: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
+        let bound = try await ServeLaunch.waitForPort(of: process, output: output)
 
         func post(_ body: String) async throws -> (Int, String) {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(bound)/v1/chat/completions")

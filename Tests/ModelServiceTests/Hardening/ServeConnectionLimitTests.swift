@@ -20,13 +20,7 @@ import Testing
         let process = try KeyRotationTests.launch(["serve"], environment: environment, output: output)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
-        @Sendable func boundPort() -> Int? {
-            let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            guard let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
-            return Int(log[range].split(separator: ":").last ?? "")
-        }
-        _ = try await eventually(timeout: .seconds(60)) { boundPort() != nil || !process.isRunning }
-        let port = try #require(boundPort(), "serve did not start: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
+        let port = try await ServeLaunch.waitForPort(of: process, output: output)
 
         var first: RawSocket? = try RawSocket(port: port)
         let second = try RawSocket(port: port)

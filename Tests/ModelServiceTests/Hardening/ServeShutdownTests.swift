@@ -38,13 +38,7 @@ import Testing
         let process = try KeyRotationTests.launch(["serve"], environment: environment, output: output)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
-        @Sendable func boundPort() -> Int? {
-            let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            guard let range = log.range(of: #"listening on 127\.0\.0\.1:(\d+)"#, options: .regularExpression) else { return nil }
-            return Int(log[range].split(separator: ":").last ?? "")
-        }
-        _ = try await eventually(timeout: .seconds(60)) { boundPort() != nil || !process.isRunning }
-        let bound = try #require(boundPort(), "serve did not start: \((try? String(contentsOf: output, encoding: .utf8)) ?? "")")
+        let bound = try await ServeLaunch.waitForPort(of: process, output: output)
 
         func chat(user: String) async throws -> Int {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(bound)/v1/chat/completions")
