@@ -25,12 +25,7 @@ enum AnthropicEventStream {
             }
             try await writer.finish(nil)
         }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no", .xModelServiceModel: model.name,
-            ],
-            body: body)
+        return Response.eventStream(answeredBy: model, body: body)
     }
 
     /// The upstream's events as they come; a transport failure after the head becomes `event: error`.

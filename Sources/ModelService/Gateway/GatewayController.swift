@@ -125,13 +125,7 @@ struct GatewayController {
             }
             try await writer.finish(nil)
         }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no", .xModelServiceModel: model.name,
-            ],
-            body: responseBody
-        )
+        return Response.eventStream(answeredBy: model, body: responseBody)
     }
 }
 
