@@ -7,7 +7,10 @@
 # Options: --quick, --pin (wrk on CPU 0, servers on CPU 1), --no-build, --no-hotpath,
 #          --no-litellm (skip the LiteLLM column), --floor (add FloorProxy: the same server, client and
 #          executor as the gateway relaying with nothing else, the libraries' floor),
-#          --duration N (seconds per measured run), --keep (keep the temp dir).
+#          --duration N (seconds per measured run), --keep (keep the temp dir),
+#          --light (the gateway on round one's lighter path: admin token, stored shared key, no
+#          budget or limit), --baseline BIN (add a column for another model-service binary, for
+#          example an earlier commit's release build, on the light path: same machine, same run).
 # LiteLLM (the proxy users compare against) runs from a venv the harness makes in .build-litellm-venv
 # (`pip install 'litellm[proxy]'`); when it cannot be installed its column is left out, with a line saying so.
 # Env:     SCRATCH_PATH (default .build-release), RESULTS_DIR (default Benchmarks/results).
@@ -19,7 +22,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-QUICK=0 PIN=0 BUILD=1 HOTPATH=1 LITELLM=1 FLOOR=0 KEEP=0 DURATION=""
+QUICK=0 PIN=0 BUILD=1 HOTPATH=1 LITELLM=1 FLOOR=0 KEEP=0 DURATION="" LIGHT=0 BASELINE_BIN=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -30,7 +33,9 @@ while [[ $# -gt 0 ]]; do
     --floor) FLOOR=1 ;;
     --keep) KEEP=1 ;;
     --duration) DURATION=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --light) LIGHT=1 ;;
+    --baseline) BASELINE_BIN=$(realpath "$2"); shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -134,24 +139,35 @@ wait_port "$FP_PORT" "$FP_PID"
 log "fake providers on $FP_PORT (pid $FP_PID)"
 
 # gateway
-GW_PORT=$(free_port)
 ADMIN_TOKEN="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
-mkdir -p "$TMP/data"
-(
-  cd "$TMP"
-  export PORT=$GW_PORT HOST=127.0.0.1 DATABASE_URL="sqlite://$TMP/bench.sqlite" DATA_DIR="$TMP/data" \
-    ADMIN_TOKEN="$ADMIN_TOKEN" SEED_ON_START=false LOG_LEVEL=warning \
-    ENCRYPTION_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')" \
-    OPENAI_BASE_URL="http://127.0.0.1:$FP_PORT/openai/v1" OPENAI_API_KEY="sk-bench-0123456789"
-  exec "${SERVER_CPU[@]}" "$BIN/model-service" serve
-) > "$TMP/gateway.log" 2>&1 &
-GW_PID=$!; PIDS+=("$GW_PID")
-wait_port "$GW_PORT" "$GW_PID"
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$GW_PORT/api/health" >/dev/null && break; sleep 0.1; done
-log "model-service on $GW_PORT (pid $GW_PID)"
+start_gateway() {  # binary name: starts model-service serve on its own SQLite file; sets STARTED_PORT/STARTED_PID
+  local binary=$1 name=$2 port
+  port=$(free_port)
+  mkdir -p "$TMP/data-$name"
+  (
+    cd "$TMP"
+    export PORT=$port HOST=127.0.0.1 DATABASE_URL="sqlite://$TMP/$name.sqlite" DATA_DIR="$TMP/data-$name" \
+      ADMIN_TOKEN="$ADMIN_TOKEN" SEED_ON_START=false LOG_LEVEL=warning \
+      ENCRYPTION_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')" \
+      OPENAI_BASE_URL="http://127.0.0.1:$FP_PORT/openai/v1" OPENAI_API_KEY="sk-bench-0123456789"
+    exec "${SERVER_CPU[@]}" "$binary" serve
+  ) > "$TMP/$name.log" 2>&1 &
+  STARTED_PID=$!; STARTED_PORT=$port; PIDS+=("$STARTED_PID")
+  wait_port "$port" "$STARTED_PID"
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.1; done
+}
 source "$ROOT/Benchmarks/lib/production-path.sh"
-setup_production_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log" >&2; exit 1; }
-USER_TOKEN=$(cat "$TMP/user-token")
+start_gateway "$BIN/model-service" gateway
+GW_PORT=$STARTED_PORT GW_PID=$STARTED_PID
+log "model-service on $GW_PORT (pid $GW_PID)"
+if [[ $LIGHT == 1 ]]; then
+  setup_light_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log" >&2; exit 1; }
+  USER_TOKEN=$ADMIN_TOKEN
+else
+  setup_production_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log" >&2; exit 1; }
+  USER_TOKEN=$(cat "$TMP/user-token")
+fi
+meta path "$([[ $LIGHT == 1 ]] && echo light || echo production)"
 
 # nginx: plain proxy_pass to the same upstream, keep-alive upstream connections, 2 workers
 NG_PORT=$(free_port)
@@ -200,6 +216,17 @@ if [[ $FLOOR == 1 ]]; then
   log "floor proxy on $FL_PORT (pid $FL_PID)"
 fi
 TARGETS+=(gateway)
+# Another model-service binary (an earlier build) on the light path, measured in the same run
+if [[ -n $BASELINE_BIN ]]; then
+  [[ -x $BASELINE_BIN ]] || { echo "no executable at $BASELINE_BIN" >&2; exit 1; }
+  mkdir -p "$TMP/baseline-setup"
+  start_gateway "$BASELINE_BIN" baseline
+  BL_PORT=$STARTED_PORT BL_PID=$STARTED_PID
+  setup_light_path "http://127.0.0.1:$BL_PORT" "$ADMIN_TOKEN" "$TMP/baseline-setup" || { cat "$TMP/baseline.log" >&2; exit 1; }
+  TARGETS+=(baseline)
+  meta baseline_bin "$BASELINE_BIN"
+  log "baseline model-service on $BL_PORT (pid $BL_PID)"
+fi
 
 # LiteLLM proxy: the same upstream and model, from its own venv (optional column)
 if [[ $LITELLM == 1 ]]; then
@@ -249,6 +276,7 @@ echo "{\"model\":\"bench/echo\",$MESSAGES}" > "$TMP/gateway-json.body"
 echo "{\"model\":\"bench/echo\",$MESSAGES,$STREAM}" > "$TMP/gateway-stream.body"
 cp "$TMP/direct-json.body" "$TMP/nginx-json.body"; cp "$TMP/direct-stream.body" "$TMP/nginx-stream.body"
 cp "$TMP/gateway-json.body" "$TMP/litellm-json.body"; cp "$TMP/gateway-stream.body" "$TMP/litellm-stream.body"
+cp "$TMP/gateway-json.body" "$TMP/baseline-json.body"; cp "$TMP/gateway-stream.body" "$TMP/baseline-stream.body"
 cp "$TMP/direct-json.body" "$TMP/floor-json.body"; cp "$TMP/direct-stream.body" "$TMP/floor-stream.body"
 
 declare -A URL TOKEN
@@ -256,6 +284,7 @@ URL[direct]="http://127.0.0.1:$FP_PORT/openai/v1/chat/completions"; TOKEN[direct
 URL[nginx]="http://127.0.0.1:$NG_PORT/openai/v1/chat/completions";  TOKEN[nginx]="sk-bench-0123456789"
 URL[gateway]="http://127.0.0.1:$GW_PORT/v1/chat/completions";       TOKEN[gateway]="$USER_TOKEN"
 if [[ -n ${FL_PORT:-} ]]; then URL[floor]="http://127.0.0.1:$FL_PORT/v1/chat/completions"; TOKEN[floor]="unused"; fi
+if [[ -n ${BL_PORT:-} ]]; then URL[baseline]="http://127.0.0.1:$BL_PORT/v1/chat/completions"; TOKEN[baseline]="$ADMIN_TOKEN"; fi
 if [[ -n ${LL_PORT:-} ]]; then URL[litellm]="http://127.0.0.1:$LL_PORT/v1/chat/completions"; TOKEN[litellm]="$LL_KEY"; fi
 
 for target in "${TARGETS[@]}"; do
@@ -290,6 +319,7 @@ pids_of() {
     gateway) echo "$GW_PID $FP_PID" ;;
     litellm) echo "$LL_PID $FP_PID" ;;
     floor) echo "$FL_PID $FP_PID" ;;
+    baseline) echo "$BL_PID $FP_PID" ;;
   esac
 }
 
@@ -334,7 +364,7 @@ meta rss_hwm_kb "$(awk '/VmHWM/{print $2}' "/proc/$GW_PID/status")"
 meta rss_end_kb "$(awk '/VmRSS/{print $2}' "/proc/$GW_PID/status")"
 meta rss_peak_load_kb "$(cat "$TMP/rss_peak_kb" 2>/dev/null || echo 0)"
 meta gateway_sent_extra "$GW_SENT_EXTRA"
-python3 - "$TMP/bench.sqlite" > "$TMP/usage.json" <<'EOF'
+python3 - "$TMP/gateway.sqlite" > "$TMP/usage.json" <<'EOF'
 import json, sqlite3, sys
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 total, ok, s499, other = db.execute(

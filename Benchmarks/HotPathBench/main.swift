@@ -345,6 +345,8 @@ if let benchURL = ProcessInfo.processInfo.environment["BENCH_DATABASE_URL"], !be
         try await withThrowingTaskGroup(of: Void.self) { group in
             // The limiter's service: token writes every 200 ms and heartbeats, as in `serve`.
             group.addTask { try await traffic.limiter.run() }
+            // The budgets' service: leased spending written every 200 ms, idle headroom handed back.
+            group.addTask { try await traffic.budgets.run() }
             let before = traffic.limiter.sharedStatements
             try await measureAsync(
                 "traffic", "admit + settle: request and token limits (PostgreSQL)", batch: 10, batches: 2_000,
@@ -360,15 +362,17 @@ if let benchURL = ProcessInfo.processInfo.environment["BENCH_DATABASE_URL"], !be
                 "             statements on the limits' path: \(after.leases - before.leases) leases, \(after.tokenReads - before.tokenReads) token reads;",
                 "\(after.tokenWrites - before.tokenWrites) batched token writes off the path")
             _ = try await traffic.budgets.create(userId: "pg-budget-\(run)", tokenId: nil, period: .month, maxCost: 1_000_000_000, maxTokens: nil)
+            let leaseStatements = traffic.budgets.leases?.statements ?? 0
             try await measureAsync(
-                "traffic", "admit + settle: limits and a budget (PostgreSQL)", batch: 10, batches: 300,
-                note: "one reserve statement before the call; the settle statement after it, awaited by the next admission"
+                "traffic", "admit + settle: limits and a budget (PostgreSQL)", batch: 10, batches: 2_000,
+                note: "budget headroom leased per instance (256 calls' estimates at a time), spending written in batches"
             ) {
                 let admission = try await traffic.admit(
                     model: limited, candidates: [limited], userId: "pg-budget-\(run)", tokenId: "t1", promptBytes: canonicalBytes, maxOutputTokens: 256)
                 traffic.settle(admission, cost: 0.0001, tokens: 42)
                 return admission.estimatedTokens
             }
+            print("             budget lease statements (take, write, hand back):", (traffic.budgets.leases?.statements ?? 0) - leaseStatements)
             group.cancelAll()
         }
     }

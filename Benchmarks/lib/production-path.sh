@@ -23,3 +23,18 @@ setup_production_path() {
   curl -sf -X POST "$base/api/budgets" "${auth[@]}" -d "{\"userId\":\"$user\",\"period\":\"month\",\"maxCost\":1000000}" \
     > "$out/budget.json" || { echo "could not create the budget" >&2; return 1; }
 }
+
+# Round one's lighter path, for comparing builds on what both can do: the admin token and a stored
+# shared key; no user token, user key, budget or limit.
+#
+#   setup_light_path BASE_URL ADMIN_TOKEN OUT_DIR
+setup_light_path() {
+  local base=$1 admin=$2 out=$3
+  local -a auth=(-H "Authorization: Bearer $admin" -H 'Content-Type: application/json')
+  curl -sf -X POST "$base/api/models" "${auth[@]}" \
+    -d '{"name":"bench/echo","provider":"openai","modelId":"fake-echo","maxTokens":64,"inputCostPer1kTokens":0.001,"outputCostPer1kTokens":0.002}' \
+    > "$out/model.json" || { echo "could not create the model" >&2; return 1; }
+  curl -sf -X POST "$base/api/api-keys?skipValidation=true" "${auth[@]}" \
+    -d '{"shared":true,"provider":"openai","keyName":"bench","apiKey":"sk-bench-stored-0123456789abcdef"}' \
+    > "$out/key.json" || { echo "could not store the shared key" >&2; return 1; }
+}

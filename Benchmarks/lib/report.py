@@ -22,7 +22,7 @@ for line in open(os.path.join(tmp, "meta.env")):
     key, _, value = line.rstrip("\n").partition("=")
     meta[key] = value
 
-TARGETS = ["direct", "nginx", "floor", "gateway", "litellm"]  # floor and litellm only when the harness ran them
+TARGETS = ["direct", "nginx", "floor", "gateway", "baseline", "litellm"]  # floor, baseline and litellm only when the harness ran them
 scenarios = []
 gateway_completed = 0
 gateway_connections = 0
@@ -98,6 +98,15 @@ for mode in ["json", "stream"]:
                 "floorAddedP50Ms": round(floor["p50_ms"] - d["p50_ms"], 3),
                 "floorRpsOverNginx": round(floor["rps"] / n["rps"], 3) if n["rps"] else None,
                 "gatewayRpsOverFloor": round(g["rps"] / floor["rps"], 3) if floor["rps"] else None,
+            })
+        base = find("baseline", mode, c)
+        if base:
+            comparisons[-1].update({
+                "baselineAddedP50Ms": round(base["p50_ms"] - d["p50_ms"], 3),
+                "baselineRpsOverNginx": round(base["rps"] / n["rps"], 3) if n["rps"] else None,
+                "gatewayRpsOverBaseline": round(g["rps"] / base["rps"], 3) if base["rps"] else None,
+                "baselineCpuMicrosecondsPerRequest": base.get("proxyCpuMicrosecondsPerRequest"),
+                "gatewayCpuMicrosecondsPerRequest": g.get("proxyCpuMicrosecondsPerRequest"),
             })
         lite = find("litellm", mode, c)
         if lite:
@@ -194,6 +203,7 @@ report = {
                "warmupSecondsPerRun": int(meta["warmup"]), "nginx": meta.get("nginx_version") + ", 2 workers, proxy_pass, upstream keepalive 64, proxy_buffering off",
                "upstream": "model-service fake-providers (release), model fake-echo", "sseEventsPerStream": int(meta.get("sse_events_per_stream", 0) or 0),
                "jsonResponseBytes": int(meta.get("response_bytes_json", 0) or 0),
+               "gatewayPath": meta.get("path", "production"), "baseline": meta.get("baseline_bin", "not run"),
                "litellm": (f"litellm {meta['litellm_version']} proxy, default settings, same upstream" if meta.get("litellm_version") else "not run")},
     "scenarios": scenarios,
     "comparisons": comparisons,
@@ -231,6 +241,17 @@ if any("floorAddedP50Ms" in comp for comp in comparisons):
     for comp in comparisons:
         if "floorAddedP50Ms" in comp:
             lines.append(f"| {comp['mode']} | {comp['concurrency']} | {comp['floorAddedP50Ms']:.3f} | {comp['floorRpsOverNginx']:.2f} | {comp['gatewayRpsOverFloor']:.2f} |")
+if any("baselineAddedP50Ms" in comp for comp in comparisons):
+    lines.append("")
+    lines.append(f"Baseline: {meta.get('baseline_bin')} on the light path; gateway on the {meta.get('path', 'production')} path")
+    lines.append("")
+    lines.append("| mode | c | gateway added p50 ms | baseline added p50 ms | gateway/nginx | baseline/nginx | gateway/baseline req/s | gateway CPU µs/req | baseline CPU µs/req |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for comp in comparisons:
+        if "baselineAddedP50Ms" in comp:
+            lines.append(f"| {comp['mode']} | {comp['concurrency']} | {comp['gatewayAddedP50Ms']:.3f} | {comp['baselineAddedP50Ms']:.3f} | {comp['gatewayRpsOverNginx']:.2f} | "
+                         f"{comp['baselineRpsOverNginx']:.2f} | {comp['gatewayRpsOverBaseline']:.2f} | {comp.get('gatewayCpuMicrosecondsPerRequest', '–')} | "
+                         f"{comp.get('baselineCpuMicrosecondsPerRequest', '–')} |")
 if ttfc:
     lines.append("")
     lines.append("| time to first chunk (c=1) | samples | p50 ms | p99 ms | full stream p50 ms |")

@@ -275,6 +275,21 @@ public enum Migrations {
                 """),
             .sql("CREATE INDEX IF NOT EXISTS traffic_instances_last_seen ON traffic_instances (last_seen)"),
         ]),
+        // Budget headroom leased by each instance (PostgreSQL), also counted in the budget row's
+        // `reserved`; kept per instance so that a crashed instance's leases can be handed back.
+        Migration(name: "010_budget_leases", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS budget_leases (
+                budget_id TEXT NOT NULL REFERENCES budgets (id) ON DELETE CASCADE,
+                instance_id TEXT NOT NULL,
+                period_start BIGINT NOT NULL,
+                cost DOUBLE PRECISION NOT NULL DEFAULT 0,
+                tokens BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (budget_id, instance_id)
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS budget_leases_instance ON budget_leases (instance_id)",
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).

@@ -66,8 +66,11 @@ public struct Budget: Sendable, Codable, Equatable {
         let current = storedStart >= currentStart
         spent = try current ? row.decode(column: "spent_cost", as: Double.self) : 0
         spentTokens = try current ? row.decode(column: "spent_tokens", as: Int.self) : 0
-        reserved = try current ? row.decode(column: "reserved_cost", as: Double.self) : 0
-        reservedTokens = try current ? row.decode(column: "reserved_tokens", as: Int.self) : 0
+        // Headroom leased by instances (PostgreSQL) is held for calls to come, not by calls in flight.
+        let leasedCost = row.contains(column: "leased_cost") ? try row.decode(column: "leased_cost", as: Double.self) : 0
+        let leasedTokens = row.contains(column: "leased_tokens") ? try row.decode(column: "leased_tokens", as: Int.self) : 0
+        reserved = try current ? max(0, row.decode(column: "reserved_cost", as: Double.self) - leasedCost) : 0
+        reservedTokens = try current ? max(0, row.decode(column: "reserved_tokens", as: Int.self) - leasedTokens) : 0
         let (spentNow, spentTokensNow) = (spent, spentTokens)
         remaining = maxCost.map { max(0, $0 - spentNow) }
         remainingTokens = maxTokens.map { max(0, $0 - spentTokensNow) }

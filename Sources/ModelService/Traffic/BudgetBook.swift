@@ -38,16 +38,21 @@ public final class BudgetBook: Service, Sendable {
     let database: Database
     /// Single instance (SQLite): the ledger lives here; nil on PostgreSQL.
     let memory: BudgetMemoryLedger?
+    /// Shared rows (PostgreSQL): headroom this instance leases, so most calls need no statement.
+    let leases: BudgetLeases?
     private let logger: Logger
     private let flushInterval: Duration
     private let index = Mutex(Index())
     private let reloads = Mutex<(started: Int, installed: Int)>((0, 0))
 
-    init(database: Database, logger: Logger, flushInterval: Duration = .seconds(1)) {
+    /// `instanceId` names this instance's leases (its heartbeat row, ``TrafficInstances``).
+    init(database: Database, instanceId: String, logger: Logger, flushInterval: Duration? = nil) {
         self.database = database
         self.logger = logger
-        self.flushInterval = flushInterval
-        memory = database.dialect == .postgres ? nil : BudgetMemoryLedger()
+        let shared = database.dialect == .postgres
+        self.flushInterval = flushInterval ?? (shared ? .milliseconds(200) : .seconds(1))
+        memory = shared ? nil : BudgetMemoryLedger()
+        leases = shared ? BudgetLeases(database: database, instanceId: instanceId, logger: logger) : nil
     }
 
     public func reload() async throws {
@@ -65,6 +70,7 @@ public final class BudgetBook: Service, Sendable {
             guard ticket > reloads.installed else { return }
             reloads.installed = ticket
             memory?.load(budgets, now: now)
+            leases?.budgetsChanged(Dictionary(budgets.map { ($0.id, Limits($0)) }) { first, _ in first })
             index.withLock { $0 = fresh }
         }
     }
@@ -86,22 +92,33 @@ public final class BudgetBook: Service, Sendable {
         }
     }
 
-    /// Reserves the estimate on every budget of the call, or throws `budget_exceeded`.
+    /// Reserves the estimate on every budget of the call, or throws `budget_exceeded`. On PostgreSQL
+    /// a budget whose lease has room for the estimate takes it from the lease; the others reserve in
+    /// their rows (one statement).
     func reserve(_ budgets: [Limits], cost: Double, tokens: Int, now: Int64) async throws(TrafficError) -> [BudgetLedger.Reservation] {
         guard !budgets.isEmpty else { return [] }
-        let reservations = budgets.map {
+        var reservations = budgets.map {
             BudgetLedger.Reservation(budgetId: $0.id, periodStart: $0.period.start(at: now), cost: cost, tokens: tokens)
         }
         let refusedId: String?
         if let memory {
             refusedId = memory.reserve(reservations)
         } else {
+            if let leases {
+                for index in reservations.indices {
+                    reservations[index].lease = await leases.admit(
+                        budgets[index], periodStart: reservations[index].periodStart, cost: cost, tokens: tokens, now: now)
+                }
+            }
+            let inRows = reservations.filter { $0.lease == nil }
             do {
-                refusedId = try await BudgetLedger.reserve(reservations, database: database)
+                refusedId = inRows.isEmpty ? nil : try await BudgetLedger.reserve(inRows, database: database)
             } catch {
+                settleLeased(reservations, cost: 0, tokens: 0)
                 logger.warning("budgets cannot be reserved", metadata: ["error": "\(Database.describe(error))"])
                 throw TrafficError(kind: .limitsUnavailable, message: "Budgets cannot be checked right now; retry shortly.", retryAfterSeconds: 5)
             }
+            if refusedId != nil { settleLeased(reservations, cost: 0, tokens: 0) }
         }
         guard let refusedId, let refused = budgets.first(where: { $0.id == refusedId }) else { return reservations }
         let end = refused.period.end(after: refused.period.start(at: now))
@@ -110,11 +127,15 @@ public final class BudgetBook: Service, Sendable {
         throw TrafficError(kind: .budgetExceeded, message: "The \(refused.label) is used up\(until).", retryAfterSeconds: wait)
     }
 
-    /// Settles in memory when the ledger is here (a soft-threshold crossing is audited off the
-    /// path); true when the shared rows must be settled instead (``settleShared(_:cost:tokens:)``).
-    func settleInMemory(_ reservations: [BudgetLedger.Reservation], cost: Double, tokens: Int) -> Bool {
-        guard !reservations.isEmpty else { return false }
-        guard let memory else { return true }
+    /// Settles in memory what is held here: the whole ledger on SQLite (a soft-threshold crossing is
+    /// audited off the path), the leased reservations on PostgreSQL. Returns the reservations held
+    /// in shared rows, to settle with ``settleShared(_:cost:tokens:)``.
+    func settleInMemory(_ reservations: [BudgetLedger.Reservation], cost: Double, tokens: Int) -> [BudgetLedger.Reservation] {
+        guard !reservations.isEmpty else { return [] }
+        guard let memory else {
+            settleLeased(reservations, cost: cost, tokens: tokens)
+            return reservations.filter { $0.lease == nil }
+        }
         let crossed = memory.settle(reservations, cost: cost, tokens: tokens, now: Clock.nowMillis())
         if !crossed.isEmpty {
             Task { [database, logger] in
@@ -131,7 +152,14 @@ public final class BudgetBook: Service, Sendable {
                 }
             }
         }
-        return false
+        return []
+    }
+
+    private func settleLeased(_ reservations: [BudgetLedger.Reservation], cost: Double, tokens: Int) {
+        guard let leases else { return }
+        for item in reservations {
+            if let key = item.lease { leases.settle(key, estimate: (item.cost, item.tokens), cost: cost, tokens: tokens) }
+        }
     }
 
     /// Settles the shared rows (PostgreSQL); errors are logged, the reservation then lapses with the period.
@@ -143,13 +171,26 @@ public final class BudgetBook: Service, Sendable {
         }
     }
 
-    /// A budget as read from its row, with this instance's live figures when the ledger is in memory.
+    /// A budget as read from its row, with this instance's live figures: the whole ledger when it is
+    /// in memory, what leased calls spent and is not written yet on PostgreSQL.
     func current(_ budget: Budget) -> Budget {
-        memory?.overlay(budget, now: Clock.nowMillis()) ?? budget
+        if let memory { return memory.overlay(budget, now: Clock.nowMillis()) }
+        guard let unwritten = leases?.unwritten(budgetId: budget.id), unwritten.cost > 0 || unwritten.tokens > 0 else { return budget }
+        var budget = budget
+        budget.spent += unwritten.cost
+        budget.spentTokens += unwritten.tokens
+        budget.remaining = budget.maxCost.map { max(0, $0 - budget.spent) }
+        budget.remainingTokens = budget.maxTokens.map { max(0, $0 - budget.spentTokens) }
+        return budget
     }
 
-    /// Writes what the in-memory ledger counted since the last flush.
+    /// Writes what the in-memory ledger counted since the last flush (SQLite), or what leased calls
+    /// spent, handing back idle headroom (PostgreSQL).
     public func flush() async {
+        if let leases {
+            await leases.flush(at: Clock.nowMillis())
+            return
+        }
         guard let memory else { return }
         do {
             try await memory.flush(on: database)
@@ -158,17 +199,33 @@ public final class BudgetBook: Service, Sendable {
         }
     }
 
-    /// Flushes the in-memory ledger every `flushInterval`, and once more at shutdown.
-    public func run() async throws {
-        // A service that returns early would stop the whole group: on PostgreSQL there is nothing to flush, so wait.
-        guard memory != nil else {
-            try? await gracefulShutdown()
-            return
+    /// Hands back the leases of instances that stopped beating without handing them back (crashed).
+    func reclaimAbandonedLeases() async {
+        guard leases != nil else { return }
+        do {
+            let reclaimed = try await database.run { sql in try await BudgetLeaseLedger.reclaimAbandoned(on: sql) }
+            if reclaimed > 0 { logger.notice("handed back the budget leases of instances gone", metadata: ["traffic.leases": "\(reclaimed)"]) }
+        } catch {
+            logger.warning("handing back abandoned budget leases failed", metadata: ["error": "\(Database.describe(error))"])
         }
+    }
+
+    /// Flushes every `flushInterval` (and hands back abandoned leases every few seconds), then once
+    /// more at shutdown, handing back all leased headroom.
+    public func run() async throws {
+        var lastReclaim = Clock.nowMillis()
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.flushInterval) }
             await flush()
+            if leases != nil, Clock.nowMillis() - lastReclaim >= 5_000 {
+                lastReclaim = Clock.nowMillis()
+                await reclaimAbandonedLeases()
+            }
         }
-        await flush()
+        if let leases {
+            await leases.flush(at: Clock.nowMillis(), releasingAll: true)
+        } else {
+            await flush()
+        }
     }
 }

@@ -14,6 +14,8 @@ enum BudgetLedger {
         var periodStart: Int64
         var cost: Double
         var tokens: Int
+        /// Held on this instance's lease (PostgreSQL) rather than in the row: settled in memory.
+        var lease: BudgetLeases.Key?
     }
 
     /// Reserves on every budget (ordered by id, so concurrent transactions never deadlock); the id
@@ -71,30 +73,39 @@ enum BudgetLedger {
                     reserved_tokens = CASE WHEN period_start <> \(bind: ps) THEN reserved_tokens \
                     WHEN reserved_tokens > \(bind: Int64(item.tokens)) THEN reserved_tokens - \(bind: Int64(item.tokens)) ELSE 0 END \
                     WHERE id = \(bind: item.budgetId) \
-                    RETURNING (soft_period IS NULL OR soft_period <> period_start) AND ( \
-                    (max_cost IS NOT NULL AND spent_cost >= max_cost * soft_threshold) OR \
-                    (max_tokens IS NOT NULL AND spent_tokens >= max_tokens * soft_threshold)) AS crossing
+                    RETURNING \(unsafeRaw: crossingExpression) AS crossing
                     """).first()?.decode(column: "crossing", as: Bool?.self) ?? false
             }
-            guard crossing else { continue }
-            let marked = try await database.transaction { sql -> String?? in
-                let row = try await sql.raw("""
-                    UPDATE budgets SET soft_period = period_start, soft_reached_at = \(bind: Clock.nowMillis()) \
-                    WHERE id = \(bind: item.budgetId) AND (soft_period IS NULL OR soft_period <> period_start) AND ( \
-                    (max_cost IS NOT NULL AND spent_cost >= max_cost * soft_threshold) OR \
-                    (max_tokens IS NOT NULL AND spent_tokens >= max_tokens * soft_threshold)) \
-                    RETURNING id, user_id
-                    """).first()
-                guard let row else { return nil }
-                let userId = try row.decode(column: "user_id", as: String?.self)
-                try await AuditLog.write(
-                    .budgetThreshold, actor: .traffic, subject: .init(keyId: nil, owner: userId, provider: nil), result: "reached",
-                    detail: "budget \(item.budgetId) crossed its soft threshold", on: sql)
-                return .some(userId)
-            }
-            if let userId = marked { crossed.append((item.budgetId, userId)) }
+            guard crossing, let userId = try await markSoftThreshold(budgetId: item.budgetId, database: database) else { continue }
+            crossed.append((item.budgetId, userId))
         }
         return crossed
+    }
+
+    /// True on a budget row whose spending has reached its soft threshold and whose crossing is not
+    /// yet recorded for this period (a constant SQL fragment, read from the row being updated).
+    static let crossingExpression = """
+        (soft_period IS NULL OR soft_period <> period_start) AND ( \
+        (max_cost IS NOT NULL AND spent_cost >= max_cost * soft_threshold) OR \
+        (max_tokens IS NOT NULL AND spent_tokens >= max_tokens * soft_threshold))
+        """
+
+    /// Records a crossing once per period: the mark is guarded, so of several instances settling at
+    /// once only one writes the audit row. The budget's owner when this call recorded it, else nil.
+    static func markSoftThreshold(budgetId: String, database: Database) async throws -> String?? {
+        try await database.transaction { sql -> String?? in
+            let row = try await sql.raw("""
+                UPDATE budgets SET soft_period = period_start, soft_reached_at = \(bind: Clock.nowMillis()) \
+                WHERE id = \(bind: budgetId) AND \(unsafeRaw: crossingExpression) \
+                RETURNING id, user_id
+                """).first()
+            guard let row else { return nil }
+            let userId = try row.decode(column: "user_id", as: String?.self)
+            try await AuditLog.write(
+                .budgetThreshold, actor: .traffic, subject: .init(keyId: nil, owner: userId, provider: nil), result: "reached",
+                detail: "budget \(budgetId) crossed its soft threshold", on: sql)
+            return .some(userId)
+        }
     }
 
     // MARK: CRUD
@@ -150,13 +161,24 @@ enum BudgetLedger {
     }
 
     static func find(id: String, on sql: any SQLDatabase) async throws -> Budget? {
-        try await sql.raw("SELECT * FROM budgets WHERE id = \(bind: id)").first().map { try Budget(row: $0, now: Clock.nowMillis()) }
+        try await sql.raw("SELECT budgets.*, \(unsafeRaw: leasedColumns) FROM budgets WHERE id = \(bind: id)").first().map {
+            try Budget(row: $0, now: Clock.nowMillis())
+        }
     }
+
+    /// Headroom the instances hold on leases of the row's current period (part of `reserved_cost`
+    /// and `reserved_tokens`, which the API shows without it: `reserved` is what calls in flight hold).
+    static let leasedColumns = """
+        (SELECT COALESCE(SUM(l.cost), 0.0) FROM budget_leases l WHERE l.budget_id = budgets.id AND l.period_start = budgets.period_start) \
+        AS leased_cost, \
+        (SELECT CAST(COALESCE(SUM(l.tokens), 0) AS BIGINT) FROM budget_leases l WHERE l.budget_id = budgets.id \
+        AND l.period_start = budgets.period_start) AS leased_tokens
+        """
 
     /// Every budget, or those of one user / one token; at most `limit` rows.
     static func list(userId: String?, tokenId: String?, either: Bool = false, database: Database) async throws -> [Budget] {
         try await database.run { sql in
-            var query = sql.select().column("*").from("budgets")
+            var query = sql.select().column(SQLLiteral.all).column(SQLRaw(leasedColumns)).from("budgets")
             if either, let userId, let tokenId {
                 query = query.where(group: { $0.where("user_id", .equal, SQLBind(userId)).orWhere("token_id", .equal, SQLBind(tokenId)) })
             } else {

@@ -39,7 +39,7 @@ public final class TrafficControl: Sendable {
         self.keyHealth = keyHealth
         self.logger = logger
         limiter = RateLimiter(database: database, settings: settings, logger: logger, now: now)
-        budgets = BudgetBook(database: database, logger: logger)
+        budgets = BudgetBook(database: database, instanceId: limiter.instances?.id ?? "single", logger: logger)
         breakers = CircuitBreakers(settings: settings.circuit, now: now)
         attempts = AttemptLoop(policy: settings.retry, breakers: breakers)
     }
@@ -84,11 +84,12 @@ public final class TrafficControl: Sendable {
     public func settle(_ admission: Admission, cost: Double, tokens: Int) {
         guard !admission.isEmpty else { return }
         limiter.settle(tokens: tokens, windows: admission.windows)
-        guard budgets.settleInMemory(admission.reservations, cost: cost, tokens: tokens) else { return }
+        let inRows = budgets.settleInMemory(admission.reservations, cost: cost, tokens: tokens)
+        guard !inRows.isEmpty else { return }
         let ticket = nextTicket.wrappingAdd(1, ordering: .relaxed).newValue
         inFlight.withLock { tasks in
             tasks[ticket] = Task {
-                await self.budgets.settleShared(admission.reservations, cost: cost, tokens: tokens)
+                await self.budgets.settleShared(inRows, cost: cost, tokens: tokens)
                 _ = self.inFlight.withLock { $0.removeValue(forKey: ticket) }
             }
         }

@@ -1,0 +1,275 @@
+import Logging
+import Synchronization
+
+/// Budget headroom this instance leases from the shared rows (PostgreSQL), so that a budgeted call
+/// is admitted and settled in memory instead of with a statement each.
+///
+/// A lease is part of the budget's room moved into the row's `reserved` (at most an eighth of the
+/// room, at most 256 calls' estimates). A call is admitted on the lease only when its whole estimate
+/// fits in what the lease has left, so leased calls never spend past the lease; a call that does
+/// not fit reserves in the row directly (``BudgetLedger/reserve(_:database:)``), where the
+/// "budget plus one call" bound is kept. Leases are only taken while the room is worth at least 32
+/// calls: near the end of a budget every call goes to the row, exactly as without leases.
+///
+/// What leased calls spend is written in batches (``flush(at:)``); headroom a lease no longer needs
+/// (idle, budget edited, shutdown) is handed back. A crashed instance's leases are handed back by
+/// the others (``BudgetLeaseLedger/reclaimAbandoned(on:)``) once its heartbeat row is gone.
+final class BudgetLeases: Sendable {
+    private typealias Amount = BudgetLeaseLedger.Amount
+
+    /// One lease: a budget in one period (a new period starts with no lease), and the generation of
+    /// the budget's limits (an edited budget starts a new lease; the old one drains apart).
+    struct Key: Hashable, Sendable {
+        var budgetId: String
+        var periodStart: Int64
+        var generation: Int
+    }
+
+    private struct Lease {
+        var maxCost: Double?
+        var maxTokens: Int?
+        /// Held in the row's `reserved` for this lease.
+        var granted = Amount()
+        /// Estimates of calls admitted on the lease and not yet settled.
+        var pending = Amount()
+        /// What settled calls spent and is not written yet.
+        var unwritten = Amount()
+        /// The lease statement in flight: callers short of headroom wait for it.
+        var taking: Task<Void, Never>?
+        /// The row had too little room for a lease: calls go to the row directly until then.
+        var declinedUntil: Int64 = 0
+        var lastGrant = Amount()
+        var lastUsed: Int64
+        /// The budget was edited or deleted: no new calls; dropped once settled, written and handed back.
+        var retired = false
+
+        /// What is left for calls after those in flight and those settled.
+        var free: Amount {
+            Amount(cost: max(0, granted.cost - pending.cost - unwritten.cost), tokens: max(0, granted.tokens - pending.tokens - unwritten.tokens))
+        }
+
+        func fits(_ estimate: Amount) -> Bool {
+            guard !retired else { return false }
+            let left = free
+            return (maxCost == nil || estimate.cost <= left.cost) && (maxTokens == nil || estimate.tokens <= left.tokens)
+        }
+
+        /// Taken ahead while a quarter of the last grant is left, so calls do not wait for it.
+        var runningLow: Bool {
+            let left = free
+            return (maxCost != nil && left.cost * 4 <= lastGrant.cost) || (maxTokens != nil && left.tokens * 4 <= lastGrant.tokens)
+        }
+    }
+
+    /// Calls' estimates a lease asks for, and the least worth holding.
+    static let callsPerLease = 256.0
+    static let leastCallsPerLease = 4.0
+    /// After a lease is declined, calls go to the row for this long before asking again.
+    static let declinedMillis: Int64 = 2_000
+    /// A lease unused for this long hands its free headroom back.
+    static let idleMillis: Int64 = 3_000
+
+    let database: Database
+    let instanceId: String
+    private let logger: Logger
+    private let leases = Mutex<(current: [Key: Lease], generations: [String: Int])>(([:], [:]))
+    private let statementCount = Atomic<Int>(0)
+
+    init(database: Database, instanceId: String, logger: Logger) {
+        self.database = database
+        self.instanceId = instanceId
+        self.logger = logger
+    }
+
+    /// Lease statements run so far (take, write and release; each one round-trip).
+    var statements: Int { statementCount.load(ordering: .relaxed) }
+
+    /// Admits the call on this instance's lease of `budget` when its estimate fits, taking or topping
+    /// up the lease first when the room is worth it: the lease the call holds, or nil when the call
+    /// must reserve in the row instead.
+    func admit(_ budget: BudgetBook.Limits, periodStart: Int64, cost: Double, tokens: Int, now: Int64) async -> Key? {
+        enum Step {
+            case admitted(Key)
+            case inRow
+            case wait(Task<Void, Never>)
+        }
+        let estimate = Amount(cost: cost, tokens: tokens)
+        var waited = false
+        while true {
+            let step: Step = leases.withLock { state in
+                let key = Key(budgetId: budget.id, periodStart: periodStart, generation: state.generations[budget.id] ?? 0)
+                var lease = state.current[key] ?? Lease(maxCost: budget.maxCost, maxTokens: budget.maxTokens, lastUsed: now)
+                defer { state.current[key] = lease }
+                if lease.fits(estimate) {
+                    lease.pending.cost += cost
+                    lease.pending.tokens += tokens
+                    lease.lastUsed = now
+                    if lease.taking == nil, lease.runningLow, lease.declinedUntil <= now {
+                        lease.taking = take(key, estimate: estimate, now: now)
+                    }
+                    return .admitted(key)
+                }
+                if waited { return .inRow }
+                if let taking = lease.taking { return .wait(taking) }
+                if lease.declinedUntil > now { return .inRow }
+                let taking = take(key, estimate: estimate, now: now)
+                lease.taking = taking
+                return .wait(taking)
+            }
+            switch step {
+            case .admitted(let key): return key
+            case .inRow: return nil
+            case .wait(let taking):
+                waited = true
+                await taking.value
+            }
+        }
+    }
+
+    /// Settles a call admitted on `key`: its estimate leaves `pending`, what it spent waits to be written.
+    func settle(_ key: Key, estimate: (cost: Double, tokens: Int), cost: Double, tokens: Int) {
+        leases.withLock { state in
+            guard var lease = state.current[key] else { return }
+            lease.pending.cost = max(0, lease.pending.cost - estimate.cost)
+            lease.pending.tokens = max(0, lease.pending.tokens - estimate.tokens)
+            lease.unwritten.cost += cost
+            lease.unwritten.tokens += tokens
+            state.current[key] = lease
+        }
+    }
+
+    /// Takes a lease in the background; the caller stores the task so others wait for it.
+    private func take(_ key: Key, estimate: Amount, now: Int64) -> Task<Void, Never> {
+        let want = Amount(cost: estimate.cost * Self.callsPerLease, tokens: Int(Double(estimate.tokens) * Self.callsPerLease))
+        let least = Amount(cost: estimate.cost * Self.leastCallsPerLease, tokens: Int(Double(estimate.tokens) * Self.leastCallsPerLease))
+        return Task {
+            let granted: Amount?
+            do {
+                granted = try await database.run { sql in
+                    try await BudgetLeaseLedger.take(
+                        budgetId: key.budgetId, periodStart: key.periodStart, want: want, least: least, instanceId: self.instanceId, at: now, on: sql)
+                }
+                statementCount.add(1, ordering: .relaxed)
+            } catch {
+                logger.warning("leasing budget headroom failed; calls reserve in the row", metadata: ["error": "\(Database.describe(error))"])
+                granted = nil
+            }
+            leases.withLock { state in
+                guard var lease = state.current[key] else { return }
+                lease.taking = nil
+                if let granted, !granted.isZero {
+                    lease.granted.cost += granted.cost
+                    lease.granted.tokens += granted.tokens
+                    lease.lastGrant = granted
+                } else {
+                    lease.declinedUntil = now + Self.declinedMillis
+                }
+                state.current[key] = lease
+            }
+        }
+    }
+
+    /// Writes what leased calls spent, and hands back the headroom of leases idle, retired or of an
+    /// ended period. Returns the budgets whose soft threshold was crossed and recorded by this write.
+    @discardableResult
+    func flush(at now: Int64, releasingAll: Bool = false) async -> [(id: String, userId: String?)] {
+        struct Work {
+            var key: Key
+            var spent: Amount
+            var consumed: Amount
+            var release: Amount
+        }
+        // Headroom being handed back leaves the lease at once, so no call is admitted on it meanwhile.
+        let work: [Work] = leases.withLock { state in
+            var work: [Work] = []
+            for (key, var lease) in state.current {
+                let consumed = Amount(cost: min(lease.unwritten.cost, lease.granted.cost), tokens: min(lease.unwritten.tokens, lease.granted.tokens))
+                let idle = releasingAll || lease.retired || now - lease.lastUsed >= Self.idleMillis
+                let release = idle && lease.taking == nil ? lease.free : Amount()
+                guard !lease.unwritten.isZero || !release.isZero else { continue }
+                lease.granted.cost -= release.cost
+                lease.granted.tokens -= release.tokens
+                state.current[key] = lease
+                work.append(Work(key: key, spent: lease.unwritten, consumed: consumed, release: release))
+            }
+            return work
+        }
+        var crossed: [(id: String, userId: String?)] = []
+        for item in work {
+            do {
+                var held = true
+                if !item.spent.isZero {
+                    let outcome = try await database.run { sql in
+                        try await BudgetLeaseLedger.write(
+                            budgetId: item.key.budgetId, periodStart: item.key.periodStart, spent: item.spent, consumed: item.consumed,
+                            instanceId: self.instanceId, on: sql)
+                    }
+                    statementCount.add(1, ordering: .relaxed)
+                    held = outcome.held
+                    if outcome.crossing, let userId = try await BudgetLedger.markSoftThreshold(budgetId: item.key.budgetId, database: database) {
+                        crossed.append((item.key.budgetId, userId))
+                    }
+                }
+                if held, !item.release.isZero {
+                    try await database.run { sql in
+                        try await BudgetLeaseLedger.release(
+                            budgetId: item.key.budgetId, periodStart: item.key.periodStart, free: item.release, instanceId: self.instanceId, on: sql)
+                    }
+                    statementCount.add(1, ordering: .relaxed)
+                }
+                leases.withLock { state in
+                    guard var lease = state.current[item.key] else { return }
+                    lease.unwritten.cost -= item.spent.cost
+                    lease.unwritten.tokens -= item.spent.tokens
+                    if held {
+                        lease.granted.cost = max(0, lease.granted.cost - item.consumed.cost)
+                        lease.granted.tokens = max(0, lease.granted.tokens - item.consumed.tokens)
+                    } else {
+                        // Handed back by another instance (this one was thought gone): nothing is held any more.
+                        lease.granted = Amount()
+                    }
+                    state.current[item.key] = lease
+                }
+            } catch {
+                // Not handed back: the headroom is the lease's again (it is still in the row's `reserved`).
+                leases.withLock { state in
+                    state.current[item.key]?.granted.cost += item.release.cost
+                    state.current[item.key]?.granted.tokens += item.release.tokens
+                }
+                logger.warning("writing leased budget spending failed; retried at the next flush", metadata: ["error": "\(Database.describe(error))"])
+            }
+        }
+        drop(at: now)
+        return crossed
+    }
+
+    /// Forgets leases with nothing held, in flight or unwritten that are idle, retired or of an ended period.
+    private func drop(at now: Int64) {
+        leases.withLock { state in
+            state.current = state.current.filter { _, lease in
+                let empty = lease.granted.isZero && lease.pending.isZero && lease.unwritten.isZero && lease.taking == nil
+                return !(empty && (lease.retired || now - lease.lastUsed >= Self.idleMillis))
+            }
+        }
+    }
+
+    /// Applies edited budgets: a lease whose budget changed or went away takes no new calls and is
+    /// handed back at the next flush; the budget's next calls take a new lease under the new maximum.
+    func budgetsChanged(_ current: [String: BudgetBook.Limits]) {
+        leases.withLock { state in
+            for (key, lease) in state.current where !lease.retired {
+                let limits = current[key.budgetId]
+                guard limits == nil || limits?.maxCost != lease.maxCost || limits?.maxTokens != lease.maxTokens else { continue }
+                state.current[key]!.retired = true
+                state.generations[key.budgetId] = max(state.generations[key.budgetId] ?? 0, key.generation + 1)
+            }
+        }
+    }
+
+    /// What this instance's settled calls spent on a budget and is not in its row yet.
+    func unwritten(budgetId: String) -> (cost: Double, tokens: Int) {
+        leases.withLock { state in
+            state.current.filter { $0.key.budgetId == budgetId }.values.reduce((0.0, 0)) { ($0.0 + $1.unwritten.cost, $0.1 + $1.unwritten.tokens) }
+        }
+    }
+}
