@@ -362,17 +362,22 @@ if let benchURL = ProcessInfo.processInfo.environment["BENCH_DATABASE_URL"], !be
                 "             statements on the limits' path: \(after.leases - before.leases) leases, \(after.tokenReads - before.tokenReads) token reads;",
                 "\(after.tokenWrites - before.tokenWrites) batched token writes off the path")
             _ = try await traffic.budgets.create(userId: "pg-budget-\(run)", tokenId: nil, period: .month, maxCost: 1_000_000_000, maxTokens: nil)
-            let leaseStatements = traffic.budgets.leases?.statements ?? 0
+            let leaseStatements = traffic.budgets.leaseStatements
             try await measureAsync(
                 "traffic", "admit + settle: limits and a budget (PostgreSQL)", batch: 10, batches: 2_000,
                 note: "budget headroom leased per instance (256 calls' estimates at a time), spending written in batches"
             ) {
                 let admission = try await traffic.admit(
                     model: limited, candidates: [limited], userId: "pg-budget-\(run)", tokenId: "t1", promptBytes: canonicalBytes, maxOutputTokens: 256)
-                traffic.settle(admission, cost: 0.0001, tokens: 42)
+                // Each call really costs half its estimate, so the leases are used up and taken again as in use.
+                traffic.settle(admission, cost: admission.estimatedCost / 2, tokens: admission.estimatedTokens / 2)
                 return admission.estimatedTokens
             }
-            print("             budget lease statements (take, write, hand back):", (traffic.budgets.leases?.statements ?? 0) - leaseStatements)
+            await traffic.budgets.flush()
+            let budgetRow = try await traffic.budgets.list(userId: "pg-budget-\(run)").first
+            print(
+                "             budget lease statements (take, write, hand back):", traffic.budgets.leaseStatements - leaseStatements,
+                "· spent after the write:", budgetRow.map { String(format: "%.4f USD", $0.spent) } ?? "none")
             group.cancelAll()
         }
     }

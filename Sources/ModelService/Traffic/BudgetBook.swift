@@ -55,6 +55,14 @@ public final class BudgetBook: Service, Sendable {
         leases = shared ? BudgetLeases(database: database, instanceId: instanceId, logger: logger) : nil
     }
 
+    /// A user's budgets as the API shows them (this instance's live figures included).
+    public func list(userId: String) async throws -> [Budget] {
+        try await BudgetLedger.list(userId: userId, tokenId: nil, database: database).map(current)
+    }
+
+    /// Lease statements this instance ran (take, write, hand back); 0 on SQLite. For the benchmarks.
+    public var leaseStatements: Int { leases?.statements ?? 0 }
+
     public func reload() async throws {
         let ticket = reloads.withLock { $0.started += 1; return $0.started }
         let now = Clock.nowMillis()

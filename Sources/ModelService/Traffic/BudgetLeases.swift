@@ -34,6 +34,8 @@ final class BudgetLeases: Sendable {
         var pending = Amount()
         /// What settled calls spent and is not written yet.
         var unwritten = Amount()
+        /// Spending a flush is writing now (moved out of `unwritten`, so two flushes never write it twice).
+        var writing = Amount()
         /// The lease statement in flight: callers short of headroom wait for it.
         var taking: Task<Void, Never>?
         /// The row had too little room for a lease: calls go to the row directly until then.
@@ -45,7 +47,9 @@ final class BudgetLeases: Sendable {
 
         /// What is left for calls after those in flight and those settled.
         var free: Amount {
-            Amount(cost: max(0, granted.cost - pending.cost - unwritten.cost), tokens: max(0, granted.tokens - pending.tokens - unwritten.tokens))
+            Amount(
+                cost: max(0, granted.cost - pending.cost - unwritten.cost - writing.cost),
+                tokens: max(0, granted.tokens - pending.tokens - unwritten.tokens - writing.tokens))
         }
 
         func fits(_ estimate: Amount) -> Bool {
@@ -189,16 +193,19 @@ final class BudgetLeases: Sendable {
                 guard !lease.unwritten.isZero || !release.isZero else { continue }
                 lease.granted.cost -= release.cost
                 lease.granted.tokens -= release.tokens
-                state.current[key] = lease
                 work.append(Work(key: key, spent: lease.unwritten, consumed: consumed, release: release))
+                lease.writing.cost += lease.unwritten.cost
+                lease.writing.tokens += lease.unwritten.tokens
+                lease.unwritten = Amount()
+                state.current[key] = lease
             }
             return work
         }
         var crossed: [(id: String, userId: String?)] = []
         for item in work {
-            do {
-                var held = true
-                if !item.spent.isZero {
+            var held = true
+            if !item.spent.isZero {
+                do {
                     let outcome = try await database.run { sql in
                         try await BudgetLeaseLedger.write(
                             budgetId: item.key.budgetId, periodStart: item.key.periodStart, spent: item.spent, consumed: item.consumed,
@@ -206,48 +213,70 @@ final class BudgetLeases: Sendable {
                     }
                     statementCount.add(1, ordering: .relaxed)
                     held = outcome.held
-                    if outcome.crossing, let userId = try await BudgetLedger.markSoftThreshold(budgetId: item.key.budgetId, database: database) {
+                    written(item.spent, consumed: item.consumed, held: held, key: item.key)
+                    if outcome.crossing, let userId = try? await BudgetLedger.markSoftThreshold(budgetId: item.key.budgetId, database: database) {
                         crossed.append((item.key.budgetId, userId))
                     }
+                } catch {
+                    // Not written: the spending waits for the next flush, the headroom stays the lease's.
+                    notWritten(item.spent, release: item.release, key: item.key)
+                    logger.warning("writing leased budget spending failed; retried at the next flush", metadata: ["error": "\(Database.describe(error))"])
+                    continue
                 }
-                if held, !item.release.isZero {
-                    try await database.run { sql in
-                        try await BudgetLeaseLedger.release(
-                            budgetId: item.key.budgetId, periodStart: item.key.periodStart, free: item.release, instanceId: self.instanceId, on: sql)
-                    }
-                    statementCount.add(1, ordering: .relaxed)
+            }
+            guard held, !item.release.isZero else { continue }
+            do {
+                try await database.run { sql in
+                    try await BudgetLeaseLedger.release(
+                        budgetId: item.key.budgetId, periodStart: item.key.periodStart, free: item.release, instanceId: self.instanceId, on: sql)
                 }
-                leases.withLock { state in
-                    guard var lease = state.current[item.key] else { return }
-                    lease.unwritten.cost -= item.spent.cost
-                    lease.unwritten.tokens -= item.spent.tokens
-                    if held {
-                        lease.granted.cost = max(0, lease.granted.cost - item.consumed.cost)
-                        lease.granted.tokens = max(0, lease.granted.tokens - item.consumed.tokens)
-                    } else {
-                        // Handed back by another instance (this one was thought gone): nothing is held any more.
-                        lease.granted = Amount()
-                    }
-                    state.current[item.key] = lease
-                }
+                statementCount.add(1, ordering: .relaxed)
             } catch {
-                // Not handed back: the headroom is the lease's again (it is still in the row's `reserved`).
-                leases.withLock { state in
-                    state.current[item.key]?.granted.cost += item.release.cost
-                    state.current[item.key]?.granted.tokens += item.release.tokens
-                }
-                logger.warning("writing leased budget spending failed; retried at the next flush", metadata: ["error": "\(Database.describe(error))"])
+                notWritten(Amount(), release: item.release, key: item.key)
+                logger.warning("handing back leased budget headroom failed; retried at the next flush", metadata: ["error": "\(Database.describe(error))"])
             }
         }
         drop(at: now)
         return crossed
     }
 
+    /// A write landed: the spending is in the row, and the part of the lease it used left `reserved`.
+    private func written(_ spent: Amount, consumed: Amount, held: Bool, key: Key) {
+        leases.withLock { state in
+            guard var lease = state.current[key] else { return }
+            lease.writing.cost -= spent.cost
+            lease.writing.tokens -= spent.tokens
+            if held {
+                lease.granted.cost = max(0, lease.granted.cost - consumed.cost)
+                lease.granted.tokens = max(0, lease.granted.tokens - consumed.tokens)
+            } else {
+                // Handed back by another instance (this one was thought gone): nothing is held any more.
+                lease.granted = Amount()
+            }
+            state.current[key] = lease
+        }
+    }
+
+    /// A statement failed: the spending goes back to `unwritten` and the headroom not handed back is
+    /// the lease's again (it is still in the row's `reserved`).
+    private func notWritten(_ spent: Amount, release: Amount, key: Key) {
+        leases.withLock { state in
+            guard var lease = state.current[key] else { return }
+            lease.writing.cost -= spent.cost
+            lease.writing.tokens -= spent.tokens
+            lease.unwritten.cost += spent.cost
+            lease.unwritten.tokens += spent.tokens
+            lease.granted.cost += release.cost
+            lease.granted.tokens += release.tokens
+            state.current[key] = lease
+        }
+    }
+
     /// Forgets leases with nothing held, in flight or unwritten that are idle, retired or of an ended period.
     private func drop(at now: Int64) {
         leases.withLock { state in
             state.current = state.current.filter { _, lease in
-                let empty = lease.granted.isZero && lease.pending.isZero && lease.unwritten.isZero && lease.taking == nil
+                let empty = lease.granted.isZero && lease.pending.isZero && lease.unwritten.isZero && lease.writing.isZero && lease.taking == nil
                 return !(empty && (lease.retired || now - lease.lastUsed >= Self.idleMillis))
             }
         }
