@@ -10,7 +10,8 @@
 #          --duration N (seconds per measured run), --keep (keep the temp dir),
 #          --light (the gateway on round one's lighter path: admin token, stored shared key, no
 #          budget or limit), --baseline BIN (add a column for another model-service binary, for
-#          example an earlier commit's release build, on the light path: same machine, same run).
+#          example an earlier commit's release build, on the light path: same machine, same run;
+#          --baseline-first measures it before the gateway in each scenario).
 # LiteLLM (the proxy users compare against) runs from a venv the harness makes in .build-litellm-venv
 # (`pip install 'litellm[proxy]'`); when it cannot be installed its column is left out, with a line saying so.
 # Env:     SCRATCH_PATH (default .build-release), RESULTS_DIR (default Benchmarks/results).
@@ -22,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-QUICK=0 PIN=0 BUILD=1 HOTPATH=1 LITELLM=1 FLOOR=0 KEEP=0 DURATION="" LIGHT=0 BASELINE_BIN=""
+QUICK=0 PIN=0 BUILD=1 HOTPATH=1 LITELLM=1 FLOOR=0 KEEP=0 DURATION="" LIGHT=0 BASELINE_BIN="" BASELINE_FIRST=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -35,7 +36,8 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION=$2; shift ;;
     --light) LIGHT=1 ;;
     --baseline) BASELINE_BIN=$(realpath "$2"); shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --baseline-first) BASELINE_FIRST=1 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -223,7 +225,8 @@ if [[ -n $BASELINE_BIN ]]; then
   start_gateway "$BASELINE_BIN" baseline
   BL_PORT=$STARTED_PORT BL_PID=$STARTED_PID
   setup_light_path "http://127.0.0.1:$BL_PORT" "$ADMIN_TOKEN" "$TMP/baseline-setup" || { cat "$TMP/baseline.log" >&2; exit 1; }
-  TARGETS+=(baseline)
+  # Measured next to the gateway; --baseline-first swaps the two, to see any effect of the order.
+  if [[ $BASELINE_FIRST == 1 ]]; then TARGETS=("${TARGETS[@]/gateway/baseline}" gateway); else TARGETS+=(baseline); fi
   meta baseline_bin "$BASELINE_BIN"
   log "baseline model-service on $BL_PORT (pid $BL_PID)"
 fi
