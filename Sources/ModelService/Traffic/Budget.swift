@@ -69,7 +69,9 @@ public struct Budget: Sendable, Codable, Equatable {
         // Headroom leased by instances (PostgreSQL) is held for calls to come, not by calls in flight.
         let leasedCost = row.contains(column: "leased_cost") ? try row.decode(column: "leased_cost", as: Double.self) : 0
         let leasedTokens = row.contains(column: "leased_tokens") ? try row.decode(column: "leased_tokens", as: Int.self) : 0
-        reserved = try current ? max(0, row.decode(column: "reserved_cost", as: Double.self) - leasedCost) : 0
+        let reservedCost = try current ? row.decode(column: "reserved_cost", as: Double.self) - leasedCost : 0
+        // Sums of doubles leave residues such as 3e-18 where every reservation has been released.
+        reserved = reservedCost > 1e-9 ? reservedCost : 0
         reservedTokens = try current ? max(0, row.decode(column: "reserved_tokens", as: Int.self) - leasedTokens) : 0
         let (spentNow, spentTokensNow) = (spent, spentTokens)
         remaining = maxCost.map { max(0, $0 - spentNow) }
