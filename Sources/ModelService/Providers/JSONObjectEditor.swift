@@ -125,19 +125,9 @@ struct JSONObjectEditor {
             guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
             i += 1
             while true {
-                skipSpace(b, &i)
-                let keyStart = i
-                var escaped = false
-                guard skipString(b, &i, escaped: &escaped) else { return nil }
-                let name = UnsafeBufferPointer(rebasing: b[(keyStart + 1)..<(i - 1)])
-                let matches = escaped ? JSONStringBytes.unquoted(b[keyStart..<i]) == key : name.elementsEqual(key.utf8)
-                skipSpace(b, &i)
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
-                i += 1
-                skipSpace(b, &i)
-                let valueStart = i
-                guard skipValue(b, &i) else { return nil }
-                if matches { return valueStart..<i }
+                guard let member = member(b, &i) else { return nil }
+                let name = UnsafeBufferPointer(rebasing: b[(member.name.lowerBound + 1)..<(member.name.upperBound - 1)])
+                if member.escaped ? JSONStringBytes.unquoted(b[member.name]) == key : name.elementsEqual(key.utf8) { return member.value }
                 skipSpace(b, &i)
                 guard i < b.count, b[i] == UInt8(ascii: ",") else { return nil }
                 i += 1
@@ -169,21 +159,11 @@ struct JSONObjectEditor {
             return i == b.count ? members : nil
         }
         while true {
-            skipSpace(b, &i)
-            let keyStart = i
-            var escaped = false
-            guard skipString(b, &i, escaped: &escaped) else { return nil }
-            let keyRange = keyStart..<i
+            guard let member = member(b, &i) else { return nil }
             // A plain name (the usual case) is its bytes; one with escapes goes to the decoder.
-            let name = UnsafeBufferPointer(rebasing: b[(keyStart + 1)..<(i - 1)])
-            guard let key = escaped ? JSONStringBytes.unquoted(b[keyRange]) : String(decoding: name, as: UTF8.self) else { return nil }
-            skipSpace(b, &i)
-            guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
-            i += 1
-            skipSpace(b, &i)
-            let valueStart = i
-            guard skipValue(b, &i) else { return nil }
-            members.append(Member(key: key, keyBytes: keyRange, valueBytes: valueStart..<i))
+            let name = UnsafeBufferPointer(rebasing: b[(member.name.lowerBound + 1)..<(member.name.upperBound - 1)])
+            guard let key = member.escaped ? JSONStringBytes.unquoted(b[member.name]) : String(decoding: name, as: UTF8.self) else { return nil }
+            members.append(Member(key: key, keyBytes: member.name, valueBytes: member.value))
             skipSpace(b, &i)
             guard i < b.count else { return nil }
             if b[i] == UInt8(ascii: ",") {
@@ -195,6 +175,23 @@ struct JSONObjectEditor {
             skipSpace(b, &i)
             return i == b.count ? members : nil
         }
+    }
+
+    /// One `"name": value` member from `i` (space before it skipped): the name's bytes with their
+    /// quotes, whether it holds escapes, and the value's bytes; nil when the bytes are not a member.
+    private static func member(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> (name: Range<Int>, escaped: Bool, value: Range<Int>)? {
+        skipSpace(b, &i)
+        let nameStart = i
+        var escaped = false
+        guard skipString(b, &i, escaped: &escaped) else { return nil }
+        let name = nameStart..<i
+        skipSpace(b, &i)
+        guard i < b.count, b[i] == UInt8(ascii: ":") else { return nil }
+        i += 1
+        skipSpace(b, &i)
+        let valueStart = i
+        guard skipValue(b, &i) else { return nil }
+        return (name, escaped, valueStart..<i)
     }
 
     private static func skipSpace(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) {
