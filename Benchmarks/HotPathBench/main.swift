@@ -16,59 +16,6 @@ import Logging
 import ModelService
 import NIOCore
 
-struct Stats: Codable {
-    let operation: String
-    let group: String
-    let batch: Int
-    let calls: Int
-    let meanMicroseconds: Double
-    let p50Microseconds: Double
-    let p99Microseconds: Double
-    let note: String?
-}
-
-func option(_ name: String) -> String? {
-    let arguments = CommandLine.arguments
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
-    return arguments[index + 1]
-}
-
-let scale = option("--scale").flatMap(Double.init) ?? 1.0
-// Safe without isolation: every `measure` and `blackHole` call runs sequentially from this file's
-// top-level code, so no two accesses ever overlap.
-nonisolated(unsafe) var results: [Stats] = []
-nonisolated(unsafe) var sink = 0
-
-@inline(never)
-func blackHole(_ value: Int) { sink &+= value }
-
-func measure(_ group: String, _ name: String, batch: Int, batches: Int, note: String? = nil, _ body: () throws -> Int) rethrows {
-    let batches = max(50, Int(Double(batches) * scale))
-    for _ in 0..<max(10, batches / 10) * batch { blackHole(try body()) }
-    var samples = [Double]()
-    samples.reserveCapacity(batches)
-    let clock = ContinuousClock()
-    for _ in 0..<batches {
-        let start = clock.now
-        for _ in 0..<batch { blackHole(try body()) }
-        let elapsed = clock.now - start
-        let (seconds, attoseconds) = elapsed.components
-        samples.append((Double(seconds) * 1e6 + Double(attoseconds) / 1e12) / Double(batch))
-    }
-    let mean = samples.reduce(0, +) / Double(samples.count)
-    samples.sort()
-    func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, max(0, Int((Double(samples.count) * p).rounded(.up)) - 1))] }
-    let stats = Stats(
-        operation: name, group: group, batch: batch, calls: batch * batches,
-        meanMicroseconds: mean, p50Microseconds: percentile(0.5), p99Microseconds: percentile(0.99), note: note
-    )
-    results.append(stats)
-    print(
-        "\(group.padding(toLength: 12, withPad: " ", startingAt: 0)) \(name.padding(toLength: 52, withPad: " ", startingAt: 0))",
-        String(format: "mean %9.3f µs  p50 %9.3f µs  p99 %9.3f µs  (batch %d)", mean, stats.p50Microseconds, stats.p99Microseconds, batch)
-    )
-}
-
 // MARK: - Canned payloads
 
 let clientBody = #"""
@@ -258,32 +205,6 @@ try measure("sse", "relay 50-event stream: parse + decode + frame", batch: 1, ba
 }
 
 // MARK: - Traffic control
-
-/// Like `measure`, for async operations (admission and settlement await locks and, with a budget, SQL).
-func measureAsync(_ group: String, _ name: String, batch: Int, batches: Int, note: String? = nil, _ body: () async throws -> Int) async rethrows {
-    let batches = max(50, Int(Double(batches) * scale))
-    for _ in 0..<max(10, batches / 10) * batch { blackHole(try await body()) }
-    var samples = [Double]()
-    let clock = ContinuousClock()
-    for _ in 0..<batches {
-        let start = clock.now
-        for _ in 0..<batch { blackHole(try await body()) }
-        let (seconds, attoseconds) = (clock.now - start).components
-        samples.append((Double(seconds) * 1e6 + Double(attoseconds) / 1e12) / Double(batch))
-    }
-    let mean = samples.reduce(0, +) / Double(samples.count)
-    samples.sort()
-    func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, max(0, Int((Double(samples.count) * p).rounded(.up)) - 1))] }
-    let stats = Stats(
-        operation: name, group: group, batch: batch, calls: batch * batches,
-        meanMicroseconds: mean, p50Microseconds: percentile(0.5), p99Microseconds: percentile(0.99), note: note
-    )
-    results.append(stats)
-    print(
-        "\(group.padding(toLength: 12, withPad: " ", startingAt: 0)) \(name.padding(toLength: 52, withPad: " ", startingAt: 0))",
-        String(format: "mean %9.3f µs  p50 %9.3f µs  p99 %9.3f µs  (batch %d)", mean, stats.p50Microseconds, stats.p99Microseconds, batch)
-    )
-}
 
 do {
     let trafficDatabase = try await Database.open(.sqlite(path: directory.appendingPathComponent("traffic.sqlite").path), logger: logger)
