@@ -24,7 +24,7 @@ extension ChatCompletionRequest {
         maxTokens = try Self.field("max_tokens", in: body, as: Int.self, "an integer")
         maxCompletionTokens = try Self.field("max_completion_tokens", in: body, as: Int.self, "an integer")
         user = try Self.field("user", in: body, as: String.self, "a string")
-        if let options = body.rawValue("stream_options"), !options.elementsEqual("null".utf8) {
+        if let options = body.presentValue("stream_options") {
             guard let editor = JSONObjectEditor(Array(options)) else { throw .invalidField("stream_options", "must be an object") }
             streamOptions = StreamOptions(includeUsage: try Self.field("include_usage", in: editor, as: Bool.self, "a boolean", path: "stream_options."))
         }
@@ -35,7 +35,7 @@ extension ChatCompletionRequest {
     private static func field<T: Decodable>(
         _ key: String, in body: JSONObjectEditor, as type: T.Type, _ expected: String, path: String = ""
     ) throws(APIError) -> T? {
-        guard let raw = body.rawValue(key), !raw.elementsEqual("null".utf8) else { return nil }
+        guard body.presentValue(key) != nil else { return nil }
         guard let value = body.value(key, as: type) else { throw .invalidField(path + key, "must be \(expected)") }
         return value
     }

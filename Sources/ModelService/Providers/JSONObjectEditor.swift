@@ -39,6 +39,11 @@ struct JSONObjectEditor {
         members.first { $0.key == key }.map { bytes[$0.valueBytes] }
     }
 
+    /// The member's value as sent, or nil when it is absent or `null` (which optional fields treat alike).
+    func presentValue(_ key: String) -> ArraySlice<UInt8>? {
+        rawValue(key).flatMap { $0.elementsEqual("null".utf8) ? nil : $0 }
+    }
+
     /// The member's value decoded, for the few fields the pipeline reads. Plain integers, numbers,
     /// booleans and strings are read straight from the bytes; anything else goes to a decoder.
     func value<T: Decodable>(_ key: String, as type: T.Type) -> T? {

@@ -11,7 +11,7 @@ extension Usage {
         guard let usage = JSONObjectEditor(Array(raw)) else { return nil }
         // A count that is there but not an integer: nil, so the full decode reports it as before.
         func count(_ key: String) -> Int?? {
-            guard let member = usage.rawValue(key), !member.elementsEqual("null".utf8) else { return .some(nil) }
+            guard usage.presentValue(key) != nil else { return .some(nil) }
             guard let value = usage.value(key, as: Int.self) else { return Int??.none }
             return .some(value)
         }
@@ -34,7 +34,7 @@ extension ChatCompletionResponse {
     static func relayed(_ answer: ByteBuffer) -> ChatCompletionResponse? {
         guard let editor = JSONObjectEditor(answer), editor.rawValue("choices")?.first == UInt8(ascii: "[") else { return nil }
         var usage: Usage?
-        if let raw = editor.rawValue("usage"), !raw.elementsEqual("null".utf8) {
+        if let raw = editor.presentValue("usage") {
             guard let scanned = Usage(relayed: raw) else { return nil }
             usage = scanned
         }
@@ -60,7 +60,7 @@ extension ChatCompletionChunk {
         guard !data.readableBytesView.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }),
             var editor = JSONObjectEditor(data), !editor.contains("error")
         else { return .decode }
-        guard let raw = editor.rawValue("usage"), !raw.elementsEqual("null".utf8) else { return .relay(data, usage: nil) }
+        guard let raw = editor.presentValue("usage") else { return .relay(data, usage: nil) }
         guard let usage = Usage(relayed: raw) else { return .decode }
         if forwardUsage { return .relay(data, usage: usage) }
         let choices = editor.rawValue("choices").map { Array($0.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) }
