@@ -122,6 +122,7 @@ let package = Package(
                 "ModelService",
                 "FakeProviders",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

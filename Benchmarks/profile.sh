@@ -3,6 +3,11 @@
 # per-minute limit, usage and metrics: Benchmarks/lib/production-path.sh).
 #
 #   bash Benchmarks/profile.sh [--requests N] [--mode json|stream] [--tool perf|callgrind] [--target gateway|floor]
+#                              [--light] [--binary PATH] [--name NAME]
+#
+# --light profiles round one's lighter path instead (admin token, stored shared key, no budget or limit);
+# --binary profiles another model-service release binary (an earlier commit's, with the synchronous entry
+# point) and --name names the output files (callgrind-NAME.txt; default the mode, plus -light).
 #
 # --target floor profiles FloorProxy instead (the gateway's HTTP server, client and executor relaying with
 # nothing else: the libraries' floor); its output files are named callgrind-floor-<mode>.txt and so on.
@@ -18,13 +23,16 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-REQUESTS="" MODE=json FREQ=4999 TOOL=perf TARGET=gateway
+REQUESTS="" MODE=json FREQ=4999 TOOL=perf TARGET=gateway LIGHT=0 BINARY="" NAME=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --requests) REQUESTS=$2; shift ;;
     --mode) MODE=$2; shift ;;
     --tool) TOOL=$2; shift ;;
     --target) TARGET=$2; shift ;;
+    --light) LIGHT=1 ;;
+    --binary) BINARY=$(realpath "$2"); shift ;;
+    --name) NAME=$2; shift ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -64,7 +72,7 @@ ADMIN_TOKEN="bench-admin-$(python3 -c 'import secrets; print(secrets.token_hex(1
     ADMIN_TOKEN="$ADMIN_TOKEN" SEED_ON_START=false LOG_LEVEL=warning \
     ENCRYPTION_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))')" \
     OPENAI_BASE_URL="http://127.0.0.1:$FP_PORT/openai/v1" OPENAI_API_KEY="sk-bench-0123456789"
-  PROGRAM=("$BIN/model-service" serve)
+  PROGRAM=("${BINARY:-$BIN/model-service}" serve)
   [[ $TARGET == floor ]] && PROGRAM=("$BIN/FloorProxy" "$GW_PORT" "http://127.0.0.1:$FP_PORT/openai/v1/chat/completions")
   if [[ $TOOL == callgrind ]]; then
     objcopy --strip-debug "${PROGRAM[0]}" "$TMP/profiled"
@@ -78,7 +86,12 @@ MODEL=fake-echo
 if [[ $TARGET == gateway ]]; then
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$GW_PORT/api/health" >/dev/null && break; sleep 0.2; done
   source "$ROOT/Benchmarks/lib/production-path.sh"
-  setup_production_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log"; exit 1; }
+  if [[ $LIGHT == 1 ]]; then
+    setup_light_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log"; exit 1; }
+    echo "$ADMIN_TOKEN" > "$TMP/user-token"
+  else
+    setup_production_path "http://127.0.0.1:$GW_PORT" "$ADMIN_TOKEN" "$TMP" || { cat "$TMP/gateway.log"; exit 1; }
+  fi
   MODEL=bench/echo
 else
   echo unused > "$TMP/user-token"
@@ -102,14 +115,14 @@ if [[ $TOOL == callgrind ]]; then
   callgrind_control -d "$GW_PID" > /dev/null
   sleep 1
   SENT=$REQUESTS
-  NAME=$([[ $TARGET == floor ]] && echo "floor-$MODE" || echo "$MODE")
+  [[ -n $NAME ]] || NAME=$([[ $TARGET == floor ]] && echo "floor-$MODE" || echo "$MODE$([[ $LIGHT == 1 ]] && echo -light)")
   OUT="$ROOT/Benchmarks/results/callgrind-$NAME.txt"
   DUMP=$(ls -t "$TMP"/callgrind.out.* | head -1)
   set +o pipefail  # `head` ends the annotate pipes early
   TOTAL=$(callgrind_annotate "$DUMP" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1; exit}')
   {
     echo "callgrind (valgrind $(valgrind --version | cut -d- -f2)) of $([[ $TARGET == floor ]] && echo FloorProxy || echo "model-service serve") (release, debug info stripped), $MODE,"
-    echo "$SENT requests at c=4 $([[ $TARGET == floor ]] && echo "relayed, nothing else" || echo "on the production path") (statuses $(cat "$TMP/send.txt")); $TOTAL instructions in all, $((TOTAL / SENT)) per request"
+    echo "$SENT requests at c=4 $([[ $TARGET == floor ]] && echo "relayed, nothing else" || { [[ $LIGHT == 1 ]] && echo "on the light path" || echo "on the production path"; }) (statuses $(cat "$TMP/send.txt")); $TOTAL instructions in all, $((TOTAL / SENT)) per request"
     echo
     echo "== inclusive, >= 1% =="
     callgrind_annotate --inclusive=yes --threshold=99 "$DUMP" 2>/dev/null | sed -n '/^Ir/,$p' | awk -v t="$TOTAL" 'NR>2 {gsub(",","",$1); if ($1+0 >= t/100) print}' | head -90 | swift demangle --simplified | cut -c1-220

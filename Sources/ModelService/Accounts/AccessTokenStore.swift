@@ -64,7 +64,7 @@ public final class AccessTokenStore: Sendable {
     /// Creates a token, audited as `actor`; the returned secret is the only time it is ever visible.
     public func create(role: AccessRole, userId: String?, name: String?, expiresAt: Date?, actor: AuditLog.Actor) async throws -> (AccessToken, Secret) {
         let secret = TokenSecrets.generate()
-        let id = UUID().uuidString.lowercased()
+        let id = RandomIdentifier.uuid()
         let now = Clock.nowMillis()
         let displayName = name ?? (role == .user ? "user \(userId ?? "")" : "\(role.rawValue) token")
         let row = try await database.transaction { sql in

@@ -16,7 +16,7 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
         coreContext = .init(source: source)
         principal = nil
         remoteAddress = source.channel.remoteAddress
-        requestId = UUID().uuidString.lowercased()
+        requestId = RandomIdentifier.uuid()
     }
 
     /// The client's IP address as text (no port), or `unknown`.

@@ -48,7 +48,7 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     router.add(middleware: RequestIdMiddleware())
     // Outside ErrorMiddleware, so HTTP metrics and the request span see the final status.
     MetricsBootstrap.install()
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: HTTPMetricsMiddleware())
     if components.configuration.observability.tracingEnabled {
         router.add(middleware: RequestIdSpanMiddleware())
         router.add(middleware: TracingMiddleware(recordingHeaders: [HTTPField.Name.xRequestId]))

@@ -26,7 +26,7 @@ enum ConsoleGatewayProbe {
             let bytes = try ProviderJSON.encodeBuffer(request)
             let call = try await pipeline.admit(
                 door: .console, modelName: model.name, body: bytes, streaming: false, principal: principal, namedUser: nil, bodyUser: nil,
-                requestId: UUID().uuidString.lowercased())
+                requestId: RandomIdentifier.uuid())
             let settlement = pipeline.settlement(for: call)
             let upstream = pipeline.upstream
             let clientRequest = request

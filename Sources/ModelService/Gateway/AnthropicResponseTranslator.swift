@@ -14,7 +14,7 @@ enum AnthropicResponseTranslator {
 
     /// An id in Anthropic's style (`msg_…`): clients and logs tell messages apart by the prefix.
     static func makeMessageID() -> String {
-        "msg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        "msg_" + RandomIdentifier.hex()
     }
 
     /// The message for `response`, named after the registry `model` the client asked for.

@@ -3,7 +3,7 @@ import Metrics
 import Prometheus
 import Synchronization
 
-/// The process-wide registry behind swift-metrics, where Hummingbird's `MetricsMiddleware` and any
+/// The process-wide registry behind swift-metrics, where `HTTPMetricsMiddleware` and any
 /// library using swift-metrics record (HTTP requests, durations, active requests).
 ///
 /// `MetricsSystem.bootstrap` may run once per process, so this is the one place that calls it;

@@ -114,5 +114,5 @@ public func currentUnixTime() -> Int { Int(Date().timeIntervalSince1970) }
 
 /// An id in OpenAI's style for answers whose upstream gives none.
 func makeCompletionID() -> String {
-    "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    "chatcmpl-" + RandomIdentifier.hex()
 }

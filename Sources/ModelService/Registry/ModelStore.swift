@@ -31,7 +31,7 @@ struct ModelStore: Sendable {
         guard let name = fields.name.value, let providerName = fields.provider.value, let provider = ProviderKind(name: providerName),
             let modelId = fields.modelId.value
         else { throw APIError.badRequest("name, provider and modelId are required") }
-        let id = UUID().uuidString.lowercased()
+        let id = RandomIdentifier.uuid()
         let now = Clock.nowMillis()
         let isDefault = fields.isDefault.value ?? false
         if try await sql.raw("SELECT id FROM models WHERE name = \(bind: name)").first() != nil {

@@ -290,6 +290,12 @@ public enum Migrations {
             """,
             "CREATE INDEX IF NOT EXISTS budget_leases_instance ON budget_leases (instance_id)",
         ]),
+        // Every usage row is written to each of its indexes; these two are prefixes of 007's covering
+        // indexes (at, …) and (user_id, at, …), which serve the same queries.
+        Migration(name: "011_usage_index_trim", statements: [
+            "DROP INDEX IF EXISTS usage_records_at",
+            "DROP INDEX IF EXISTS usage_records_user_at",
+        ]),
     ]
 
     /// Lock key for migrations (any constant distinct from other advisory locks of the service).

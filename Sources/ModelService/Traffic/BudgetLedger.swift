@@ -120,7 +120,7 @@ enum BudgetLedger {
     }
 
     static func insert(_ fields: Fields, database: Database) async throws -> Budget {
-        let id = UUID().uuidString.lowercased()
+        let id = RandomIdentifier.uuid()
         let now = Clock.nowMillis()
         return try await database.transaction { sql in
             try await sql.insert(into: "budgets")

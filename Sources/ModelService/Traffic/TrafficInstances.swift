@@ -13,7 +13,7 @@ final class TrafficInstances: Sendable {
     let timeoutMillis: Int64
     private let live = Atomic<Int>(1)
 
-    init(database: Database, timeoutMillis: Int64 = 30_000, id: String = UUID().uuidString.lowercased()) {
+    init(database: Database, timeoutMillis: Int64 = 30_000, id: String = RandomIdentifier.uuid()) {
         self.database = database
         self.timeoutMillis = timeoutMillis
         self.id = id

@@ -140,7 +140,7 @@ public enum AuditLog {
         on sql: any SQLDatabase
     ) async throws {
         let record = AuditChain.Record(
-            id: UUID().uuidString.lowercased(), at: Clock.nowMillis(), tokenId: actor.tokenId, actorRole: actor.role, action: action.rawValue,
+            id: RandomIdentifier.uuid(), at: Clock.nowMillis(), tokenId: actor.tokenId, actorRole: actor.role, action: action.rawValue,
             keyId: subject.keyId, userId: subject.userId, provider: subject.provider?.rawValue, result: result, detail: detail,
             subjectType: subject.type, subjectId: subject.id, count: Int64(count), requestId: actor.requestId
         )

@@ -35,7 +35,7 @@ extension KeyVault {
         let isValid = new.validate
             ? try await check(new.apiKey, provider: new.provider, endpoint: new.endpoint, action: action, actor: actor, subject: subject) : nil
         let cipher = try cipher()
-        let id = UUID().uuidString.lowercased()
+        let id = RandomIdentifier.uuid()
         let binding = RecordBinding(keyId: id, owner: new.owner, provider: new.provider.rawValue, endpoint: new.endpoint)
         let encrypted = try cipher.encrypt(new.apiKey, binding: binding)
         let row = APIKeyStore.NewKey(
