@@ -16,7 +16,7 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
         coreContext = .init(source: source)
         principal = nil
         remoteAddress = source.channel.remoteAddress
-        requestId = RandomIdentifier.uuid()
+        requestId = RandomIdentifier.timeOrderedUUID()
     }
 
     /// The client's IP address as text (no port), or `unknown`.

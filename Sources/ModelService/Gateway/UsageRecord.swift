@@ -2,7 +2,7 @@ import Foundation
 
 /// One gateway call as recorded in `usage_records`: who, which model and key, tokens, cost, latency, outcome.
 public struct UsageRecord: Sendable, Equatable, Codable {
-    public var id: String = RandomIdentifier.uuid()
+    public var id: String = RandomIdentifier.timeOrderedUUID()
     public var at: Int64 = Clock.nowMillis()
     public var userId: String?
     public var tokenId: String?

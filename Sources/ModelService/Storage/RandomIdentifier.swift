@@ -5,7 +5,7 @@ import Darwin
 #endif
 import Synchronization
 
-/// Random identifiers (version-4 UUIDs as lowercase text) from a pool of kernel random bytes.
+/// Random identifiers (UUIDs as lowercase text) from a pool of kernel random bytes.
 ///
 /// Foundation's `UUID()` on Linux opens, reads and closes `/dev/urandom` for every id: three system
 /// calls, and the gateway makes two ids per call (request and usage record). The pool keeps the device
@@ -14,12 +14,26 @@ import Synchronization
 public enum RandomIdentifier {
     /// A random UUID, lowercase with dashes: `8-4-4-4-12` hex digits, version 4, RFC 4122 variant.
     public static func uuid() -> String {
-        format(pool.withLock { $0.take() }, dashes: true)
+        format(pool.withLock { $0.take() }, version: 4, dashes: true)
+    }
+
+    /// A time-ordered UUID (version 7): milliseconds since 1970 in the first 48 bits, then 74 random bits.
+    /// For the rows written on every call (usage records, request ids): consecutive ids land next to each
+    /// other in an index instead of on a random page each, so a batch of rows dirties a few pages, not one
+    /// per row. The id reveals when it was made, which the row or response says anyway.
+    public static func timeOrderedUUID(nowMillis: Int64 = Clock.nowMillis()) -> String {
+        var random = pool.withLock { $0.take() }
+        // Big-endian milliseconds in bytes 0-5 (the first word is read back in memory order below).
+        let millis = UInt64(truncatingIfNeeded: nowMillis) & 0xFFFF_FFFF_FFFF
+        withUnsafeMutableBytes(of: &random.0) { raw in
+            for index in 0..<6 { raw[index] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - index))) }
+        }
+        return format(random, version: 7, dashes: true)
     }
 
     /// The same 128 random bits as 32 lowercase hex digits, for prefixed ids (`chatcmpl-…`, `msg_…`).
     public static func hex() -> String {
-        format(pool.withLock { $0.take() }, dashes: false)
+        format(pool.withLock { $0.take() }, version: 4, dashes: false)
     }
 
     private static let pool = Mutex(Pool())
@@ -73,11 +87,11 @@ public enum RandomIdentifier {
 
     private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func format(_ random: (UInt64, UInt64), dashes: Bool) -> String {
-        // Version 4 in the high nibble of byte 6, variant 10 in the top bits of byte 8.
+    private static func format(_ random: (UInt64, UInt64), version: UInt8, dashes: Bool) -> String {
+        // The version in the high nibble of byte 6, variant 10 in the top bits of byte 8.
         var value = random
         withUnsafeMutableBytes(of: &value) { raw in
-            raw[6] = (raw[6] & 0x0F) | 0x40
+            raw[6] = (raw[6] & 0x0F) | (version << 4)
             raw[8] = (raw[8] & 0x3F) | 0x80
         }
         return withUnsafeBytes(of: value) { raw in
