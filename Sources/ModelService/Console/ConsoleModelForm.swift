@@ -121,7 +121,7 @@ enum ConsoleModelForm {
         } else {
             errors.add("providerSettings", "must be a JSON object, for example {}")
         }
-        var metadata = existing?.metadata ?? [:]
+        let metadata = existing?.metadata ?? [:]
         let mode = form.text("mode") ?? "chat"
         if modes.contains(mode) { fields.mode = .set(mode) } else { errors.add("mode", "must be one of \(modes.joined(separator: ", "))") }
         let fallbacks = (form.text("fallbacks") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -72,7 +72,7 @@ struct ResponsesController {
                     settlement.received(bytes: out.readableBytes)
                     try await writer.write(out)
                 }
-                let rest = frames(try parser.finish())
+                let rest = frames(parser.finish())
                 if rest.readableBytes > 0 { try await writer.write(rest) }
                 settlement.settle(.success(usage))
             } catch {
