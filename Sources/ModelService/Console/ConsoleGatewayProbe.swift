@@ -26,7 +26,7 @@ enum ConsoleGatewayProbe {
             let bytes = try ProviderJSON.encodeBuffer(request)
             let call = try await pipeline.admit(
                 door: .console, modelName: model.name, body: bytes, streaming: false, principal: principal, namedUser: nil, bodyUser: nil,
-                requestId: RandomIdentifier.uuid())
+                requestId: RandomIdentifier.timeOrderedUUID())
             let settlement = pipeline.settlement(for: call)
             let upstream = pipeline.upstream
             let clientRequest = request

@@ -12,6 +12,16 @@ enum BudgetLeaseLedger {
         var tokens = 0
 
         var isZero: Bool { cost <= 0 && tokens <= 0 }
+
+        static func += (lhs: inout Amount, rhs: Amount) {
+            lhs.cost += rhs.cost
+            lhs.tokens += rhs.tokens
+        }
+
+        static func -= (lhs: inout Amount, rhs: Amount) {
+            lhs.cost -= rhs.cost
+            lhs.tokens -= rhs.tokens
+        }
     }
 
     /// Leases up to `want` from the budget's room in period `periodStart`, at most an eighth of the

@@ -105,8 +105,7 @@ final class BudgetLeases: Sendable {
                 var lease = state.current[key] ?? Lease(maxCost: budget.maxCost, maxTokens: budget.maxTokens, lastUsed: now)
                 defer { state.current[key] = lease }
                 if lease.fits(estimate) {
-                    lease.pending.cost += cost
-                    lease.pending.tokens += tokens
+                    lease.pending += estimate
                     lease.lastUsed = now
                     if lease.taking == nil, lease.runningLow, lease.declinedUntil <= now {
                         lease.taking = take(key, estimate: estimate, now: now)
@@ -136,8 +135,7 @@ final class BudgetLeases: Sendable {
             guard var lease = state.current[key] else { return }
             lease.pending.cost = max(0, lease.pending.cost - estimate.cost)
             lease.pending.tokens = max(0, lease.pending.tokens - estimate.tokens)
-            lease.unwritten.cost += cost
-            lease.unwritten.tokens += tokens
+            lease.unwritten += Amount(cost: cost, tokens: tokens)
             state.current[key] = lease
         }
     }
@@ -162,8 +160,7 @@ final class BudgetLeases: Sendable {
                 guard var lease = state.current[key] else { return }
                 lease.taking = nil
                 if let granted, !granted.isZero {
-                    lease.granted.cost += granted.cost
-                    lease.granted.tokens += granted.tokens
+                    lease.granted += granted
                     lease.lastGrant = granted
                 } else {
                     lease.declinedUntil = now + Self.declinedMillis
@@ -191,11 +188,9 @@ final class BudgetLeases: Sendable {
                 let idle = releasingAll || lease.retired || now - lease.lastUsed >= Self.idleMillis
                 let release = idle && lease.taking == nil ? lease.free : Amount()
                 guard !lease.unwritten.isZero || !release.isZero else { continue }
-                lease.granted.cost -= release.cost
-                lease.granted.tokens -= release.tokens
+                lease.granted -= release
                 work.append(Work(key: key, spent: lease.unwritten, consumed: consumed, release: release))
-                lease.writing.cost += lease.unwritten.cost
-                lease.writing.tokens += lease.unwritten.tokens
+                lease.writing += lease.unwritten
                 lease.unwritten = Amount()
                 state.current[key] = lease
             }
@@ -244,8 +239,7 @@ final class BudgetLeases: Sendable {
     private func written(_ spent: Amount, consumed: Amount, held: Bool, key: Key) {
         leases.withLock { state in
             guard var lease = state.current[key] else { return }
-            lease.writing.cost -= spent.cost
-            lease.writing.tokens -= spent.tokens
+            lease.writing -= spent
             if held {
                 lease.granted.cost = max(0, lease.granted.cost - consumed.cost)
                 lease.granted.tokens = max(0, lease.granted.tokens - consumed.tokens)
@@ -262,12 +256,9 @@ final class BudgetLeases: Sendable {
     private func notWritten(_ spent: Amount, release: Amount, key: Key) {
         leases.withLock { state in
             guard var lease = state.current[key] else { return }
-            lease.writing.cost -= spent.cost
-            lease.writing.tokens -= spent.tokens
-            lease.unwritten.cost += spent.cost
-            lease.unwritten.tokens += spent.tokens
-            lease.granted.cost += release.cost
-            lease.granted.tokens += release.tokens
+            lease.writing -= spent
+            lease.unwritten += spent
+            lease.granted += release
             state.current[key] = lease
         }
     }
