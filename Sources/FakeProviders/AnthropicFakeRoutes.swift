@@ -62,6 +62,7 @@ struct AnthropicFakeRoutes: FakeDialect {
             switch failure {
             case .missingKey: (.unauthorized, "authentication_error", "x-api-key header is required")
             case .invalidKey(let key): (.unauthorized, "authentication_error", "invalid x-api-key: \(key)")
+            case .forbidden: (.forbidden, "permission_error", "Your API key does not have permission to use the specified resource.")
             case .badRequest(let message): (.badRequest, "invalid_request_error", message)
             case .notFound(let message): (.notFound, "not_found_error", message)
             case .serverError: (.internalServerError, "api_error", "Internal server error")
@@ -89,7 +90,7 @@ struct AnthropicFakeRoutes: FakeDialect {
             "content": [content],
             "stop_reason": stop,
             "stop_sequence": NSNull(),
-            "usage": ["input_tokens": reply.promptTokens, "output_tokens": reply.completionTokens],
+            "usage": ["input_tokens": reply.count(reply.promptTokens), "output_tokens": reply.count(reply.completionTokens)],
         ])
     }
 
@@ -102,7 +103,7 @@ struct AnthropicFakeRoutes: FakeDialect {
         let message: [String: Any] = [
             "id": "msg_fake", "type": "message", "role": "assistant", "model": chat.model, "content": [Any](),
             "stop_reason": NSNull(), "stop_sequence": NSNull(),
-            "usage": ["input_tokens": reply.promptTokens, "output_tokens": 1],
+            "usage": ["input_tokens": reply.count(reply.promptTokens), "output_tokens": reply.count(1)],
         ]
         var chunks = [event("message_start", ["message": message])]
         let stop: String
@@ -125,7 +126,7 @@ struct AnthropicFakeRoutes: FakeDialect {
         }
         chunks.append(event("content_block_stop", ["index": 0]))
         chunks.append(
-            event("message_delta", ["delta": ["stop_reason": stop, "stop_sequence": NSNull()], "usage": ["output_tokens": reply.completionTokens]])
+            event("message_delta", ["delta": ["stop_reason": stop, "stop_sequence": NSNull()], "usage": ["output_tokens": reply.count(reply.completionTokens)]])
         )
         chunks.append(event("message_stop", [:]))
         return chunks

@@ -6,6 +6,8 @@ struct FakeBehavior: Sendable, Equatable {
         case badRequest
         /// `error-401`: the provider refuses the key on this model (validation of the same key passes).
         case keyRejected
+        /// `error-403`: the provider forbids the key this model.
+        case keyForbidden
         case serverError
         case rateLimited
         /// The provider does not know the model (`missing`), as for a registry `modelId` with a typo.
@@ -35,6 +37,10 @@ struct FakeBehavior: Sendable, Equatable {
         }
         if model.contains("error-401") {
             self.outcome = .keyRejected
+            return
+        }
+        if model.contains("error-403") {
+            self.outcome = .keyForbidden
             return
         }
         if model.contains("error-400") {

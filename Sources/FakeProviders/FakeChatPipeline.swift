@@ -26,8 +26,9 @@ struct FakeChatPipeline: Sendable {
                 return Response(status: .ok)
             case .badRequest: throw FakeFailure.badRequest("Invalid request for model \(chat.model).")
             case .keyRejected: throw FakeFailure.invalidKey(dialect.apiKey(in: request) ?? "")
+            case .keyForbidden: throw FakeFailure.forbidden
             case .serverError: throw FakeFailure.serverError
-            case .rateLimited: throw FakeFailure.rateLimited
+            case .rateLimited: throw FakeFailure.rateLimited(model: chat.model)
             case .modelNotFound: throw FakeFailure.notFound("The model `\(chat.model)` does not exist or you do not have access to it.")
             case .drop, .toolCall, .echo: break
             }
@@ -74,7 +75,7 @@ struct FakeChatPipeline: Sendable {
 
     func failureResponse(_ failure: FakeFailure, dialect: some FakeDialect) -> Response {
         var response = dialect.errorResponse(failure)
-        if case .rateLimited = failure { response.headers[.retryAfter] = String(FakeFailure.retryAfterSeconds) }
+        if case .rateLimited(let retryAfter) = failure { response.headers[.retryAfter] = retryAfter }
         return response
     }
 

@@ -26,7 +26,8 @@ enum FakeEmbeddingRoutes {
                 let dimensions = json["dimensions"] as? Int ?? defaultDimensions
                 return FakeJSON.response([
                     "model": model, "embeddings": texts.map { vector($0, dimensions: dimensions) },
-                    "total_duration": 1000, "load_duration": 10, "prompt_eval_count": texts.map(FakeText.wordCount).reduce(0, +),
+                    "total_duration": 1000, "load_duration": 10,
+                    "prompt_eval_count": FakeHostile.usageCount(model: model) ?? texts.map(FakeText.wordCount).reduce(0, +) as Any,
                 ])
             }
         }
@@ -61,7 +62,7 @@ enum FakeEmbeddingRoutes {
             let values = vector(text, dimensions: dimensions)
             return ["object": "embedding", "index": index, "embedding": base64 ? encodeBase64(values) as Any : values as Any]
         }
-        let tokens = texts.map(FakeText.wordCount).reduce(0, +)
+        let tokens: Any = FakeHostile.usageCount(model: model) ?? texts.map(FakeText.wordCount).reduce(0, +) as Any
         return FakeJSON.response(["object": "list", "data": data, "model": model, "usage": ["prompt_tokens": tokens, "total_tokens": tokens]])
     }
 

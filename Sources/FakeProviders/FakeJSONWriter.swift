@@ -18,6 +18,8 @@ enum FakeJSONWriter {
             buffer.writeString(String(int))
         case let double as Double:
             buffer.writeString(double.isFinite ? String(double) : "null")
+        case let raw as FakeRawJSON:
+            buffer.writeString(raw.text)
         case let object as [String: Any]:
             buffer.writeInteger(UInt8(ascii: "{"))
             var first = true

@@ -14,6 +14,11 @@ struct FakeReply: Sendable {
     let promptTokens: Int
     let completionTokens: Int
     var totalTokens: Int { promptTokens + completionTokens }
+    /// What a `hostile-usage-…` model reports in every usage field instead of the real counts.
+    let hostileCount: FakeRawJSON?
+
+    /// A usage field's value as this reply reports it.
+    func count(_ value: Int) -> Any { hostileCount ?? value }
 
     init(provider: FakeProvider, chat: FakeChat, toolCall: Bool) {
         if toolCall {
@@ -25,6 +30,7 @@ struct FakeReply: Sendable {
             self.completionTokens = FakeText.wordCount(text)
         }
         self.promptTokens = chat.promptTokens
+        self.hostileCount = FakeHostile.usageCount(model: chat.model)
     }
 
     /// The text of a text answer, empty for a tool call.

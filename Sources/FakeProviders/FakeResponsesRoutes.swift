@@ -25,7 +25,7 @@ enum FakeResponsesRoutes {
         switch behavior.outcome {
         case .badRequest: throw FakeFailure.badRequest("Invalid request for model \(model).")
         case .serverError: throw FakeFailure.serverError
-        case .rateLimited: throw FakeFailure.rateLimited
+        case .rateLimited: throw FakeFailure.rateLimited(model: model)
         default: break
         }
         let reply = "Echo from openai: \(text)"
@@ -39,7 +39,10 @@ enum FakeResponsesRoutes {
             object["parallel_tool_calls"] = true
             object["tools"] = [Any]()
             if withOutput {
-                var usage: [String: Any] = ["input_tokens": inputTokens, "output_tokens": outputTokens, "total_tokens": inputTokens + outputTokens]
+                let hostile = FakeHostile.usageCount(model: model)
+                var usage: [String: Any] = [
+                    "input_tokens": hostile ?? inputTokens, "output_tokens": hostile ?? outputTokens, "total_tokens": hostile ?? inputTokens + outputTokens,
+                ]
                 usage["input_tokens_details"] = ["cached_tokens": 0]
                 usage["output_tokens_details"] = ["reasoning_tokens": 0]
                 object["usage"] = usage

@@ -59,14 +59,20 @@ struct GeminiFakeRoutes: FakeDialect {
     func errorResponse(_ failure: FakeFailure) -> Response {
         let (status, name, message): (HTTPResponse.Status, String, String) =
             switch failure {
-            case .missingKey: (.unauthorized, "UNAUTHENTICATED", "Method doesn't allow unregistered callers. Please use an API key.")
-            case .invalidKey(let key): (.unauthorized, "UNAUTHENTICATED", "API key not valid. Please pass a valid API key. (key: \(key))")
+            // As Gemini answers: no key is a 403, an unknown key a 400 whose details say API_KEY_INVALID.
+            case .missingKey: (.forbidden, "PERMISSION_DENIED", "Method doesn't allow unregistered callers. Please use an API key.")
+            case .invalidKey(let key): (.badRequest, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key. (key: \(key))")
+            case .forbidden: (.forbidden, "PERMISSION_DENIED", "Permission denied: Consumer has been suspended.")
             case .badRequest(let message): (.badRequest, "INVALID_ARGUMENT", message)
             case .notFound(let message): (.notFound, "NOT_FOUND", message)
             case .serverError: (.internalServerError, "INTERNAL", "An internal error has occurred.")
             case .rateLimited: (.tooManyRequests, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).")
             }
-        return FakeJSON.response(["error": ["code": Int(status.code), "message": message, "status": name]], status: status)
+        var error: [String: Any] = ["code": Int(status.code), "message": message, "status": name]
+        if case .invalidKey = failure {
+            error["details"] = [["@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com"]]
+        }
+        return FakeJSON.response(["error": error], status: status)
     }
 
     /// A model named with `think` answers with a thought part first, as Gemini does with `includeThoughts`.
@@ -134,9 +140,9 @@ struct GeminiFakeRoutes: FakeDialect {
         if let reply {
             candidate["finishReason"] = "STOP"
             object["usageMetadata"] = [
-                "promptTokenCount": reply.promptTokens,
-                "candidatesTokenCount": reply.completionTokens,
-                "totalTokenCount": reply.totalTokens,
+                "promptTokenCount": reply.count(reply.promptTokens),
+                "candidatesTokenCount": reply.count(reply.completionTokens),
+                "totalTokenCount": reply.count(reply.totalTokens),
             ]
         }
         object["candidates"] = [candidate]

@@ -46,6 +46,7 @@ struct OllamaFakeRoutes: FakeDialect {
             switch failure {
             case .missingKey: (.unauthorized, "unauthorized")
             case .invalidKey(let key): (.unauthorized, "unauthorized: invalid key \(key)")
+            case .forbidden: (.forbidden, "forbidden")
             case .badRequest(let message): (.badRequest, message)
             case .notFound(let message): (.notFound, message)
             case .serverError: (.internalServerError, "internal server error")
@@ -101,8 +102,8 @@ struct OllamaFakeRoutes: FakeDialect {
             "done": true,
             "done_reason": "stop",
             "total_duration": 1_000_000,
-            "prompt_eval_count": reply.promptTokens,
-            "eval_count": reply.completionTokens,
+            "prompt_eval_count": reply.count(reply.promptTokens),
+            "eval_count": reply.count(reply.completionTokens),
         ]
     }
 

@@ -89,6 +89,7 @@ struct OpenAIFakeRoutes: FakeDialect {
                 (.unauthorized, "invalid_request_error", NSNull(), "You didn't provide an API key. Provide it in an Authorization header (Bearer).")
             case .invalidKey(let key):
                 (.unauthorized, "invalid_request_error", "invalid_api_key", "Incorrect API key provided: \(key).")
+            case .forbidden: (.forbidden, "invalid_request_error", "unsupported_country_region_territory", "Country, region, or territory not supported.")
             case .badRequest(let message): (.badRequest, "invalid_request_error", "invalid_request", message)
             case .notFound(let message): (.notFound, "invalid_request_error", "404", message)
             case .serverError: (.internalServerError, "server_error", "server_error", "The server had an error while processing your request.")
@@ -164,7 +165,7 @@ struct OpenAIFakeRoutes: FakeDialect {
     private static var now: Int { Int(Date().timeIntervalSince1970) }
 
     private static func usage(_ reply: FakeReply) -> [String: Any] {
-        ["prompt_tokens": reply.promptTokens, "completion_tokens": reply.completionTokens, "total_tokens": reply.totalTokens]
+        ["prompt_tokens": reply.count(reply.promptTokens), "completion_tokens": reply.count(reply.completionTokens), "total_tokens": reply.count(reply.totalTokens)]
     }
 
     private static func toolCall(arguments: String, index: Int?) -> [String: Any] {

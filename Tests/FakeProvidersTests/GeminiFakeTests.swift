@@ -57,19 +57,20 @@ struct GeminiFakeTests {
         }
     }
 
-    @Test("accepts the key query parameter, answers 401 naming a bad key")
+    @Test("accepts the key query parameter; a bad key is a 400 API_KEY_INVALID naming it, no key a 403, as Gemini answers")
     func keys() async throws {
         try await FakeHTTP.withServer { server in
             let byQuery = try await FakeHTTP.send(Self.url(server, "gemini-pro") + "?key=AIza-q", json: Self.body())
             #expect(byQuery.status == 200)
             let bad = try await FakeHTTP.send(Self.url(server, "gemini-pro"), headers: ["x-goog-api-key": "bad-gem-key"], json: Self.body())
-            #expect(bad.status == 401)
+            #expect(bad.status == 400)
             let error = bad.json["error"] as? [String: Any]
-            #expect(error?["code"] as? Int == 401)
-            #expect(error?["status"] as? String == "UNAUTHENTICATED")
+            #expect(error?["code"] as? Int == 400)
+            #expect(error?["status"] as? String == "INVALID_ARGUMENT")
+            #expect(((error?["details"] as? [[String: Any]])?.first?["reason"] as? String) == "API_KEY_INVALID")
             #expect((error?["message"] as? String)?.contains("bad-gem-key") == true)
             let missing = try await FakeHTTP.send(Self.url(server, "gemini-pro"), json: Self.body())
-            #expect(missing.status == 401)
+            #expect(missing.status == 403)
         }
     }
 

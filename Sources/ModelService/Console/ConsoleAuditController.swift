@@ -32,7 +32,7 @@ struct ConsoleAuditController {
             let millis = Clock.millis(from: date)
             if isEnd { filter.to = millis + 86_400_000 - 1 } else { filter.from = millis }
         }
-        let page = min(max(1, Int(query.get("page") ?? "") ?? 1), 10_000)
+        let page = ConsolePages.pageNumber(request)
         filter.limit = Self.perPage + 1
         filter.offset = (page - 1) * Self.perPage
         let chosen = filter

@@ -50,6 +50,6 @@ enum ConsoleGatewayProbe {
     }
 
     private static func millis(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+        Saturating.milliseconds(duration)
     }
 }

@@ -29,6 +29,14 @@ struct ConsolePages: Sendable {
         return viewer
     }
 
+    /// Deepest page a list can be paged to: `(page - 1) * perPage` stays small, and OFFSET cheap enough.
+    static let maxPage = 10_000
+
+    /// The `page` query parameter, from 1 to ``maxPage``: 1 when absent or not a whole number.
+    static func pageNumber(_ request: Request) -> Int {
+        Saturating.clamp(Int(request.uri.queryParameters.get("page") ?? "") ?? 1, to: 1...maxPage)
+    }
+
     /// A posted form of a signed-in caller, refused unless it carries the session's CSRF token.
     func form(_ request: Request, _ audience: Audience) async throws -> (ConsoleViewer, ConsoleForm) {
         let viewer = try await viewer(request, audience)

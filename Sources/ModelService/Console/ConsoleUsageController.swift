@@ -54,7 +54,7 @@ struct ConsoleUsageController {
         let viewer = try await pages.viewer(request, .admin)
         var errors = FieldErrors(labels: ["from": "From", "to": "To"])
         let range = Range.parse(request, errors: &errors)
-        let page = max(1, Int(request.uri.queryParameters.get("page") ?? "") ?? 1)
+        let page = ConsolePages.pageNumber(request)
         var data = try await charts(range: range, userId: nil)
         for grouping in [UsageReport.Grouping.model, .provider] {
             let report = try await UsageStore.report(database: database, fromMillis: range.fromMillis, toMillis: range.toMillis, userId: nil, groupBy: grouping)

@@ -33,10 +33,11 @@ struct AnthropicMessagesController {
         let translated = asked.map { $0.provider == .anthropic } == false ? try Self.canonical(bytes) : nil
         let headers = AnthropicMessagesUpstream.ClientHeaders(version: request.headers[.anthropicVersion], beta: request.headers[.anthropicBeta])
         do {
+            try fields.validate()
             let call = try await pipeline.admit(
                 door: .messages, modelName: fields.model, body: bytes, streaming: fields.stream == true, principal: principal,
                 namedUser: request.headers[.xUserId], bodyUser: fields.metadata?.userId, requestId: context.requestId,
-                maxOutputTokens: fields.maxTokens)
+                maxOutputTokens: fields.maxTokens, timeout: Call.clientTimeout(request.headers[.xStainlessTimeout]))
             let settlement = pipeline.settlement(for: call)
             let upstream = pipeline.upstream
             if !call.streaming {

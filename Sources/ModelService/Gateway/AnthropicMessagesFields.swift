@@ -5,14 +5,30 @@ struct AnthropicMessagesFields: Decodable, Sendable {
     /// The client's output limit, for the budget reservation.
     var maxTokens: Int?
     var metadata: Metadata?
+    var thinking: Thinking?
+    var topK: Int?
 
     enum CodingKeys: String, CodingKey {
-        case model, stream, metadata
+        case model, stream, metadata, thinking
         case maxTokens = "max_tokens"
+        case topK = "top_k"
     }
 
     struct Metadata: Decodable, Sendable {
         var userId: String?
         enum CodingKeys: String, CodingKey { case userId = "user_id" }
+    }
+
+    struct Thinking: Decodable, Sendable {
+        var budgetTokens: Int?
+        enum CodingKeys: String, CodingKey { case budgetTokens = "budget_tokens" }
+    }
+
+    /// Bounds the integers the gateway passes on, at the door (the output limit against the model, at admission).
+    func validate() throws(CallError) {
+        if let budget = thinking?.budgetTokens, !(1...TokenCount.max).contains(budget) {
+            throw .invalidField("thinking.budget_tokens", "must be from 1 to \(TokenCount.max)")
+        }
+        if let topK = topK, !(1...TokenCount.max).contains(topK) { throw .invalidField("top_k", "must be from 1 to \(TokenCount.max)") }
     }
 }

@@ -103,10 +103,10 @@ struct AnthropicRelayEvents: Sendable {
 
 /// Anthropic's token counts, cache reads and writes included: all of them are input the call paid for.
 struct AnthropicUsageCounts: Decodable, Sendable, Equatable {
-    var inputTokens: Int?
-    var outputTokens: Int?
-    var cacheCreationInputTokens: Int?
-    var cacheReadInputTokens: Int?
+    var inputTokens: UpstreamCount?
+    var outputTokens: UpstreamCount?
+    var cacheCreationInputTokens: UpstreamCount?
+    var cacheReadInputTokens: UpstreamCount?
 
     enum CodingKeys: String, CodingKey {
         case inputTokens = "input_tokens"
@@ -126,7 +126,7 @@ struct AnthropicUsageCounts: Decodable, Sendable, Equatable {
     /// Prompt tokens are input plus cache writes and reads, as Anthropic bills them all as input.
     var usage: Usage {
         Usage(
-            promptTokens: (inputTokens ?? 0) + (cacheCreationInputTokens ?? 0) + (cacheReadInputTokens ?? 0),
-            completionTokens: outputTokens ?? 0)
+            promptTokens: TokenCount.sum(TokenCount.sum(inputTokens.count, cacheCreationInputTokens.count), cacheReadInputTokens.count),
+            completionTokens: outputTokens.count)
     }
 }

@@ -22,6 +22,16 @@ public struct Call: Sendable {
 
         /// The registry mode a model needs to be called through this door.
         public var mode: ModelMode { self == .embeddings ? .embedding : .chat }
+
+        /// True when a `provider` model gets the client's own bytes (same wire format), so a field the
+        /// provider would refuse is refused here too; otherwise the call is translated.
+        func relaysAsSent(to provider: ProviderKind) -> Bool {
+            switch self {
+            case .chatCompletions, .console: ProviderAdapters.speaksOpenAIChat(provider)
+            case .messages: provider == .anthropic
+            case .responses, .embeddings: true
+            }
+        }
     }
 
     public var door: Door
@@ -35,8 +45,18 @@ public struct Call: Sendable {
     public var streaming: Bool
     public var requestId: String
     public var started: ContinuousClock.Instant
+    /// When the call gives up waiting for an upstream to answer, every retry and fallback included:
+    /// `UPSTREAM_TIMEOUT_SECONDS` after it started, or sooner when the client's own timeout is shorter.
+    public var deadline: ContinuousClock.Instant
     /// What traffic control reserved and counted at admission, settled once with the call.
     public var admission = TrafficControl.Admission()
+
+    /// The client's own timeout, as the official SDKs announce it (`X-Stainless-Timeout`, in seconds):
+    /// read saturating, and only ever shortening the service's.
+    public static func clientTimeout(_ header: String?) -> Duration? {
+        guard let text = header, let seconds = Double(text), seconds > 0 else { return nil }
+        return .milliseconds(Saturating.int(seconds * 1000, in: 1...Int(Int32.max)))
+    }
 
     /// The `caller` key of rate limits and budgets.
     var caller: String { userId.map { "user:\($0)" } ?? "token:\(principal.tokenId)" }

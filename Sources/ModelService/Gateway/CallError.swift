@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Why a gateway call failed, in domain terms: each front door renders it in its own wire shape.
@@ -130,7 +131,7 @@ extension CallError {
         switch error {
         case .upstreamRejected(let status, let message, _, let code, let retryAfter):
             switch status {
-            case 401, 403:
+            case _ where error.rejectsKey:
                 let name = key?.label ?? "(none)"
                 self.init(
                     .providerKeyRejected,
@@ -142,7 +143,9 @@ extension CallError {
                     "The \(model.provider.rawValue) provider does not know the upstream model '\(model.modelId)' that registry model '\(model.name)' points to: \(message)",
                     upstreamStatus: status, upstreamCode: code)
             case 429:
-                self.init(.upstreamRateLimited, message, upstreamStatus: status, upstreamCode: code, retryAfter: retryAfter)
+                // Passed on to the client as whole seconds (at most a day), whatever form the upstream sent.
+                let wait = RetryPolicy.retryAfter(retryAfter, now: Date(), cap: .seconds(86_400)).map { (Saturating.milliseconds($0) + 999) / 1000 }
+                self.init(.upstreamRateLimited, message, upstreamStatus: status, upstreamCode: code, retryAfter: wait.map(String.init))
             default:
                 self.init(.upstreamRejected, message, upstreamStatus: status, upstreamCode: code)
             }

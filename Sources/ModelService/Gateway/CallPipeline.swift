@@ -49,11 +49,11 @@ public struct CallPipeline: Sendable {
     ///
     /// `namedUser` is `X-User-Id`, `bodyUser` the body's `user`: a service or admin token names the user it
     /// calls for; a user token calls only for its own. `maxOutputTokens` is the client's output limit
-    /// (nil: the model's default), part of the estimate a budget reserves. `billed: false` (Anthropic's free
+    /// (nil: the model's default) in the request field `outputField`, part of the estimate a budget reserves. `billed: false` (Anthropic's free
     /// `count_tokens`) skips traffic control: nothing is reserved that a settlement would have to release.
     public func admit(
         door: Call.Door, modelName: String, body: ByteBuffer, streaming: Bool, principal: Principal, namedUser: String?, bodyUser: String?,
-        requestId: String, maxOutputTokens: Int? = nil, billed: Bool = true
+        requestId: String, maxOutputTokens: Int? = nil, outputField: String = "max_tokens", timeout: Duration? = nil, billed: Bool = true
     ) async throws(CallError) -> Call {
         guard let model = registry.model(named: modelName), model.isActive else {
             throw CallError(.unknownModel, "The model '\(modelName)' does not exist or is not active.")
@@ -66,11 +66,13 @@ public struct CallPipeline: Sendable {
         if streaming, !model.supportsStreaming {
             throw CallError.invalidField("stream", "the model '\(model.name)' does not support streaming")
         }
+        let started = ContinuousClock.now
+        let serviceTimeout = Duration.nanoseconds(upstream.requestTimeout.nanoseconds)
         var call = Call(
             door: door, principal: principal, userId: userId, model: model, body: body, streaming: streaming, requestId: requestId,
-            started: .now)
+            started: started, deadline: started + min(serviceTimeout, timeout ?? serviceTimeout))
+        let output = door == .embeddings ? 0 : try Self.outputLimit(requested: maxOutputTokens, field: outputField, model: model, door: door)
         guard billed else { return call }
-        let output = door == .embeddings ? 0 : max(0, maxOutputTokens ?? ChatDefaults.defaultMaxTokens(for: model) ?? 4_096)
         do {
             call.admission = try await traffic.admit(
                 model: model, candidates: route(call), userId: userId, tokenId: principal.tokenId, promptBytes: body.readableBytes,
@@ -79,6 +81,22 @@ public struct CallPipeline: Sendable {
             throw CallError(error)
         }
         return call
+    }
+
+    /// The most output tokens the call may produce, for the budget's estimate. The client's limit is
+    /// bounded at the door: below 1 or past ``TokenCount/max`` is a 400 naming the field, and so is a
+    /// limit past the model's own when the client's bytes go to the provider as sent (it would refuse
+    /// them too); a translated call's limit is lowered to the model's (``ChatDefaults``).
+    static func outputLimit(requested: Int?, field: String, model: Model, door: Call.Door) throws(CallError) -> Int {
+        let modelLimit = ChatDefaults.defaultMaxTokens(for: model)
+        guard let requested else { return modelLimit ?? 4_096 }
+        if requested < 1 { throw .invalidField(field, "must be at least 1") }
+        if requested > TokenCount.max { throw .invalidField(field, "must be at most \(TokenCount.max)") }
+        guard let modelLimit, requested > modelLimit else { return requested }
+        if door.relaysAsSent(to: model.provider) {
+            throw .invalidField(field, "must be at most \(modelLimit), the output limit of the model '\(model.name)'")
+        }
+        return modelLimit
     }
 
     static func user(principal: Principal, namedUser: String?, bodyUser: String?) throws(CallError) -> String? {
@@ -125,13 +143,14 @@ public struct CallPipeline: Sendable {
     public func run<T: Sendable>(
         _ call: Call, settlement: CallSettlement, _ operation: @Sendable (Model, UpstreamTarget) async throws -> T
     ) async throws -> T {
-        let deadline = call.started + .nanoseconds(upstream.requestTimeout.nanoseconds)
         let endpoints = self.endpoints
         do {
-            let outcome = try await traffic.attempts.run(
-                candidates: route(call), deadline: deadline, circuit: { TrafficControl.circuit(for: $0, endpoints: endpoints) }
-            ) { candidate in
-                try await attempt(call, candidate: candidate, settlement: settlement, operation)
+            let outcome = try await UpstreamClient.$callDeadline.withValue(call.deadline) {
+                try await traffic.attempts.run(
+                    candidates: route(call), deadline: call.deadline, circuit: { TrafficControl.circuit(for: $0, endpoints: endpoints) }
+                ) { candidate in
+                    try await attempt(call, candidate: candidate, settlement: settlement, operation)
+                }
             }
             return outcome.value
         } catch let error as CallError {
@@ -182,7 +201,9 @@ public struct CallPipeline: Sendable {
                 let failure = CallError(error, model: candidate, key: key)
                 tracing.endAttempt(span, usage: nil, responseModel: nil, status: failure.status, errorKind: failure.code)
                 // Stored keys only (an environment key has no id to mark), each at most once per call.
-                if failure.kind == .providerKeyRejected, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4 {
+                if failure.kind == .providerKeyRejected, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4,
+                    settlement.attempts < traffic.attempts.policy.maxAttempts
+                {
                     traffic.keyRejected(keyId: keyId, status: failure.upstreamStatus ?? 401)
                     continue
                 }

@@ -69,6 +69,9 @@ public final class CallSettlement: Sendable {
 
     public var isSettled: Bool { state.withLock { $0.settled } }
 
+    /// Upstream attempts made so far.
+    var attempts: Int { state.withLock { $0.attempts } }
+
     /// Records the outcome; only the first call counts.
     public func settle(_ outcome: Outcome) {
         let snapshot: State? = state.withLock { state in
@@ -117,8 +120,7 @@ public final class CallSettlement: Sendable {
             record.usageEstimated = true
         }
         record.cost = model.cost(promptTokens: record.promptTokens, completionTokens: record.completionTokens)
-        let elapsed = ContinuousClock.now - call.started
-        record.latencyMs = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        record.latencyMs = Saturating.milliseconds(ContinuousClock.now - call.started)
         return record
     }
 

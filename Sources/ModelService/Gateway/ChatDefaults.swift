@@ -11,11 +11,16 @@ enum ChatDefaults {
         if request.temperature == nil, model.providerSettings["sendDefaultTemperature"]?.boolValue != false {
             request.temperature = model.defaultTemperature
         }
-        let limit = request.effectiveMaxTokens ?? defaultMaxTokens(for: model)
+        // A client's limit past the model's is lowered to it (admission already refused that for a model
+        // the client's bytes go to as sent; a translated call or a fallback with a smaller limit lands here).
+        let modelLimit = defaultMaxTokens(for: model)
+        let limit = request.effectiveMaxTokens.map { requested in modelLimit.map { min(requested, $0) } ?? requested } ?? modelLimit
         if model.providerSettings["maxTokensField"]?.stringValue == "max_completion_tokens" {
             request.maxCompletionTokens = limit
             request.maxTokens = nil
-        } else if request.effectiveMaxTokens == nil {
+        } else if request.maxCompletionTokens != nil {
+            request.maxCompletionTokens = limit
+        } else {
             request.maxTokens = limit
         }
         return request
@@ -25,8 +30,9 @@ enum ChatDefaults {
     /// `providerSettings.maxOutputTokens` where that is smaller: the catalog's `maxTokens` is the
     /// context window, which providers refuse as an output limit.
     static func defaultMaxTokens(for model: Model) -> Int? {
-        let output = model.providerSettings["maxOutputTokens"]?.intValue
-        switch (model.maxTokens, output) {
+        // Registry data read back from the database: bounded like any outside number.
+        let output = model.providerSettings["maxOutputTokens"]?.intValue.map { Saturating.clamp($0, to: 1...TokenCount.max) }
+        switch (model.maxTokens.map { Saturating.clamp($0, to: 1...TokenCount.max) }, output) {
         case (let limit?, let output?): return min(limit, output)
         case (let limit?, nil): return limit
         case (nil, let output): return output

@@ -23,6 +23,12 @@ extension ChatCompletionRequest {
         temperature = try Self.field("temperature", in: body, as: Double.self, "a number")
         maxTokens = try Self.field("max_tokens", in: body, as: Int.self, "an integer")
         maxCompletionTokens = try Self.field("max_completion_tokens", in: body, as: Int.self, "an integer")
+        // Bounded at the door like every client number (the output limits against the model, at admission).
+        for (key, range) in Self.boundedFields {
+            if let value = try Self.field(key, in: body, as: Int.self, "an integer"), !range.contains(value) {
+                throw .invalidField(key, "must be from \(range.lowerBound) to \(range.upperBound)")
+            }
+        }
         user = try Self.field("user", in: body, as: String.self, "a string")
         if let options = body.presentValue("stream_options") {
             guard let editor = JSONObjectEditor(Array(options)) else { throw .invalidField("stream_options", "must be an object") }
@@ -30,6 +36,9 @@ extension ChatCompletionRequest {
         }
         clientJSON = bytes
     }
+
+    /// OpenAI's own ranges for the integer fields the gateway passes on unread.
+    static let boundedFields: [(String, ClosedRange<Int>)] = [("n", 1...128), ("top_logprobs", 0...20)]
 
     /// An optional member: nil when absent or null, a 400 naming it when it has another type.
     private static func field<T: Decodable>(

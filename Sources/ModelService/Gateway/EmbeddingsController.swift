@@ -18,7 +18,8 @@ struct EmbeddingsController {
             try Self.validate(body)
             let call = try await pipeline.admit(
                 door: .embeddings, modelName: body.model, body: bytes, streaming: false, principal: principal,
-                namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId)
+                namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId,
+                timeout: Call.clientTimeout(request.headers[.xStainlessTimeout]))
             guard EmbeddingsUpstream.supports(call.model.provider) else {
                 throw CallError(.unsupportedProvider, "/v1/embeddings does not support the \(call.model.provider.rawValue) provider (model '\(call.model.name)').")
             }

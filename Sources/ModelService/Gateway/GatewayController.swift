@@ -55,7 +55,9 @@ struct GatewayController {
         do {
             let call = try await pipeline.admit(
                 door: .chatCompletions, modelName: body.model, body: bytes, streaming: body.isStreaming, principal: principal,
-                namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId, maxOutputTokens: body.effectiveMaxTokens)
+                namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId, maxOutputTokens: body.effectiveMaxTokens,
+                outputField: body.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens",
+                timeout: Call.clientTimeout(request.headers[.xStainlessTimeout]))
             let settlement = pipeline.settlement(for: call)
             let upstream = pipeline.upstream
             let clientBody = body
@@ -132,6 +134,8 @@ struct GatewayController {
 extension HTTPField.Name {
     /// Names the user a service or admin token calls for.
     static let xUserId = Self("X-User-Id")!
+    /// The client's own timeout in seconds, as the official OpenAI and Anthropic SDKs send it.
+    static let xStainlessTimeout = Self("X-Stainless-Timeout")!
     /// Names the registry model that answered (a fallback may have).
     static let xModelServiceModel = Self("X-Model-Service-Model")!
 }

@@ -17,9 +17,11 @@ struct ResponsesController {
         let bytes = try await request.collectJSONBody(context: context)
         let body = try JSONBody.decode(ResponsesRequest.self, from: Data(bytes.readableBytesView))
         do {
+            if let top = body.topLogprobs, !(0...20).contains(top) { throw CallError.invalidField("top_logprobs", "must be from 0 to 20") }
             let call = try await pipeline.admit(
                 door: .responses, modelName: body.model, body: bytes, streaming: body.stream == true, principal: principal,
-                namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId)
+                namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId,
+                maxOutputTokens: body.maxOutputTokens, outputField: "max_output_tokens", timeout: Call.clientTimeout(request.headers[.xStainlessTimeout]))
             guard ResponsesUpstream.supports(call.model.provider) else {
                 throw CallError(
                     .unsupportedProvider,

@@ -27,7 +27,19 @@ public struct UsageRecord: Sendable, Equatable, Codable {
     /// The model the client asked for; `model` is the one that answered (they differ after a fallback).
     public var requestedModel: String?
 
-    public var totalTokens: Int { promptTokens + completionTokens }
+    public var totalTokens: Int { TokenCount.sum(promptTokens, completionTokens) }
+
+    /// The record with every number in its range: records read back from a file are outside data,
+    /// and their counts end up in every report's sums.
+    func bounded() -> UsageRecord {
+        var record = self
+        record.promptTokens = TokenCount.bounded(promptTokens)
+        record.completionTokens = TokenCount.bounded(completionTokens)
+        record.cost = cost.isFinite && cost >= 0 ? min(cost, 1_000_000_000) : 0
+        record.latencyMs = max(0, latencyMs)
+        record.attempts = Saturating.clamp(attempts, to: 0...1_000)
+        return record
+    }
 
     public init(userId: String?, tokenId: String?, model: String, provider: ProviderKind, status: Int) {
         self.userId = userId

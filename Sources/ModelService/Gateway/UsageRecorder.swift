@@ -122,7 +122,15 @@ public final class UsageRecorder: Service, Sendable {
     /// When the database cannot take them, the file is kept for the next try.
     public func importSpilled() async {
         guard let taken = spill.takePending() else { return }
-        let (records, claimed) = taken
+        let records = taken.records
+        // Damaged lines that cannot even be set aside keep the claimed file for the next start.
+        var keepClaimed = false
+        if !taken.damagedLines.isEmpty {
+            keepClaimed = !spill.setAside(damagedLines: taken.damagedLines)
+            logger.warning("unreadable lines of the pending usage file moved to the dead-letter file", metadata: [
+                "count": "\(taken.damagedLines.count)", "file": "\(spill.path(.deadLetter))",
+            ])
+        }
         var unwritten: [UsageRecord] = []
         var start = 0
         while start < records.count {
@@ -135,7 +143,7 @@ public final class UsageRecorder: Service, Sendable {
         } else {
             logger.notice("usage records re-imported from the pending file", metadata: ["count": "\(records.count)"])
         }
-        spill.finishImport(claimed)
+        if !keepClaimed { spill.finishImport(taken.claimed) }
     }
 
     private func takeAll() -> [UsageRecord] {

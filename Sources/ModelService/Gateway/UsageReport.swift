@@ -8,6 +8,15 @@ public struct UsageReport: Sendable, Codable, Equatable {
         public var completionTokens: Int
         public var totalTokens: Int
         public var cost: Double
+
+        /// Adds a group's sums (read from the database: saturating).
+        mutating func add(_ other: Totals) {
+            requests = Saturating.add(requests, other.requests)
+            promptTokens = Saturating.add(promptTokens, other.promptTokens)
+            completionTokens = Saturating.add(completionTokens, other.completionTokens)
+            totalTokens = Saturating.add(totalTokens, other.totalTokens)
+            cost += other.cost
+        }
     }
 
     public struct Group: Sendable, Codable, Equatable {

@@ -14,10 +14,20 @@ public final class UsageSpillFile: Sendable {
         case deadLetter = "usage-dead-letter.jsonl"
     }
 
-    /// One line of the dead-letter file: the record and why the database refused it (no bound values).
+    /// One line of either file: the record and why the database refused it (no bound values); or, in
+    /// the dead-letter file, a pending line that could not be read back, kept as its text.
     struct Entry: Codable {
-        var record: UsageRecord
+        var record: UsageRecord?
         var reason: String?
+        var damagedLine: String?
+    }
+
+    /// What a start takes from the pending file to re-import.
+    struct Taken {
+        var records: [UsageRecord]
+        /// Lines that are not a record (cut by a crash mid-write, or changed by hand): never dropped silently.
+        var damagedLines: [String]
+        var claimed: String
     }
 
     private let directory: String
@@ -49,12 +59,22 @@ public final class UsageSpillFile: Sendable {
     /// Appends records to one file. Returns false (and logs) when even the file cannot be written.
     @discardableResult
     public func append(_ records: [UsageRecord], to kind: Kind, reason: String? = nil) -> Bool {
-        guard !records.isEmpty else { return true }
+        write(records.map { Entry(record: $0, reason: reason) }, to: kind)
+    }
+
+    /// Sets damaged pending lines aside in the dead-letter file, each as its text with the reason.
+    @discardableResult
+    func setAside(damagedLines lines: [String]) -> Bool {
+        write(lines.map { Entry(reason: "unreadable line in \(Kind.pending.rawValue)", damagedLine: $0) }, to: .deadLetter)
+    }
+
+    private func write(_ entries: [Entry], to kind: Kind) -> Bool {
+        guard !entries.isEmpty else { return true }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var data = Data()
-        for record in records {
-            guard let line = try? encoder.encode(Entry(record: record, reason: reason)) else { continue }
+        for entry in entries {
+            guard let line = try? encoder.encode(entry) else { continue }
             data.append(line)
             data.append(UInt8(ascii: "\n"))
         }
@@ -72,13 +92,13 @@ public final class UsageSpillFile: Sendable {
                 try handle.synchronize()
             } catch {
                 logger.critical("cannot write usage records to the spill file; they are lost", metadata: [
-                    "file": "\(path(kind))", "count": "\(records.count)", "error": "\(error)",
+                    "file": "\(path(kind))", "count": "\(entries.count)", "error": "\(error)",
                 ])
                 return false
             }
             switch kind {
-            case .pending: counts.pending += records.count
-            case .deadLetter: counts.deadLettered += records.count
+            case .pending: counts.pending += entries.count
+            case .deadLetter: counts.deadLettered += entries.count
             }
             return true
         }
@@ -86,8 +106,8 @@ public final class UsageSpillFile: Sendable {
 
     /// Takes the pending file for re-import: renames it first, so a crash during the import leaves it
     /// to be taken again (the ids keep a second import harmless). Call ``finishImport(_:)`` after writing.
-    func takePending() -> (records: [UsageRecord], claimed: String)? {
-        state.withLock { counts -> (records: [UsageRecord], claimed: String)? in
+    func takePending() -> Taken? {
+        state.withLock { counts -> Taken? in
             let claimed = path(.pending) + ".importing"
             let manager = FileManager.default
             if !manager.fileExists(atPath: claimed) {
@@ -102,12 +122,16 @@ public final class UsageSpillFile: Sendable {
             }
             guard let data = manager.contents(atPath: claimed) else { return nil }
             let decoder = JSONDecoder()
-            var records: [UsageRecord] = []
+            var taken = Taken(records: [], damagedLines: [], claimed: claimed)
             for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-                // A line cut by a crash mid-write is the only kind that fails; the rest still count.
-                if let entry = try? decoder.decode(Entry.self, from: Data(line)) { records.append(entry.record) }
+                // The file is outside data: a record's numbers are bounded, and a line that is no record is kept aside.
+                if let record = (try? decoder.decode(Entry.self, from: Data(line)))?.record {
+                    taken.records.append(record.bounded())
+                } else {
+                    taken.damagedLines.append(String(decoding: line, as: UTF8.self))
+                }
             }
-            return (records, claimed)
+            return taken
         }
     }
 

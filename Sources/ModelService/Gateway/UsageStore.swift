@@ -21,11 +21,7 @@ enum UsageStore {
                 totalTokens: try row.decode(column: "total_tokens", as: Int.self),
                 cost: try row.decode(column: "cost", as: Double.self)
             )
-            totals.requests += group.requests
-            totals.promptTokens += group.promptTokens
-            totals.completionTokens += group.completionTokens
-            totals.totalTokens += group.totalTokens
-            totals.cost += group.cost
+            totals.add(group)
             if groupBy != nil { groups.append(UsageReport.Group(key: try Self.groupKey(row, groupBy), totals: group)) }
         }
         return UsageReport(

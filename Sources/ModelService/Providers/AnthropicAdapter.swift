@@ -114,8 +114,8 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
         guard let usage else { return }
         sawUsage = true
         if usage.inputTokens != nil { inputTokens = usage.promptTokens }
-        if let cached = usage.cacheReadInputTokens { cachedTokens = cached }
-        if let output = usage.outputTokens { outputTokens = output }
+        if let cached = usage.cacheReadInputTokens { cachedTokens = cached.value }
+        if let output = usage.outputTokens { outputTokens = output.value }
     }
 
     private struct Event: Decodable {

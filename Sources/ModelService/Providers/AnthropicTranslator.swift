@@ -160,7 +160,7 @@ enum AnthropicTranslator {
             id: message.id ?? makeCompletionID(),
             model: message.model ?? "",
             choices: [.init(index: 0, message: reply, finishReason: finishReason(message.stopReason) ?? "stop")],
-            usage: message.usage.map { Usage(promptTokens: $0.promptTokens, completionTokens: $0.outputTokens ?? 0, cachedTokens: $0.cacheReadInputTokens) }
+            usage: message.usage.map { Usage(promptTokens: $0.promptTokens, completionTokens: $0.outputTokens.count, cachedTokens: $0.cacheReadInputTokens?.value) }
         )
     }
 }
@@ -198,10 +198,10 @@ struct AnthropicMessage: Decodable {
 }
 
 struct AnthropicUsage: Decodable {
-    var inputTokens: Int?
-    var outputTokens: Int?
-    var cacheReadInputTokens: Int?
-    var cacheCreationInputTokens: Int?
+    var inputTokens: UpstreamCount?
+    var outputTokens: UpstreamCount?
+    var cacheReadInputTokens: UpstreamCount?
+    var cacheCreationInputTokens: UpstreamCount?
 
     enum CodingKeys: String, CodingKey {
         case inputTokens = "input_tokens"
@@ -211,5 +211,5 @@ struct AnthropicUsage: Decodable {
     }
 
     /// Anthropic's `input_tokens` leave out cached and cache-written tokens; OpenAI's `prompt_tokens` count them.
-    var promptTokens: Int { (inputTokens ?? 0) + (cacheReadInputTokens ?? 0) + (cacheCreationInputTokens ?? 0) }
+    var promptTokens: Int { TokenCount.sum(TokenCount.sum(inputTokens.count, cacheReadInputTokens.count), cacheCreationInputTokens.count) }
 }

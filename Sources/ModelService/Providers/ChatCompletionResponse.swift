@@ -56,7 +56,7 @@ public struct ChatCompletionResponse: Codable, Sendable, Hashable {
 ///
 /// `cachedTokens` (part of the prompt) and `reasoningTokens` (part of the completion) are OpenAI's
 /// `prompt_tokens_details.cached_tokens` and `completion_tokens_details.reasoning_tokens`, filled from
-/// whatever the provider reports.
+/// whatever the provider reports. Every count is clamped to `0...TokenCount.max` (outside data never traps).
 public struct Usage: Codable, Sendable, Hashable {
     public var promptTokens: Int
     public var completionTokens: Int
@@ -65,11 +65,11 @@ public struct Usage: Codable, Sendable, Hashable {
     public var reasoningTokens: Int?
 
     public init(promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil, cachedTokens: Int? = nil, reasoningTokens: Int? = nil) {
-        self.promptTokens = promptTokens
-        self.completionTokens = completionTokens
-        self.totalTokens = totalTokens ?? promptTokens + completionTokens
-        self.cachedTokens = cachedTokens
-        self.reasoningTokens = reasoningTokens
+        self.promptTokens = TokenCount.bounded(promptTokens)
+        self.completionTokens = TokenCount.bounded(completionTokens)
+        self.totalTokens = totalTokens.map(TokenCount.bounded) ?? TokenCount.sum(promptTokens, completionTokens)
+        self.cachedTokens = cachedTokens.map(TokenCount.bounded)
+        self.reasoningTokens = reasoningTokens.map(TokenCount.bounded)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -81,22 +81,23 @@ public struct Usage: Codable, Sendable, Hashable {
     }
 
     private struct PromptDetails: Codable {
-        var cachedTokens: Int?
+        var cachedTokens: UpstreamCount?
         enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
     }
 
     private struct CompletionDetails: Codable {
-        var reasoningTokens: Int?
+        var reasoningTokens: UpstreamCount?
         enum CodingKeys: String, CodingKey { case reasoningTokens = "reasoning_tokens" }
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        promptTokens = try c.decodeIfPresent(Int.self, forKey: .promptTokens) ?? 0
-        completionTokens = try c.decodeIfPresent(Int.self, forKey: .completionTokens) ?? 0
-        totalTokens = try c.decodeIfPresent(Int.self, forKey: .totalTokens) ?? promptTokens + completionTokens
-        cachedTokens = (try? c.decodeIfPresent(PromptDetails.self, forKey: .promptTokensDetails))?.cachedTokens
-        reasoningTokens = (try? c.decodeIfPresent(CompletionDetails.self, forKey: .completionTokensDetails))?.reasoningTokens
+        self.init(
+            promptTokens: try c.decodeIfPresent(UpstreamCount.self, forKey: .promptTokens).count,
+            completionTokens: try c.decodeIfPresent(UpstreamCount.self, forKey: .completionTokens).count,
+            totalTokens: try c.decodeIfPresent(UpstreamCount.self, forKey: .totalTokens)?.value,
+            cachedTokens: (try? c.decodeIfPresent(PromptDetails.self, forKey: .promptTokensDetails))?.cachedTokens?.value,
+            reasoningTokens: (try? c.decodeIfPresent(CompletionDetails.self, forKey: .completionTokensDetails))?.reasoningTokens?.value)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -104,8 +105,8 @@ public struct Usage: Codable, Sendable, Hashable {
         try c.encode(promptTokens, forKey: .promptTokens)
         try c.encode(completionTokens, forKey: .completionTokens)
         try c.encode(totalTokens, forKey: .totalTokens)
-        if let cachedTokens { try c.encode(PromptDetails(cachedTokens: cachedTokens), forKey: .promptTokensDetails) }
-        if let reasoningTokens { try c.encode(CompletionDetails(reasoningTokens: reasoningTokens), forKey: .completionTokensDetails) }
+        if let cachedTokens { try c.encode(PromptDetails(cachedTokens: UpstreamCount(cachedTokens)), forKey: .promptTokensDetails) }
+        if let reasoningTokens { try c.encode(CompletionDetails(reasoningTokens: UpstreamCount(reasoningTokens)), forKey: .completionTokensDetails) }
     }
 }
 

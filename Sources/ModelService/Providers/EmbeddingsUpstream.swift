@@ -82,13 +82,13 @@ public enum EmbeddingsUpstream {
             apiKey: target.apiKey)
         struct Reply: Decodable {
             var embeddings: [[Float]]
-            var promptEvalCount: Int?
+            var promptEvalCount: UpstreamCount?
             enum CodingKeys: String, CodingKey {
                 case embeddings
                 case promptEvalCount = "prompt_eval_count"
             }
         }
         let reply = try ProviderJSON.decodeUpstream(Reply.self, from: answer)
-        return EmbeddingVectors(vectors: reply.embeddings, usage: reply.promptEvalCount.map { Usage(promptTokens: $0, completionTokens: 0) })
+        return EmbeddingVectors(vectors: reply.embeddings, usage: reply.promptEvalCount.map { Usage(promptTokens: $0.value, completionTokens: 0) })
     }
 }

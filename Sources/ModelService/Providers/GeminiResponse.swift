@@ -29,19 +29,17 @@ struct GeminiResponse: Decodable {
     }
 
     struct UsageMetadata: Decodable {
-        var promptTokenCount: Int?
-        var candidatesTokenCount: Int?
-        var totalTokenCount: Int?
-        var thoughtsTokenCount: Int?
-        var cachedContentTokenCount: Int?
+        var promptTokenCount: UpstreamCount?
+        var candidatesTokenCount: UpstreamCount?
+        var totalTokenCount: UpstreamCount?
+        var thoughtsTokenCount: UpstreamCount?
+        var cachedContentTokenCount: UpstreamCount?
 
         /// Thinking tokens are billed as output, so they count as completion tokens.
         var usage: Usage {
-            let prompt = promptTokenCount ?? 0
-            let completion = (candidatesTokenCount ?? 0) + (thoughtsTokenCount ?? 0)
-            return Usage(
-                promptTokens: prompt, completionTokens: completion, totalTokens: totalTokenCount ?? prompt + completion,
-                cachedTokens: cachedContentTokenCount, reasoningTokens: thoughtsTokenCount)
+            Usage(
+                promptTokens: promptTokenCount.count, completionTokens: TokenCount.sum(candidatesTokenCount.count, thoughtsTokenCount.count),
+                totalTokens: totalTokenCount?.value, cachedTokens: cachedContentTokenCount?.value, reasoningTokens: thoughtsTokenCount?.value)
         }
     }
 

@@ -62,6 +62,7 @@ struct JSONObjectEditor {
         let text = String(decoding: raw, as: UTF8.self)
         if type == Int.self { return Int(text) as? T }
         if type == Double.self { return Double(text) as? T }
+        if type == UpstreamCount.self { return (Int(text).map { UpstreamCount($0) } ?? Double(text).map { UpstreamCount(Saturating.int($0)) }) as? T }
         return nil
     }
 

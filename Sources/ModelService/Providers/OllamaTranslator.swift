@@ -107,8 +107,8 @@ struct OllamaChatResponse: Decodable {
     var message: Message?
     var done: Bool?
     var doneReason: String?
-    var promptEvalCount: Int?
-    var evalCount: Int?
+    var promptEvalCount: UpstreamCount?
+    var evalCount: UpstreamCount?
     var error: String?
 
     struct Message: Decodable {
@@ -133,7 +133,7 @@ struct OllamaChatResponse: Decodable {
 
     var usage: Usage? {
         guard promptEvalCount != nil || evalCount != nil else { return nil }
-        return Usage(promptTokens: promptEvalCount ?? 0, completionTokens: evalCount ?? 0)
+        return Usage(promptTokens: promptEvalCount.count, completionTokens: evalCount.count)
     }
 
     enum CodingKeys: String, CodingKey {

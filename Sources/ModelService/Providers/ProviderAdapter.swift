@@ -57,7 +57,8 @@ extension ProviderAdapter {
             let (status, error) = try await client.probe(.get(url: url, headers: headers), apiKey: apiKey, timeout: timeout)
             switch status {
             case 200..<300: return .valid
-            case 401, 403: return .rejected(reason: error?.message ?? "the provider refused the key (\(status))")
+            case _ where status == 401 || status == 403 || error?.rejectsKey == true:
+                return .rejected(reason: error?.message ?? "the provider refused the key (\(status))")
             case 429: return .notChecked(reason: "the provider is rate limiting (429); the key was accepted for authentication")
             default: return .unreachable(reason: error?.message ?? "the provider answered HTTP \(status)")
             }

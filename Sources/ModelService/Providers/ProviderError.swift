@@ -44,6 +44,13 @@ public enum ProviderError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// True when the provider refused the key itself: a 401 or 403, or Gemini's 400 `API_KEY_INVALID`
+    /// (Gemini answers an unknown key with a 400, not a 401).
+    public var rejectsKey: Bool {
+        guard case .upstreamRejected(let status, _, _, let code, _) = self else { return false }
+        return status == 401 || status == 403 || (status == 400 && code == "API_KEY_INVALID")
+    }
+
     /// A message safe to show a client: already scrubbed of the key.
     public var message: String {
         switch self {
@@ -134,7 +141,8 @@ struct UpstreamErrorBody {
         case .object(let error):
             message = error["message"]?.stringValue
             type = error["type"]?.stringValue ?? error["status"]?.stringValue
-            code = Self.string(error["code"])
+            // Gemini's machine-readable reason (`API_KEY_INVALID`) is in `details[].reason`; its `code` is the HTTP status.
+            code = error["details"]?.arrayValue?.lazy.compactMap { $0["reason"]?.stringValue }.first ?? Self.string(error["code"])
         default:
             message = json["message"]?.stringValue ?? json["detail"]?.stringValue
         }

@@ -9,11 +9,11 @@ import NIOCore
 extension Usage {
     init?(relayed raw: ArraySlice<UInt8>) {
         guard let usage = JSONObjectEditor(Array(raw)) else { return nil }
-        // A count that is there but not an integer: nil, so the full decode reports it as before.
+        // A count that is there but not a number: nil, so the full decode reports it as before.
         func count(_ key: String) -> Int?? {
             guard usage.presentValue(key) != nil else { return .some(nil) }
-            guard let value = usage.value(key, as: Int.self) else { return Int??.none }
-            return .some(value)
+            guard let value = usage.value(key, as: UpstreamCount.self) else { return Int??.none }
+            return .some(value.value)
         }
         guard let promptCount = count("prompt_tokens"), let completionCount = count("completion_tokens"), let totalCount = count("total_tokens")
         else { return nil }
@@ -21,10 +21,10 @@ extension Usage {
         let completion = completionCount ?? 0
         self.init(
             promptTokens: prompt, completionTokens: completion,
-            totalTokens: totalCount ?? prompt + completion,
-            cachedTokens: usage.rawValue("prompt_tokens_details").flatMap { JSONObjectEditor(Array($0))?.value("cached_tokens", as: Int.self) },
+            totalTokens: totalCount,
+            cachedTokens: usage.rawValue("prompt_tokens_details").flatMap { JSONObjectEditor(Array($0))?.value("cached_tokens", as: UpstreamCount.self)?.value },
             reasoningTokens: usage.rawValue("completion_tokens_details").flatMap {
-                JSONObjectEditor(Array($0))?.value("reasoning_tokens", as: Int.self)
+                JSONObjectEditor(Array($0))?.value("reasoning_tokens", as: UpstreamCount.self)?.value
             })
     }
 }

@@ -42,7 +42,7 @@ public enum ResponsesUpstream {
     /// The token counts of a response object (`usage.input_tokens`, `usage.output_tokens`).
     static func usage(ofResponse json: Data) -> Usage? {
         guard let counts = (try? JSONDecoder().decode(ResponsesUsageEnvelope.self, from: json))?.usage else { return nil }
-        return Usage(promptTokens: counts.inputTokens ?? 0, completionTokens: counts.outputTokens ?? 0)
+        return Usage(promptTokens: counts.inputTokens.count, completionTokens: counts.outputTokens.count)
     }
 
     /// Sets `model` in a response object, or in the `response` object an SSE event carries.
@@ -65,8 +65,8 @@ public enum ResponsesUpstream {
 /// The `usage` of a Responses API response object.
 private struct ResponsesUsageEnvelope: Decodable {
     struct Counts: Decodable {
-        var inputTokens: Int?
-        var outputTokens: Int?
+        var inputTokens: UpstreamCount?
+        var outputTokens: UpstreamCount?
         enum CodingKeys: String, CodingKey {
             case inputTokens = "input_tokens"
             case outputTokens = "output_tokens"

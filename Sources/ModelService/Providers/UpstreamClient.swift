@@ -16,6 +16,10 @@ public struct UpstreamClient: Sendable {
     /// Longest line a streamed upstream answer may send (SSE or JSON lines); longer ends the call with an error.
     public var maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes
 
+    /// The deadline of the whole call an attempt belongs to (every retry and fallback included), set by
+    /// the call pipeline around its attempts: no attempt waits for an answer past it.
+    @TaskLocal public static var callDeadline: ContinuousClock.Instant?
+
     public init(httpClient: HTTPClient, requestTimeout: TimeAmount = .seconds(600)) {
         self.httpClient = httpClient
         self.requestTimeout = requestTimeout
@@ -74,10 +78,19 @@ public struct UpstreamClient: Sendable {
         }
     }
 
+    /// When this attempt stops waiting for an answer: `requestTimeout` from now, or the call's deadline when sooner.
+    func attemptDeadline() throws(ProviderError) -> NIODeadline {
+        guard let callDeadline = Self.callDeadline else { return .now() + requestTimeout }
+        let left = ContinuousClock.now.duration(to: callDeadline)
+        guard left > .zero else { throw .timeout }
+        return .now() + min(requestTimeout, .nanoseconds(Saturating.nanoseconds(left)))
+    }
+
     private func execute(_ request: HTTPClientRequest, apiKey: Secret?) async throws -> HTTPClientResponse {
         let response: HTTPClientResponse
+        let deadline = try attemptDeadline()
         do {
-            response = try await httpClient.execute(request, deadline: .now() + requestTimeout)
+            response = try await httpClient.execute(request, deadline: deadline)
         } catch {
             throw Self.providerError(for: error, apiKey: apiKey)
         }

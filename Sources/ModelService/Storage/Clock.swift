@@ -12,7 +12,7 @@ public enum Clock {
     }
 
     public static func millis(from date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded())
+        Int64(Saturating.int((date.timeIntervalSince1970 * 1000).rounded()))
     }
 
     public static func iso8601(millis: Int64) -> String {

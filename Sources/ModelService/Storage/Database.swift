@@ -64,7 +64,7 @@ public final class Database: Sendable {
             // instance on the same file wait for the lock instead of failing at once, but only for as
             // long as a PostgreSQL caller waits for a connection: then it is a 503, not a hang.
             try await sql.raw("PRAGMA journal_mode=WAL").run()
-            let busyMillis = Int(acquireTimeout.components.seconds * 1000 + acquireTimeout.components.attoseconds / 1_000_000_000_000_000)
+            let busyMillis = Saturating.milliseconds(acquireTimeout)
             try await sql.raw("PRAGMA busy_timeout=\(unsafeRaw: String(max(busyMillis, 1)))").run()
             try await sql.raw("PRAGMA synchronous=NORMAL").run()
             try await sql.raw("PRAGMA foreign_keys=ON").run()

@@ -3,6 +3,10 @@ import Foundation
 /// Tries a call's candidates in order: per candidate its circuit, then up to `retries` retries of
 /// retryable failures with backoff, then the next candidate. Runs only until the upstream has
 /// accepted the call (before the first byte reaches the client); what follows is never retried.
+///
+/// The call's deadline bounds the whole loop, every attempt and fallback included (an attempt's own
+/// wait is cut at the deadline by ``UpstreamClient/callDeadline``), and at most `maxAttempts`
+/// upstream calls are made: one request can never fan out into dozens or hold a connection for hours.
 public struct AttemptLoop: Sendable {
     public let policy: RetryPolicy
     public let breakers: CircuitBreakers
@@ -35,14 +39,21 @@ public struct AttemptLoop: Sendable {
     ) async throws -> Outcome<Value> {
         var lastError: CallError?
         var shortestOpen: Int?
+        var attempts = 0
         nextCandidate: for model in candidates {
             let key = circuit(model)
             var retry = 0
             while true {
+                // Out of time or attempts: the last upstream failure ends the call (a timeout when the deadline cut an attempt).
+                if ContinuousClock.now >= deadline {
+                    throw lastError ?? CallError(.upstreamTimeout, "The call's deadline passed before an upstream could be tried.")
+                }
+                if attempts >= policy.maxAttempts, let lastError { throw lastError }
                 if case .refused(let seconds) = breakers.acquire(key) {
                     shortestOpen = min(shortestOpen ?? seconds, seconds)
                     continue nextCandidate
                 }
+                attempts += 1
                 do {
                     let value = try await operation(model)
                     breakers.record(key, success: true)

@@ -96,9 +96,11 @@ final class BudgetLeases: Sendable {
             case admitted(Key)
             case inRow
             case wait(Task<Void, Never>)
+            case writeFirst
         }
         let estimate = Amount(cost: cost, tokens: tokens)
         var waited = false
+        var wrote = false
         while true {
             let step: Step = leases.withLock { state in
                 let key = Key(budgetId: budget.id, periodStart: periodStart, generation: state.generations[budget.id] ?? 0)
@@ -112,6 +114,9 @@ final class BudgetLeases: Sendable {
                     }
                     return .admitted(key)
                 }
+                // Spending not in the row yet (a call that spent past its estimate used the lease up):
+                // the row must know it before it grants more headroom or reserves for this call.
+                if !wrote, !lease.unwritten.isZero || !lease.writing.isZero { return .writeFirst }
                 if waited { return .inRow }
                 if let taking = lease.taking { return .wait(taking) }
                 if lease.declinedUntil > now { return .inRow }
@@ -125,6 +130,9 @@ final class BudgetLeases: Sendable {
             case .wait(let taking):
                 waited = true
                 await taking.value
+            case .writeFirst:
+                wrote = true
+                await flush(at: now)
             }
         }
     }

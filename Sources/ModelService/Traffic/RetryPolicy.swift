@@ -7,6 +7,8 @@ import Foundation
 /// up to a cap; the caller stops when the next try would pass the call's deadline.
 public struct RetryPolicy: Sendable {
     public var retries = 2
+    /// Upstream attempts one call may make in all, retries and fallbacks together.
+    public var maxAttempts = 10
     public var baseDelay: Duration = .milliseconds(250)
     public var maxDelay: Duration = .seconds(8)
     public var retryAfterCap: Duration = .seconds(20)
@@ -23,12 +25,27 @@ public struct RetryPolicy: Sendable {
     }
 
     /// The wait before retry number `retry` (1-based): the upstream's `Retry-After` up to the cap, else backoff with jitter.
-    func delay(retry: Int, after error: CallError) -> Duration {
-        if let retryAfter = error.retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)) {
-            return min(.milliseconds(Int(seconds * 1000)), retryAfterCap)
-        }
+    func delay(retry: Int, after error: CallError, now: Date = Date()) -> Duration {
+        if let wait = Self.retryAfter(error.retryAfter, now: now, cap: retryAfterCap) { return wait }
         let ceiling = min(maxDelay, baseDelay * (1 << min(retry - 1, 20)))
         let millis = Int(ceiling / .milliseconds(1))
         return .milliseconds(Int.random(in: 0...max(0, millis)))
     }
+
+    /// An upstream's `Retry-After`, in seconds (`2`, `1.5`, even `1e300`) or as an HTTP date, at most
+    /// `cap`; nil when it is neither. Read saturating: it is an upstream's number.
+    static func retryAfter(_ header: String?, now: Date, cap: Duration) -> Duration? {
+        guard let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        let capMillis = Saturating.milliseconds(cap)
+        if let seconds = Double(text) {
+            return .milliseconds(Saturating.int(seconds * 1000, in: 0...capMillis))
+        }
+        guard let date = try? Date(text, strategy: httpDate) else { return nil }
+        return .milliseconds(Saturating.int(date.timeIntervalSince(now) * 1000, in: 0...capMillis))
+    }
+
+    /// RFC 9110's IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`), the form HTTP dates are sent in.
+    private static let httpDate = Date.ParseStrategy(
+        format: "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) GMT",
+        locale: Locale(identifier: "en_US_POSIX"), timeZone: TimeZone(identifier: "GMT") ?? .gmt)
 }

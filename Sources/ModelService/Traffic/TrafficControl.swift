@@ -60,8 +60,8 @@ public final class TrafficControl: Sendable {
         guard !budgets.isEmpty || !admission.windows.isEmpty else { return admission }
         await settlementsWritten()
         if !budgets.isEmpty {
-            let promptTokens = promptBytes / 4
-            admission.estimatedTokens = promptTokens + maxOutputTokens
+            let promptTokens = TokenCount.bounded(promptBytes / 4)
+            admission.estimatedTokens = TokenCount.sum(promptTokens, maxOutputTokens)
             let input = candidates.map(\.inputCostPer1kTokens).max() ?? model.inputCostPer1kTokens
             let output = candidates.map(\.outputCostPer1kTokens).max() ?? model.outputCostPer1kTokens
             admission.estimatedCost = (Double(promptTokens) * input + Double(maxOutputTokens) * output) / 1000

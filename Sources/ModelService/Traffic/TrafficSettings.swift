@@ -24,6 +24,7 @@ public struct TrafficSettings: Sendable {
 
     public init(environment: [String: String]) throws(ConfigurationError) {
         retry.retries = try Self.int(environment, "UPSTREAM_RETRIES", default: 2, range: 0...10)
+        retry.maxAttempts = try Self.int(environment, "UPSTREAM_MAX_ATTEMPTS", default: 10, range: 1...50)
         retry.baseDelay = .milliseconds(try Self.int(environment, "UPSTREAM_RETRY_BASE_MS", default: 250, range: 1...60_000))
         retry.maxDelay = .milliseconds(try Self.int(environment, "UPSTREAM_RETRY_MAX_MS", default: 8_000, range: 1...600_000))
         retry.retryAfterCap = .milliseconds(try Self.int(environment, "UPSTREAM_RETRY_AFTER_CAP_MS", default: 20_000, range: 0...600_000))

@@ -55,4 +55,28 @@ import Testing
             #expect(await fakes.recorder.last(provider: "openai")?.headers["authorization"] == "Bearer \(GatewayHarness.envKey(.openai))")
         }
     }
+
+    /// Gemini answers an unknown key with a 400 `API_KEY_INVALID` and a forbidden one with a 403: both are
+    /// key rejections (424, the key marked invalid), not an unreachable provider; and a key check says so too.
+    @Test(arguments: TestDatabase.available)
+    func geminisKeyRefusalsAreKeyRejections(database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database, extra: TrafficTest.environment) { client, _, _ in
+            for (upstream, status) in [("fake-error-401", "400"), ("fake-error-403", "403")] {
+                let stored = try await VaultAPI.store(client, userId: "gil-\(status)", provider: "gemini", key: "AIza-gil-\(status)-0123456789")
+                let model = try await TrafficTest.model(client, upstream: upstream, provider: .gemini)
+                let refused = try await TrafficTest.chat(client, model: model, user: "gil-\(status)")
+                #expect(refused.status.code == 424 && refused.body.contains("provider_key_rejected"), "\(upstream): \(refused.body)")
+                let marked = try await eventually(timeout: .seconds(5)) {
+                    try decodeJSON(APIKey.self, try await client.call(.get, "/api/api-keys/\(stored.id)").body).status == APIKey.statusInvalid
+                }
+                #expect(marked != nil, "\(upstream)")
+                let invalid = try decodeJSON(APIKey.self, try await client.call(.get, "/api/api-keys/\(stored.id)").body)
+                #expect(invalid.invalidReason?.contains(status) == true, "\(invalid)")
+            }
+            // Storing a key Gemini calls invalid is refused as a rejected key (422), not as an unreachable provider (502).
+            let stored = try await client.call(
+                .post, "/api/api-keys", json: #"{"userId": "gil", "provider": "gemini", "keyName": "k", "apiKey": "bad-gemini-key-0123456789"}"#)
+            #expect(stored.status.code == 422, "\(stored.body)")
+        }
+    }
 }
