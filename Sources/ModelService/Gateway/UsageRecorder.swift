@@ -74,11 +74,17 @@ public final class UsageRecorder: Service, Sendable {
     public var pendingCount: Int { state.withLock { $0.pending.count } }
 
     public func run() async throws {
-        // Only the wait is cut short by shutdown: a write in progress finishes, then the rest is written.
+        // Only the wait is cut short by a graceful shutdown: a write in progress finishes, then the rest is written.
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             await flush()
+        }
+        guard !Task.isCancelled else {
+            // Cancelled (a service failed, or the process must stop now): no database wait at all, the
+            // records go to the pending file for the next start.
+            spill.append(takeAll(), to: .pending)
+            return
         }
         await drain(within: shutdownBound)
     }

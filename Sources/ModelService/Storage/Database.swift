@@ -60,14 +60,19 @@ public final class Database: Sendable {
                 throw StorageError.unavailable("cannot open the SQLite file \(path): \(error)")
             }
             let sql = connection.sql(queryLogLevel: nil)
-            // WAL lets readers of other processes go on while one writes; busy_timeout makes a second
-            // instance on the same file wait for the lock instead of failing at once, but only for as
-            // long as a PostgreSQL caller waits for a connection: then it is a 503, not a hang.
-            try await sql.raw("PRAGMA journal_mode=WAL").run()
+            // busy_timeout first: a file another process holds is waited for, but only for as long as a
+            // PostgreSQL caller waits for a connection; then it is one clear line (or a 503), not a hang.
+            // WAL lets readers of other processes go on while one writes.
             let busyMillis = Saturating.milliseconds(acquireTimeout)
-            try await sql.raw("PRAGMA busy_timeout=\(unsafeRaw: String(max(busyMillis, 1)))").run()
-            try await sql.raw("PRAGMA synchronous=NORMAL").run()
-            try await sql.raw("PRAGMA foreign_keys=ON").run()
+            do {
+                try await sql.raw("PRAGMA busy_timeout=\(unsafeRaw: String(max(busyMillis, 1)))").run()
+                try await sql.raw("PRAGMA journal_mode=WAL").run()
+                try await sql.raw("PRAGMA synchronous=NORMAL").run()
+                try await sql.raw("PRAGMA foreign_keys=ON").run()
+            } catch {
+                try? await connection.close().get()
+                throw StorageError.sqlite(path: path, error, waited: acquireTimeout)
+            }
             return Database(backend: .sqlite(connection, AsyncLock()), location: location, logger: logger, acquireTimeout: acquireTimeout)
         case .postgres(let postgres):
             var configuration = PostgresClient.Configuration(
@@ -127,7 +132,7 @@ public final class Database: Sendable {
         case .sqlite(let connection, let lock):
             return try await lock.withLock { try await self.holding { try await body(connection.sql(queryLogLevel: nil)) } }
         case .postgres(let client):
-            return try await leasing(client) { connection in try await self.holding { try await body(connection.sql(queryLogLevel: nil)) } }
+            return try await leasing(client) { connection in try await self.holding { try await body(OpenConnectionSQL(connection)) } }
         }
     }
 
@@ -141,7 +146,15 @@ public final class Database: Sendable {
                 group.addTask {
                     try await client.withConnection { connection in
                         leased.set()
-                        return try await body(connection)
+                        // Cancellation (the service group ending) closes the connection: a statement the server
+                        // never answers (a lock wait, a peer gone silent) then fails at once instead of holding
+                        // its caller, and so the whole shutdown, for ever. The pool replaces the connection.
+                        return try await withTaskCancellationHandler {
+                            try await body(connection)
+                        } onCancel: {
+                            let closing: EventLoopFuture<Void> = connection.close()
+                            _ = closing
+                        }
                     }
                 }
                 group.addTask {
@@ -178,11 +191,26 @@ public final class Database: Sendable {
             }
         case .postgres(let client):
             return try await leasing(client) { connection in
-                let sql = connection.sql(queryLogLevel: nil)
+                let sql = OpenConnectionSQL(connection)
                 try await sql.raw("BEGIN").run()
-                return try await self.holding { try await Self.finish(sql, body) }
+                return try await self.holding {
+                    do {
+                        let result = try await body(sql)
+                        try await sql.raw("COMMIT").run()
+                        return result
+                    } catch {
+                        try? await Self.endFailed(connection, after: error)
+                        throw error
+                    }
+                }
             }
         }
+    }
+
+    /// The SQLite file, for messages ("" on PostgreSQL).
+    private var sqlitePath: String {
+        if case .sqlite(let path) = location { return path }
+        return ""
     }
 
     public var connectionsInUse: Int { inUse.load(ordering: .relaxed) }
@@ -191,6 +219,20 @@ public final class Database: Sendable {
         inUse.add(1, ordering: .relaxed)
         defer { inUse.subtract(1, ordering: .relaxed) }
         return try await body()
+    }
+
+    /// Ends a PostgreSQL transaction that failed: ROLLBACK on a healthy connection; a connection that
+    /// broke or was cancelled is closed instead, which ends the transaction on the server too. A
+    /// ROLLBACK sent to a closed or closing connection is never answered (postgres-nio does not fail
+    /// it), and waiting for it held the usage writer, and so the whole shutdown, for ever.
+    private static func endFailed(_ connection: PostgresConnection, after error: any Error) async throws {
+        let broken = (error as? PSQLError).map { $0.code != .server } ?? false
+        if connection.isClosed || broken || Task.isCancelled {
+            let closing: EventLoopFuture<Void> = connection.close()
+            _ = closing
+            return
+        }
+        try await OpenConnectionSQL(connection).raw("ROLLBACK").run()
     }
 
     private static func finish<T>(_ sql: any SQLDatabase, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
@@ -210,19 +252,16 @@ public final class Database: Sendable {
     public func exclusively<T: Sendable>(key: Int64, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite:
-            // Start-up work (migrations) of two processes on one file: the second waits for the first
-            // for as long as a migration takes, not just the request busy timeout.
-            let deadline = ContinuousClock.now + .seconds(120)
-            while true {
-                do {
-                    return try await transaction(body)
-                } catch let error where "\(error)".contains("database is locked") && ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(100))
-                }
+            // The transaction's write lock; a file another process holds is waited for as long as the
+            // busy timeout (`DATABASE_TIMEOUT_SECONDS`), then named in the error, never waited on in silence.
+            do {
+                return try await transaction(body)
+            } catch let error as SQLiteError where Self.isUnavailable(error) {
+                throw StorageError.sqlite(path: sqlitePath, error, waited: acquireTimeout)
             }
         case .postgres(let client):
             return try await leasing(client) { connection in
-                let sql = connection.sql(queryLogLevel: nil)
+                let sql = OpenConnectionSQL(connection)
                 try await sql.raw("SELECT pg_advisory_lock(\(bind: key))").run()
                 do {
                     let result = try await body(sql)
@@ -259,7 +298,13 @@ public final class Database: Sendable {
 
     private func probe() async throws {
         guard case .postgres(let postgres) = location else {
-            _ = try await run { try await $0.raw("SELECT 1").all() }
+            // The write lock, not just a read: a file another process holds would otherwise pass here
+            // and stall the first write (the migrations) instead.
+            do {
+                try await transaction { _ in }
+            } catch let error as SQLiteError {
+                throw StorageError.sqlite(path: sqlitePath, error, waited: acquireTimeout)
+            }
             return
         }
         var configuration = PostgresConnection.Configuration(
@@ -372,6 +417,14 @@ struct SQLiteCloseService: Service {
 public enum StorageError: Error, CustomStringConvertible {
     case unavailable(String)
     case migrationFailed(String)
+
+    /// A SQLite file that cannot be used, named with the cause: locked by another process, or not openable.
+    static func sqlite(path: String, _ error: any Error, waited: Duration) -> StorageError {
+        if let error = error as? SQLiteError, [.busy, .locked, .busyTimeout].contains(error.reason) || "\(error)".contains("locked") {
+            return .unavailable("the SQLite file \(path) is locked by another process (waited \(waited) for it)")
+        }
+        return .unavailable("cannot use the SQLite file \(path): \(Database.describe(error))")
+    }
 
     public var description: String {
         switch self {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import FakeProviders
 import Foundation
 import NIOCore
+import SQLiteNIO
 import Testing
 @testable import ModelService
 
@@ -60,5 +61,30 @@ import Testing
         #expect(count == 2)
         let log = try String(contentsOf: output, encoding: .utf8)
         #expect(!log.contains(TestApp.adminToken) && !log.contains("sk-serve-test-0123456789"))
+    }
+
+    /// A SQLite file another process holds: the start fails within `DATABASE_TIMEOUT_SECONDS`, with one line
+    /// naming the file and the cause, and a non-zero exit; it neither hangs nor starts once the lock goes.
+    @Test func aLockedSQLiteFileStopsTheStartWithOneLine() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locked-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("locked.sqlite").path
+        let holder = try await SQLiteConnection.open(storage: .file(path: path))
+        _ = try await holder.query("CREATE TABLE held (x INTEGER)")
+        _ = try await holder.query("BEGIN EXCLUSIVE")
+        var environment = TestApp.environment(databaseURL: "sqlite://" + path)
+        environment["DATABASE_TIMEOUT_SECONDS"] = "2"
+        environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+        let output = directory.appendingPathComponent("serve.log")
+        let process = try KeyRotationTests.launch(["serve"], environment: environment, output: output)
+        // Far above the 2 s it takes: the point is that it ends, and how.
+        _ = try await eventually(timeout: .seconds(60)) { !process.isRunning }
+        let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        _ = try await holder.query("ROLLBACK")
+        try await holder.close()
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus != 0)
+        let lines = log.split(separator: "\n")
+        #expect(lines.count == 1 && lines.first?.contains("the SQLite file \(path) is locked by another process") == true, "\(log)")
     }
 }
