@@ -128,7 +128,7 @@ public struct ServiceComponents: Sendable {
             try await CatalogSeeder(database: database, logger: logger).seed()
         }
         try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter, BudgetLedger.changeCounter])
-        changeFeed.subscribe(ModelStore.changeCounter) { [registry] in try await registry.reload() }
+        changeFeed.subscribe(ModelStore.changeCounter, changed: { [registry] ids in try await registry.reload(ids: ids) })
         changeFeed.subscribe(AccessTokenStore.changeCounter) { [tokens] in try await tokens.reload() }
         changeFeed.subscribe(KeyVault.changeCounter) { [vault] in try await vault.reload() }
         changeFeed.subscribe(BudgetLedger.changeCounter) { [traffic] in try await traffic.budgets.reload() }

@@ -23,6 +23,9 @@ struct ConsoleModelsController {
         group.post("models/{id}/test", use: test)
     }
 
+    /// Models per page: the page stays small at 10,000 models (the filters narrow it further).
+    static let perPage = 50
+
     static let notices = [
         "created": "The model was created.", "saved": "The model was saved.", "enabled": "The model was enabled.",
         "disabled": "The model was disabled.", "default": "The default model was set.", "deleted": "The model was deleted.",
@@ -34,11 +37,17 @@ struct ConsoleModelsController {
         let search = query.get("q")?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         let provider = query.get("provider").flatMap { ProviderKind(name: $0) }
         let status = query.get("status") ?? ""
-        let all = registry.models()
-        let shown = registry.models(provider: provider, isActive: status == "active" ? true : (status == "inactive" ? false : nil))
-            .filter { search.isEmpty || $0.name.lowercased().contains(search) || $0.modelId.lowercased().contains(search) }
-            .sorted { ($0.provider.rawValue, $0.name) < ($1.provider.rawValue, $1.name) }
-        let rows: [[String: Any]] = shown.map { model in
+        let page = ConsolePages.pageNumber(request)
+        // Filtered and paged here, on the registry's snapshot (already in provider, name order): one page is rendered.
+        let snapshot = registry.snapshot
+        let isActive = status == "active" ? true : (status == "inactive" ? false : nil)
+        let shown = snapshot.models.filter { model in
+            (provider == nil || model.provider == provider) && (isActive == nil || model.isActive == isActive)
+                && (search.isEmpty || model.name.lowercased().contains(search) || model.modelId.lowercased().contains(search))
+        }
+        let first = min(Saturating.multiply(page - 1, Self.perPage), shown.count)
+        let onPage = shown[first..<min(first + Self.perPage, shown.count)]
+        let rows: [[String: Any]] = onPage.map { model in
             [
                 "id": model.id, "name": model.name, "provider": model.provider.consoleName, "modelId": model.modelId,
                 "prices": "\(ConsoleField.money(model.inputCostPer1kTokens)) / \(ConsoleField.money(model.outputCostPer1kTokens))",
@@ -48,13 +57,22 @@ struct ConsoleModelsController {
         let statusOptions = [("", "Any status"), ("active", "Active"), ("inactive", "Inactive")].map {
             ["value": $0.0, "label": $0.1, "selected": $0.0 == status] as [String: Any]
         }
+        var data: [String: Any] = [
+            "models": rows, "count": shown.count, "total": snapshot.models.count, "q": query.get("q") ?? "",
+            "paged": shown.count > Self.perPage, "firstShown": first + 1, "lastShown": first + onPage.count,
+            "providerOptions": ProviderKind.consoleOptions(selected: provider?.rawValue), "statusOptions": statusOptions,
+        ]
+        let filters = [("q", query.get("q") ?? ""), ("provider", provider?.rawValue ?? ""), ("status", status)].filter { !$0.1.isEmpty }
+        func link(_ page: Int) -> String {
+            var components = URLComponents()
+            components.path = "/console/models"
+            components.queryItems = filters.map { URLQueryItem(name: $0.0, value: $0.1) } + [URLQueryItem(name: "page", value: String(page))]
+            return components.string ?? "/console/models"
+        }
+        if first + Self.perPage < shown.count, page < ConsolePages.maxPage { data["nextPage"] = link(page + 1) }
+        if page > 1 { data["previousPage"] = link(min(page - 1, max(1, (shown.count + Self.perPage - 1) / Self.perPage))) }
         return pages.renderer.page(
-            "models", title: "Models", viewer: viewer, current: "/console/models", notice: query.get("done").flatMap { Self.notices[$0] },
-            [
-                "models": rows, "count": shown.count, "total": all.count, "q": query.get("q") ?? "",
-                "providerOptions": ProviderKind.consoleOptions(selected: provider?.rawValue), "statusOptions": statusOptions,
-            ]
-        )
+            "models", title: "Models", viewer: viewer, current: "/console/models", notice: query.get("done").flatMap { Self.notices[$0] }, data)
     }
 
     @Sendable func newForm(_ request: Request, context: AppRequestContext) async throws -> Response {

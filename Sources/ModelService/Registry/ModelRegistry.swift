@@ -4,27 +4,80 @@ import Synchronization
 
 /// The model registry: writes go to the database, reads come from memory.
 ///
-/// The gateway resolves a model on every call, so lookups are a dictionary read under a lock on an
-/// immutable snapshot. The snapshot is replaced after each local write (visible to the next read at
-/// once) and when the `models` change counter moves on another instance.
+/// The gateway resolves a model on every call, so lookups are a dictionary read under a lock on a
+/// snapshot. A write changes only the rows it wrote in the snapshot (visible to the next read at
+/// once), and another instance's write reloads only the rows the change feed names: a change costs
+/// the same at 10 models and at 10,000. Changes to the snapshot are made one at a time (`applying`),
+/// so a reload that read the database never lands after a newer local write.
 public final class ModelRegistry: Sendable {
-    /// An immutable view of the registry, indexed for the lookups the service makes.
+    /// A view of the registry, indexed for the lookups the service makes; `models` in provider, name order.
     public struct Snapshot: Sendable {
-        public let models: [Model]
-        let byName: [String: Model]
-        let byId: [String: Model]
+        public private(set) var models: [Model]
+        private(set) var byName: [String: Model]
+        private(set) var byId: [String: Model]
 
         init(models: [Model]) {
-            self.models = models
+            self.models = models.sorted(by: Self.ordered)
             byName = Dictionary(models.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
             byId = Dictionary(models.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+
+        /// The listing order, as `ORDER BY provider, name`.
+        static func ordered(_ a: Model, _ b: Model) -> Bool {
+            a.provider.rawValue != b.provider.rawValue ? a.provider.rawValue < b.provider.rawValue : a.name < b.name
+        }
+
+        /// Adds or replaces one model (found by id; a rename moves it). The database keeps one default per
+        /// provider, so a new default clears the flag of any other this snapshot still holds.
+        mutating func upsert(_ model: Model) {
+            remove(id: model.id)
+            if model.isDefault {
+                for other in models where other.provider == model.provider && other.isDefault {
+                    var cleared = other
+                    cleared.isDefault = false
+                    remove(id: other.id)
+                    insert(cleared)
+                }
+            }
+            insert(model)
+        }
+
+        func model(lowercasedName name: String) -> Model? { byName[name] }
+
+        mutating func remove(id: String) {
+            guard let old = byId.removeValue(forKey: id) else { return }
+            if byName[old.name.lowercased()]?.id == id { byName.removeValue(forKey: old.name.lowercased()) }
+            let index = position(of: old)
+            if index < models.count, models[index].id == id { models.remove(at: index) }
+        }
+
+        private mutating func insert(_ model: Model) {
+            byId[model.id] = model
+            byName[model.name.lowercased()] = model
+            models.insert(model, at: position(of: model))
+        }
+
+        /// Where `model` is or belongs in `models`, by binary search.
+        private func position(of model: Model) -> Int {
+            var low = 0
+            var high = models.count
+            while low < high {
+                let middle = (low + high) / 2
+                if Self.ordered(models[middle], model) { low = middle + 1 } else { high = middle }
+            }
+            return low
         }
     }
 
     private let store: ModelStore
     private let keyVariables: ProviderKeyVariables
     private let snapshotBox = Mutex(Snapshot(models: []))
-    private let reloads = Mutex<(started: Int, installed: Int)>((0, 0))
+    /// One change to the snapshot at a time: a local write with its apply, or a reload.
+    private let applying = AsyncLock()
+    /// Whole-table reads so far (start and the change feed's periodic check), for tests and health.
+    private let fullReloads = Atomic<Int>(0)
+
+    public var fullReloadCount: Int { fullReloads.load(ordering: .relaxed) }
 
     public init(database: Database, keyVariables: ProviderKeyVariables = ProviderKeyVariables(environment: [:])) {
         store = ModelStore(database: database)
@@ -33,16 +86,30 @@ public final class ModelRegistry: Sendable {
 
     public var snapshot: Snapshot { snapshotBox.withLock { $0 } }
 
-    /// Reloads the whole table (tens to hundreds of rows) into a new snapshot.
+    /// Reloads the whole table into a new snapshot (at start, and as the change feed's periodic check).
     public func reload() async throws {
-        let ticket = reloads.withLock { $0.started += 1; return $0.started }
-        let models = try await store.all()
-        // A reload that started earlier (the change feed's) may finish later with older rows: keep the newest.
-        reloads.withLock { reloads in
-            guard ticket > reloads.installed else { return }
-            reloads.installed = ticket
-            snapshotBox.withLock { $0 = Snapshot(models: models) }
+        try await applying.withLock {
+            self.fullReloads.add(1, ordering: .relaxed)
+            let models = try await self.store.all()
+            self.snapshotBox.withLock { $0 = Snapshot(models: models) }
         }
+    }
+
+    /// Reloads the models the change feed named (a row gone is a model deleted), or all of them when it names none.
+    public func reload(ids: Set<String>?) async throws {
+        guard let ids else { return try await reload() }
+        try await applying.withLock {
+            let rows = try await self.store.models(ids: ids)
+            self.snapshotBox.withLock { snapshot in
+                for id in ids where rows[id] == nil { snapshot.remove(id: id) }
+                for model in rows.values { snapshot.upsert(model) }
+            }
+        }
+    }
+
+    /// The table as the database holds it, in listing order (tests compare the snapshot with it).
+    func snapshotFromDatabase() async throws -> [Model] {
+        Snapshot(models: try await store.all()).models
     }
 
     // MARK: Reads (memory only)
@@ -68,27 +135,35 @@ public final class ModelRegistry: Sendable {
     /// Every write is audited in its own transaction as `actor` (the REST API and the console alike).
     public func create(_ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model {
         try fields.validate(creating: true, keyVariables: keyVariables)
-        try FallbackChain.validate(name: fields.name.value ?? "", fallbacks: fields.fallbacks.value ?? [], in: snapshot)
-        let model = try await store.insert(fields, actor: actor)
-        try await reload()
-        return model
+        return try await applying.withLock {
+            try FallbackChain.validate(name: fields.name.value ?? "", fallbacks: fields.fallbacks.value ?? [], in: self.snapshot)
+            let model = try await self.store.insert(fields, actor: actor)
+            self.snapshotBox.withLock { $0.upsert(model) }
+            return model
+        }
     }
 
     public func update(id: String, _ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model? {
         try fields.validate(creating: false, keyVariables: keyVariables)
-        if let current = snapshot.byId[id], fields.fallbacks.value != nil || fields.name.value != nil {
-            try FallbackChain.validate(
-                name: fields.name.value ?? current.name, fallbacks: fields.fallbacks.value ?? current.fallbacks, in: snapshot, replacing: current.name)
+        return try await applying.withLock {
+            let snapshot = self.snapshot
+            if let current = snapshot.byId[id], fields.fallbacks.value != nil || fields.name.value != nil {
+                try FallbackChain.validate(
+                    name: fields.name.value ?? current.name, fallbacks: fields.fallbacks.value ?? current.fallbacks, in: snapshot,
+                    replacing: current.name)
+            }
+            let model = try await self.store.update(id: id, fields, actor: actor)
+            if let model { self.snapshotBox.withLock { $0.upsert(model) } }
+            return model
         }
-        let model = try await store.update(id: id, fields, actor: actor)
-        if model != nil { try await reload() }
-        return model
     }
 
     public func delete(id: String, actor: AuditLog.Actor) async throws -> Bool {
-        let deleted = try await store.delete(id: id, actor: actor)
-        if deleted { try await reload() }
-        return deleted
+        try await applying.withLock {
+            let deleted = try await self.store.delete(id: id, actor: actor)
+            if deleted { self.snapshotBox.withLock { $0.remove(id: id) } }
+            return deleted
+        }
     }
 
     /// Counts for `GET /api/models/stats`.

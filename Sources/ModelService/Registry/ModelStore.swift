@@ -13,6 +13,19 @@ struct ModelStore: Sendable {
         }.map(Model.init(row:))
     }
 
+    /// The rows of `ids` that exist, by id.
+    func models(ids: Set<String>) async throws -> [String: Model] {
+        let rows = try await database.run { sql in
+            try await sql.select().column("*").from("models").where("id", .in, Array(ids)).all()
+        }
+        var models: [String: Model] = [:]
+        for row in rows {
+            let model = try Model(row: row)
+            models[model.id] = model
+        }
+        return models
+    }
+
     /// Inserts a validated model, audited; 409 when the name is taken.
     func insert(_ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model {
         do {
@@ -61,7 +74,7 @@ struct ModelStore: Sendable {
                 SQLBind(fields.tokenLimitPerDay.value)
             )
             .run()
-        try await ChangeFeed.bump(changeCounter, on: sql)
+        try await ChangeFeed.bump(changeCounter, subject: id, on: sql)
         return try await fetch(id: id, on: sql)
     }
 
@@ -115,7 +128,7 @@ struct ModelStore: Sendable {
                     update = update.set("metadata", to: SQLBind(Model.encodeObject(metadata ?? [:])))
                 }
                 try await update.run()
-                try await ChangeFeed.bump(Self.changeCounter, on: sql)
+                try await ChangeFeed.bump(Self.changeCounter, subject: id, on: sql)
                 let model = try await Self.fetch(id: id, on: sql)
                 try await AuditLog.write(
                     .update, actor: actor, subject: .model(model), result: "ok",
@@ -133,7 +146,7 @@ struct ModelStore: Sendable {
             guard let row = try await sql.raw("SELECT * FROM models WHERE id = \(bind: id)").first() else { return false }
             let model = try Model(row: row)
             try await sql.raw("DELETE FROM models WHERE id = \(bind: id)").run()
-            try await ChangeFeed.bump(Self.changeCounter, on: sql)
+            try await ChangeFeed.bump(Self.changeCounter, subject: id, on: sql)
             try await AuditLog.write(.delete, actor: actor, subject: .model(model), result: "ok", detail: "model \(model.name)", on: sql)
             return true
         }

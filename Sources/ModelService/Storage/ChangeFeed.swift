@@ -10,11 +10,20 @@ import Synchronization
 /// SQLite and PostgreSQL, costs one small query per interval, and keeps the request path free of
 /// database reads. Local writes reload at once, so they are visible to the next request.
 ///
+/// A change made with a subject (``bump(_:subject:on:)``) also leaves a row in `change_log`, so a
+/// listener that asks for them reloads only the rows that changed (a registry of 10,000 models is
+/// not read again for one edit). When the log does not cover every version since the last poll (a
+/// bump without subject, or an instance that lagged past the log's hour), the listener reloads all.
+///
 /// A change counts as seen only once every listener reloaded it without error (a failed reload is
 /// retried on the next poll), and every `fullReloadInterval` all listeners reload anyway, so a
 /// change missed for any reason is caught within that time.
 public final class ChangeFeed: Service, Sendable {
-    public typealias Listener = @Sendable () async throws -> Void
+    /// Called with the subjects that changed, or nil when everything must be reloaded.
+    public typealias Listener = @Sendable (_ subjects: Set<String>?) async throws -> Void
+
+    /// How long `change_log` rows are kept: an instance that lags longer reloads everything.
+    static let logRetentionMillis: Int64 = 3_600_000
 
     private let database: Database
     private let interval: Duration
@@ -38,14 +47,28 @@ public final class ChangeFeed: Service, Sendable {
         self.logger = logger
     }
 
-    /// Calls `listener` whenever counter `name` moves (on any instance).
-    public func subscribe(_ name: String, _ listener: @escaping Listener) {
+    /// Calls `listener` with the subjects that changed whenever counter `name` moves (on any instance).
+    public func subscribe(_ name: String, changed listener: @escaping Listener) {
         state.withLock { $0.listeners[name, default: []].append(listener) }
     }
 
-    /// Bumps counter `name`; call inside the transaction that made the change.
-    public static func bump(_ name: String, on sql: any SQLDatabase) async throws {
-        try await sql.raw("UPDATE change_counters SET version = version + 1 WHERE name = \(bind: name)").run()
+    /// Calls `reload` whenever counter `name` moves (on any instance): a listener that reloads all.
+    public func subscribe(_ name: String, _ reload: @escaping @Sendable () async throws -> Void) {
+        subscribe(name, changed: { _ in try await reload() })
+    }
+
+    /// Bumps counter `name`; call inside the transaction that made the change. With a `subject` (a
+    /// row's id) the change is also logged, so other instances reload only that row.
+    public static func bump(_ name: String, subject: String? = nil, on sql: any SQLDatabase) async throws {
+        guard let subject else {
+            try await sql.raw("UPDATE change_counters SET version = version + 1 WHERE name = \(bind: name)").run()
+            return
+        }
+        let row = try await sql.raw("UPDATE change_counters SET version = version + 1 WHERE name = \(bind: name) RETURNING version").first()
+        guard let version = try row?.decode(column: "version", as: Int64.self) else { return }
+        try await sql.raw(
+            "INSERT INTO change_log (counter, version, subject, at) VALUES (\(bind: name), \(bind: version), \(bind: subject), \(bind: Clock.nowMillis()))"
+        ).run()
     }
 
     /// Creates the counters (idempotent) and records their current values, so the first poll does
@@ -107,21 +130,23 @@ public final class ChangeFeed: Service, Sendable {
         }
         if recovered { logger.notice("change feed reads the database again") }
         let now = ContinuousClock.now
-        let due: [(String, Int64?, [Listener])] = state.withLock { state in
+        let (due, full): ([(String, Int64?, Int64?, [Listener])], Bool) = state.withLock { state in
             let full = now - state.lastFullReload >= fullReloadInterval
             if full { state.lastFullReload = now }
-            var due: [(String, Int64?, [Listener])] = []
+            var due: [(String, Int64?, Int64?, [Listener])] = []
             for (name, listeners) in state.listeners {
                 let version = current[name]
-                if full || state.seen[name] != version { due.append((name, version, listeners)) }
+                if full || state.seen[name] != version { due.append((name, state.seen[name], version, listeners)) }
             }
-            return due
+            return (due, full)
         }
-        for (name, version, listeners) in due {
+        if full { await prune() }
+        for (name, seen, version, listeners) in due {
+            let subjects = full ? nil : await changedSubjects(name, after: seen, upTo: version)
             var succeeded = true
             for listener in listeners {
                 do {
-                    try await listener()
+                    try await listener(subjects)
                 } catch {
                     succeeded = false
                     logger.warning("reload after change failed; retrying on the next poll", metadata: ["counter": "\(name)", "error": "\(error)"])
@@ -130,6 +155,24 @@ public final class ChangeFeed: Service, Sendable {
             if succeeded { state.withLock { $0.seen[name] = version } }
         }
         return true
+    }
+
+    /// The subjects of versions `(after, upTo]` of counter `name`, or nil unless the log has every one of them.
+    private func changedSubjects(_ name: String, after seen: Int64?, upTo version: Int64?) async -> Set<String>? {
+        guard let seen, let version, version > seen, version - seen <= 10_000 else { return nil }
+        let rows = try? await database.run { sql in
+            try await sql.raw(
+                "SELECT subject FROM change_log WHERE counter = \(bind: name) AND version > \(bind: seen) AND version <= \(bind: version)"
+            ).all()
+        }
+        guard let rows, Int64(rows.count) == version - seen else { return nil }
+        return Set(rows.compactMap { try? $0.decode(column: "subject", as: String.self) })
+    }
+
+    /// Drops log rows past their hour, in one statement on the indexed key.
+    private func prune() async {
+        let before = Clock.nowMillis() - Self.logRetentionMillis
+        _ = try? await database.run { sql in try await sql.raw("DELETE FROM change_log WHERE at < \(bind: before)").run() }
     }
 
     private static func read(_ sql: any SQLDatabase) async throws -> [String: Int64] {

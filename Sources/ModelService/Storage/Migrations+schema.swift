@@ -282,5 +282,18 @@ extension Migrations {
                 OR total_tokens > 2000000000 OR total_tokens < 0 OR NOT (cost >= 0 AND cost <= 1000000000)
             """,
         ]),
+        // What changed, by row, so an instance reloads one model of 10,000 instead of the table (ChangeFeed).
+        Migration(name: "013_change_log", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS change_log (
+                counter TEXT NOT NULL,
+                version BIGINT NOT NULL,
+                subject TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                PRIMARY KEY (counter, version)
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS change_log_at ON change_log (at)",
+        ]),
     ]
 }

@@ -19,17 +19,20 @@ public enum FallbackChain {
     }
 
     /// A 400 naming `fallbacks` for an unknown name or a cycle (following fallbacks of fallbacks).
+    /// Follows only the chains reachable from the saved model, by name lookups: the cost is the chain's
+    /// size, not the registry's.
     static func validate(name: String, fallbacks: [String], in snapshot: ModelRegistry.Snapshot, replacing oldName: String? = nil) throws(APIError) {
         let own = name.lowercased()
-        var edges: [String: [String]] = [:]
-        for model in snapshot.models where model.name.lowercased() != oldName?.lowercased() {
-            edges[model.name.lowercased()] = model.fallbacks.map { $0.lowercased() }
+        let renamed = oldName?.lowercased()
+        func edges(_ node: String) -> [String]? {
+            if node == own { return fallbacks.map { $0.lowercased() } }
+            if node == renamed { return nil }
+            return snapshot.model(lowercasedName: node)?.fallbacks.map { $0.lowercased() }
         }
-        edges[own] = fallbacks.map { $0.lowercased() }
         for fallback in fallbacks {
             let key = fallback.lowercased()
             if key == own { throw .invalidField("fallbacks", "a model cannot fall back to itself") }
-            if edges[key] == nil { throw .invalidField("fallbacks", "unknown model '\(fallback)'") }
+            if edges(key) == nil { throw .invalidField("fallbacks", "unknown model '\(fallback)'") }
         }
         // Depth-first search from the saved model: reaching it again is a cycle.
         var visiting: Set<String> = []
@@ -38,7 +41,7 @@ public enum FallbackChain {
             if visiting.contains(node) { return true }
             if done.contains(node) { return false }
             visiting.insert(node)
-            for next in edges[node] ?? [] where visit(next) { return true }
+            for next in edges(node) ?? [] where visit(next) { return true }
             visiting.remove(node)
             done.insert(node)
             return false

@@ -40,6 +40,33 @@ import Testing
         }
     }
 
+    /// A model change travels as that model's id: neither instance reads the whole table for it, and the
+    /// other's registry ends up row for row what the database holds (renames, a new default, deletes).
+    @Test(arguments: TestDatabase.available)
+    func aModelChangeReloadsOnlyThatModelOnEveryInstance(database: TestDatabase) async throws {
+        let url = try await database.makeURL()
+        try await TestApp.run(databaseURL: url, extra: ["CHANGE_POLL_MS": "50"]) { clientA, componentsA in
+            try await TestApp.run(databaseURL: url, extra: ["CHANGE_POLL_MS": "50"]) { clientB, componentsB in
+                let before = (componentsA.registry.fullReloadCount, componentsB.registry.fullReloadCount)
+                for index in 0..<5 {
+                    let body = #"{"name": "feed/m\#(index)", "provider": "openai", "modelId": "m\#(index)"}"#
+                    #expect(try await clientA.call(.post, "/api/models", json: body).status == .created)
+                }
+                #expect(try await clientA.call(.patch, "/api/models/feed/m1", json: #"{"name": "feed/renamed", "maxTokens": 77}"#).status == .ok)
+                #expect(try await clientA.call(.patch, "/api/models/feed/m2", json: #"{"isDefault": true}"#).status == .ok)
+                #expect(try await clientA.call(.delete, "/api/models/feed/m3").status == .noContent)
+                let expected = try await componentsA.registry.snapshotFromDatabase()
+                let converged = try await eventually(timeout: .seconds(10)) {
+                    componentsB.registry.snapshot.models == expected && componentsA.registry.snapshot.models == expected
+                }
+                #expect(converged != nil, "the other instance's registry differs from the database")
+                #expect(componentsB.registry.model(named: "feed/m1") == nil && componentsB.registry.model(named: "feed/renamed")?.maxTokens == 77)
+                #expect(componentsB.registry.models(provider: .openai).filter(\.isDefault).map(\.name) == ["feed/m2"])
+                #expect(componentsA.registry.fullReloadCount == before.0 && componentsB.registry.fullReloadCount == before.1)
+            }
+        }
+    }
+
     @Test(arguments: TestDatabase.available)
     func aRestartKeepsAllData(database: TestDatabase) async throws {
         let url = try await database.makeURL()
