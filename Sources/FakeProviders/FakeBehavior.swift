@@ -17,7 +17,7 @@ struct FakeBehavior: Sendable, Equatable {
     }
 
     var outcome: Outcome
-    /// Wait before answering (`slow` = 1.5 s, `slow-<ms>`).
+    /// Wait before answering (`slow` = 1.5 s, `slow-<ms>`, `hang` = 10 minutes: an upstream that never answers in a test's time).
     var delay: Duration?
     /// Wait between stream chunks (`stream-delay` = 50 ms) so first-chunk timing can be measured.
     var chunkDelay: Duration?
@@ -59,6 +59,7 @@ struct FakeBehavior: Sendable, Equatable {
             self.outcome = .modelNotFound
             return
         }
+        if model.contains("hang") { self.delay = .seconds(600) }
         if let range = model.range(of: "slow") {
             self.delay = .milliseconds(1_500)
             let rest = model[range.upperBound...]

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import Synchronization
 
 /// The steps every fake chat endpoint shares: record, check the key, parse, apply the model's behaviour, answer or stream.
@@ -18,7 +19,8 @@ struct FakeChatPipeline: Sendable {
             guard let json = FakeJSON.parseObject(body) else { throw FakeFailure.badRequest("The request body is not a JSON object.") }
             let chat = try dialect.parseChat(json, request: request, context: context)
             let behavior = FakeBehavior(model: chat.model, hasTools: chat.hasTools)
-            if let delay = behavior.delay { try await Task.sleep(for: delay) }
+            // A shutdown of the fake ends a `hang` at once, so stopping it never waits for the sleep.
+            if let delay = behavior.delay { try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) } }
             if let failures = behavior.flakyFailures, calls.next(chat.model) <= failures { throw FakeFailure.serverError }
             switch behavior.outcome {
             case .drop where !chat.stream:

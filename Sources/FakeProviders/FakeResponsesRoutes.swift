@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// OpenAI's Responses API (`POST /responses`) as OpenAI and Azure (`/openai/responses?api-version=`) serve it:
 /// the echo reply as one `message` output item, streamed as `response.*` SSE events.
@@ -21,7 +22,7 @@ enum FakeResponsesRoutes {
         let text = inputText(json["input"])
         guard !text.isEmpty else { throw FakeFailure.badRequest("Missing required parameter: 'input'.") }
         let behavior = FakeBehavior(model: model, hasTools: false)
-        if let delay = behavior.delay { try await Task.sleep(for: delay) }
+        if let delay = behavior.delay { try await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) } }
         switch behavior.outcome {
         case .badRequest: throw FakeFailure.badRequest("Invalid request for model \(model).")
         case .serverError: throw FakeFailure.serverError

@@ -242,7 +242,8 @@ import Testing
                     .badGateway, "api_error", nil
                 ),
                 (
-                    "upstream timeout", [Self.apiKey: TestApp.adminToken], Self.body(model: GatewayHarness.modelName(.anthropic, "fake-slow")),
+                    "upstream timeout", [Self.apiKey: TestApp.adminToken, .init("X-Stainless-Timeout")!: "1"],
+                    Self.body(model: GatewayHarness.modelName(.anthropic, "fake-hang")),
                     .gatewayTimeout, "api_error", nil
                 ),
             ]

@@ -52,7 +52,7 @@ import Testing
                 ("upstream refusal", GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai, "fake-error-400"), stream: false), 400, "invalid_request", [:], nil),
                 ("upstream rate limit", GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai, "fake-rate-limit"), stream: false), 429, "rate_limit_exceeded", [:], nil),
                 ("upstream failure", GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai, "fake-error-500"), stream: false), 502, "upstream_error", [:], nil),
-                ("upstream timeout", GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai, "fake-slow"), stream: false), 504, "upstream_timeout", [:], nil),
+                ("upstream timeout", GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai, "fake-hang"), stream: false), 504, "upstream_timeout", [.init("X-Stainless-Timeout")!: "1"], nil),
             ]
             for (name, body, status, code, headers, token) in cases {
                 var fields = HTTPFields()

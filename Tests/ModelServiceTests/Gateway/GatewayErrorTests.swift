@@ -10,11 +10,13 @@ import Testing
         // The mapping of one upstream answer, without retries (RetryFallbackTests covers them): a retried
         // dropped connection could otherwise end as the retry's timeout on a loaded machine.
         try await GatewayHarness.run(extra: ["UPSTREAM_RETRIES": "0"]) { client, _, _ in
-            let cases: [(String, Int)] = [("fake-error-400", 400), ("fake-error-500", 502), ("fake-rate-limit", 429), ("fake-slow", 504), ("fake-drop", 502)]
+            let cases: [(String, Int)] = [("fake-error-400", 400), ("fake-error-500", 502), ("fake-rate-limit", 429), ("fake-hang", 504), ("fake-drop", 502)]
             for (upstream, expected) in cases {
                 for stream in [false, true] {
                     let model = GatewayHarness.modelName(provider, upstream)
-                    let response = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: model, stream: stream))
+                    let response = try await client.call(
+                        .post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: model, stream: stream),
+                        headers: upstream == "fake-hang" ? GatewayHarness.shortDeadline : [:])
                     if upstream == "fake-drop", stream {
                         // The connection drops after the first chunk: the 200 is already sent, so the stream says it failed.
                         #expect(response.status == .ok || response.status.code == 502)

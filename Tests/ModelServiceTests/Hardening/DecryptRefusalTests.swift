@@ -16,6 +16,7 @@ import Testing
             var retryAfter: String?
             // Per minute window (of calls that began and ended in the same minute): calls and 401s.
             var windows: [Int64: (calls: Int, unauthorized: Int)] = [:]
+            let firstMinute = Clock.nowMillis() / 60_000
             for index in 0..<2_000 {
                 let startedMinute = Clock.nowMillis() / 60_000
                 let answer = try await client.call(
@@ -38,10 +39,12 @@ import Testing
             #expect((statuses[401] ?? 0) <= limit * (windows.count + 1), "\(statuses)")
             #expect((statuses[429] ?? 0) == 2_000 - (statuses[401] ?? 0), "\(statuses)")
             #expect(retryAfter.flatMap(Int.init).map { (1...60).contains($0) } == true)
+            // Every minute the calls touched (a loaded machine may take several) holds at most one row per address.
+            let minutesSpanned = Int(Clock.nowMillis() / 60_000 - firstMinute + 1)
 
             await components.decryptRefusals.flush(all: true)
             let rows = try await Self.auditRows(components.database).filter { row in !before.contains { $0.id == row.id } }
-            #expect((1...3).contains(rows.count), "\(rows.count) rows")
+            #expect((1...minutesSpanned).contains(rows.count), "\(rows.count) rows over \(minutesSpanned) minutes")
             #expect(rows.map(\.count).reduce(0, +) == 2_000)
             #expect(rows.allSatisfy { $0.result == "denied" && $0.subjectType == "client" && !($0.detail ?? "").contains("probe-") })
             #expect(rows.allSatisfy { ($0.detail ?? "").utf8.count < 300 })

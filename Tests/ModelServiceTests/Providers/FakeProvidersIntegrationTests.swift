@@ -108,7 +108,8 @@ import Testing
             let rejected = await #expect(throws: ProviderError.self) {
                 try await adapter.complete(Self.request(stream: false), target: Self.target(provider, fakes, model: "fake-echo", key: key), client: client)
             }
-            #expect(rejected?.httpStatus == 401)
+            // Gemini answers an unknown key with a 400 API_KEY_INVALID; every provider's refusal reads as a key rejection.
+            #expect(rejected?.httpStatus == (provider == .gemini ? 400 : 401) && rejected?.rejectsKey == true)
             #expect(!String(describing: rejected).contains(key))
         }
     }

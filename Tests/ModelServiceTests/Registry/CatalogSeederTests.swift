@@ -44,8 +44,11 @@ import Testing
     func twoInstancesStartingAtOnceSeedExactlyOnce(database: TestDatabase) async throws {
         let url = try await database.makeURL()
         let catalogCount = try CatalogSeeder.catalog().count
-        let first = try await TestApp.components(databaseURL: url)
-        let second = try await TestApp.components(databaseURL: url)
+        // The second waits for the first's migration and seeding (at most DATABASE_TIMEOUT_SECONDS on SQLite):
+        // far above the time they take, so a loaded machine does not turn the wait into a failure.
+        let wait = ["DATABASE_TIMEOUT_SECONDS": "120"]
+        let first = try await TestApp.components(databaseURL: url, extra: wait)
+        let second = try await TestApp.components(databaseURL: url, extra: wait)
         try await first.withRunning { _ in
             try await second.withRunning { _ in
                 async let a = first.prepare()

@@ -1,5 +1,6 @@
 import FakeProviders
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import Testing
 @testable import ModelService
@@ -12,7 +13,11 @@ enum GatewayHarness {
     /// The registry name of the test model for `provider` whose upstream name is `upstream`.
     static func modelName(_ provider: ProviderKind, _ upstream: String = "fake-echo") -> String { "test-\(provider.rawValue)/\(upstream)" }
 
-    static let upstreamModels = ["fake-echo", "fake-tool", "fake-error-400", "fake-error-500", "fake-rate-limit", "fake-slow", "fake-drop", "fake-stream-delay", "fake-missing"]
+    static let upstreamModels = ["fake-echo", "fake-tool", "fake-error-400", "fake-error-500", "fake-rate-limit", "fake-hang", "fake-drop", "fake-stream-delay", "fake-missing"]
+
+    /// A call's own short deadline (the SDKs' timeout header), for the cases that wait for `fake-hang` to time out:
+    /// every other call keeps the long default, so a loaded machine never turns an answer into a timeout.
+    static let shortDeadline: HTTPFields = [.init("X-Stainless-Timeout")!: "1"]
 
     static func run(
         database: TestDatabase = .sqlite,
@@ -30,7 +35,7 @@ enum GatewayHarness {
         }
         environment["SEED_ON_START"] = "false"
         environment["USAGE_FLUSH_MS"] = "50"
-        environment["UPSTREAM_TIMEOUT_SECONDS"] = "1"
+        environment["UPSTREAM_TIMEOUT_SECONDS"] = "30"
         environment.merge(extra) { _, new in new }
         do {
             let url: String
