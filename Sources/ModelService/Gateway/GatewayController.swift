@@ -30,16 +30,15 @@ struct GatewayController {
         var data: [Entry]
     }
 
-    @Sendable func models(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ModelList> {
+    @Sendable func models(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try context.requirePrincipal()
-        let entries = registry.models(isActive: true).map { model in
-            ModelList.Entry(
-                id: model.name,
-                created: Int((Clock.parseISO8601(model.createdAt) ?? Date()).timeIntervalSince1970),
-                ownedBy: model.provider.rawValue
-            )
+        let encoder = JSONResponse<ModelList.Entry>.encoder()
+        let body = try registry.lists.list(registry.models(isActive: true), variant: .openAIEntry, prefix: #"{"data":["#, suffix: #"],"object":"list"}"#) {
+            model in
+            let created = Saturating.int((Clock.parseISO8601(model.createdAt) ?? Date()).timeIntervalSince1970)
+            return Array(try encoder.encode(ModelList.Entry(id: model.name, created: created, ownedBy: model.provider.rawValue)))
         }
-        return JSONResponse(ModelList(data: entries))
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     @Sendable func chatCompletions(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -23,7 +23,7 @@ struct ModelController {
         return joined.removingPercentEncoding ?? joined
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[ModelView]> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         var provider: ProviderKind?
         if let name = request.uri.queryParameters.get("provider") {
@@ -33,7 +33,11 @@ struct ModelController {
             provider = kind
         }
         let models = registry.models(provider: provider, isActive: try request.boolQuery("isActive"))
-        return JSONResponse(models.map { ModelView($0, for: principal) })
+        let encoder = JSONResponse<ModelView>.encoder()
+        let body = try registry.lists.list(models, variant: principal.isAdmin ? .full : .publicView, prefix: "[", suffix: "]") { model in
+            Array(try encoder.encode(ModelView(model, for: principal)))
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     @Sendable func stats(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ModelStats> {

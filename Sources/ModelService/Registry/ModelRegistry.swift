@@ -71,6 +71,8 @@ public final class ModelRegistry: Sendable {
 
     private let store: ModelStore
     private let keyVariables: ProviderKeyVariables
+    /// Each model's JSON in the lists, kept while the model is unchanged.
+    let lists = ModelListCache()
     private let snapshotBox = Mutex(Snapshot(models: []))
     /// One change to the snapshot at a time: a local write with its apply, or a reload.
     private let applying = AsyncLock()

@@ -150,4 +150,29 @@ import Testing
             _ = (other, second)
         }
     }
+
+    /// The lists are joined from each model's JSON kept between calls: every change shows in the next list,
+    /// for admins and for the public view alike, and the bytes are what encoding the whole list gives.
+    @Test func theModelListsFollowEveryChange() async throws {
+        try await TestApp.run(databaseURL: try await TestDatabase.sqlite.makeURL(), extra: ["SEED_ON_START": "false"]) { client, components in
+            for index in 0..<3 {
+                #expect(try await client.call(.post, "/api/models", json: #"{"name": "list/m\#(index)", "provider": "openai", "modelId": "m\#(index)"}"#).status == .created)
+            }
+            let user = try await ConsoleSecurityTests.userToken(client, userId: "lu")
+            _ = try await client.call(.get, "/api/models")
+            _ = try await client.call(.get, "/api/models", token: user)
+            _ = try await client.call(.get, "/v1/models")
+            #expect(try await client.call(.patch, "/api/models/list/m1", json: #"{"name": "list/renamed", "maxTokens": 55}"#).status == .ok)
+            #expect(try await client.call(.delete, "/api/models/list/m2").status == .noContent)
+            let admin = try await client.call(.get, "/api/models").body
+            let models = try decodeJSON([Model].self, admin)
+            #expect(models.map(\.name) == ["list/m0", "list/renamed"] && models.last?.maxTokens == 55)
+            let encoder = JSONResponse<[Model]>.encoder()
+            #expect(admin == String(decoding: try encoder.encode(components.registry.snapshot.models), as: UTF8.self))
+            let publicList = try await client.call(.get, "/api/models", token: user).body
+            #expect(publicList.contains("list/renamed") && !publicList.contains("list/m2") && !publicList.contains("providerSettings"))
+            let openAI = try await client.call(.get, "/v1/models").body
+            #expect(openAI.hasPrefix(#"{"data":[{"#) && openAI.contains(#""id":"list/renamed""#) && !openAI.contains("list/m2"), "\(openAI)")
+        }
+    }
 }
