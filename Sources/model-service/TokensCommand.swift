@@ -57,7 +57,7 @@ struct Tokens: AsyncParsableCommand {
                 if try await components.tokens.revoke(id: id, actor: .commandLine) {
                     print("revoked \(id)")
                 } else {
-                    CommandSupport.fail(APIError.notFound("token \(id)"))
+                    CommandSupport.fail(ServiceError.notFound("token \(id)"))
                 }
             }
         }

@@ -30,8 +30,8 @@ struct TokenController {
         let userId = try Self.validateUserId(body.userId, role: body.role)
         var expiry: Date?
         if let text = body.expiresAt {
-            guard let date = Clock.parseISO8601(text) else { throw APIError.invalidField("expiresAt", "must be an ISO 8601 timestamp") }
-            guard date > Date() else { throw APIError.invalidField("expiresAt", "must be in the future") }
+            guard let date = Clock.parseISO8601(text) else { throw ServiceError.invalidField("expiresAt", "must be an ISO 8601 timestamp") }
+            guard date > Date() else { throw ServiceError.invalidField("expiresAt", "must be in the future") }
             expiry = date
         }
         try Self.validateName(body.name)
@@ -46,17 +46,17 @@ struct TokenController {
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requireAdmin()
-        guard let id = context.parameters.get("id"), try await tokens.revoke(id: id, actor: .init(principal)) else { throw APIError.notFound("token") }
+        guard let id = context.parameters.get("id"), try await tokens.revoke(id: id, actor: .init(principal)) else { throw ServiceError.notFound("token") }
         return Response(status: .noContent)
     }
 
-    static func validateName(_ name: String?) throws(APIError) {
+    static func validateName(_ name: String?) throws(ServiceError) {
         if let name, name.isEmpty { throw .invalidField("name", "must be 1 to 200 characters") }
         try TextInput.check(name, field: "name")
     }
 
     /// A user token needs the user it is bound to; admin and service tokens take none.
-    static func validateUserId(_ userId: String?, role: AccessRole) throws(APIError) -> String? {
+    static func validateUserId(_ userId: String?, role: AccessRole) throws(ServiceError) -> String? {
         switch role {
         case .user:
             guard let userId, !userId.trimmingCharacters(in: .whitespaces).isEmpty else {

@@ -20,7 +20,7 @@ public enum UserId {
     }
 
     /// The trimmed id, or a 400 naming `field`.
-    public static func checked(_ value: String, field: String) throws(APIError) -> String {
+    public static func checked(_ value: String, field: String) throws(ServiceError) -> String {
         if let problem = problem(with: value) { throw .invalidField(field, problem) }
         return value.trimmingCharacters(in: .whitespaces)
     }

@@ -18,6 +18,8 @@ public struct AppConfiguration: Sendable {
     public var seedOnStart: Bool
     /// How often each instance checks the database for changes made by other instances.
     public var changePollInterval: Duration
+    /// How often every listener of the change feed reloads everything anyway (`CHANGE_FULL_RELOAD_SECONDS`).
+    public var changeFullReloadInterval: Duration
     /// Limit for a whole non-streamed upstream call (and the wait for a stream's first byte).
     public var upstreamTimeout: Duration
     /// Limit for opening a connection to an upstream.
@@ -105,6 +107,7 @@ public struct AppConfiguration: Sendable {
         seedOnStart = (environment["SEED_ON_START"] ?? "true").lowercased() != "false"
         let pollMillis = Int(environment["CHANGE_POLL_MS"] ?? "") ?? 250
         changePollInterval = .milliseconds(max(20, pollMillis))
+        changeFullReloadInterval = .seconds(try Self.positiveInt(environment, "CHANGE_FULL_RELOAD_SECONDS", default: 60))
         upstreamTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_TIMEOUT_SECONDS", default: 600))
         upstreamConnectTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", default: 10))
         usageFlushInterval = .milliseconds(try Self.positiveInt(environment, "USAGE_FLUSH_MS", default: 200))

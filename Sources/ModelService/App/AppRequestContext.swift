@@ -32,13 +32,13 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// The caller, for handlers behind ``AuthMiddleware``.
     public func requirePrincipal() throws -> Principal {
-        guard let principal else { throw APIError.unauthorized() }
+        guard let principal else { throw ServiceError.unauthorized() }
         return principal
     }
 
     public func requireAdmin() throws -> Principal {
         let principal = try requirePrincipal()
-        guard principal.isAdmin else { throw APIError.forbidden() }
+        guard principal.isAdmin else { throw ServiceError.forbidden() }
         return principal
     }
 }

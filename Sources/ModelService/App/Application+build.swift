@@ -92,7 +92,7 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     ResponsesController(pipeline: components.pipeline).register(on: v1)
     // Anthropic's door: its own error shape, and `x-api-key` accepted beside Bearer.
     let messages = router.group("v1/messages")
-        .add(middleware: AnthropicErrorMiddleware())
+        .add(middleware: ErrorMiddleware(shape: .anthropic))
         .add(middleware: AuthMiddleware(tokens: components.tokens, acceptsAPIKeyHeader: true))
     AnthropicMessagesController(pipeline: components.pipeline, registry: components.registry).register(on: messages)
 

@@ -22,10 +22,10 @@ public struct AuthMiddleware: RouterMiddleware {
         if acceptsAPIKeyHeader, request.headers[.authorization] == nil, let key = request.headers[.xAPIKey] {
             return try await next(request, try authenticated(context, token: Secret(Self.trimmed(Substring(key)))))
         }
-        guard let header = request.headers[.authorization] else { throw APIError.unauthorized() }
+        guard let header = request.headers[.authorization] else { throw ServiceError.unauthorized() }
         let scheme = header.utf8.prefix(7)
         guard header.utf8.count > 7, scheme.prefix(6).lazy.map({ $0 | 0x20 }).elementsEqual("bearer".utf8), scheme.last == UInt8(ascii: " ")
-        else { throw APIError.unauthorized() }
+        else { throw ServiceError.unauthorized() }
         let token = Secret(Self.trimmed(header.dropFirst(7)))
         return try await next(request, try authenticated(context, token: token))
     }
@@ -38,7 +38,7 @@ public struct AuthMiddleware: RouterMiddleware {
     }
 
     private func authenticated(_ context: Context, token: Secret) throws -> Context {
-        guard let principal = tokens.authenticate(token) else { throw APIError.unauthorized() }
+        guard let principal = tokens.authenticate(token) else { throw ServiceError.unauthorized() }
         var context = context
         context.principal = principal
         context.logger[metadataKey: "token.id"] = .string(principal.tokenId)

@@ -16,14 +16,12 @@ struct BodyLimitMiddleware: RouterMiddleware {
         var context = context
         context.maxBodyBytes = limit
         let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limit { throw APIError.bodyTooLarge(limit: limit) }
+        if let declared, declared > limit { throw ServiceError.bodyTooLarge(limit: limit) }
         let hasBody = declared.map { $0 > 0 } ?? (request.headers[.transferEncoding] != nil)
         guard hasBody else { return try await next(request, context) }
         let reserved = declared ?? limit
         guard budget.reserve(reserved) else {
-            throw APIError(
-                .serviceUnavailable, code: "server_busy", message: "Too many request bytes are being received right now; retry shortly.",
-                headers: [.retryAfter: "1"])
+            throw ServiceError.refusal(.serverBusy, "Too many request bytes are being received right now; retry shortly.", retryAfterSeconds: 1)
         }
         defer { budget.release(reserved) }
         return try await next(request, context)

@@ -31,7 +31,7 @@ public struct JSONResponse<Value: Encodable>: ResponseGenerator {
 
 extension Request {
     /// A query parameter parsed as a boolean; a value other than true/false is a 400 naming it.
-    func boolQuery(_ name: String) throws(APIError) -> Bool? {
+    func boolQuery(_ name: String) throws(ServiceError) -> Bool? {
         guard let raw = uri.queryParameters.get(name) else { return nil }
         switch raw.lowercased() {
         case "true", "1": return true

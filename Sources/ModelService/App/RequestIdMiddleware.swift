@@ -24,7 +24,7 @@ public struct RequestIdMiddleware: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             throw RequestIdError(base: error, requestId: context.requestId)
         } catch {
-            throw RequestIdError(base: APIError(.internalServerError, code: "internal_error", message: "Internal error."), requestId: context.requestId)
+            throw RequestIdError(base: ErrorResponse(ServiceError(.internalError, "Internal error.")), requestId: context.requestId)
         }
     }
 

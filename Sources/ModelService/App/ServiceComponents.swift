@@ -69,7 +69,8 @@ public struct ServiceComponents: Sendable {
         return ServiceComponents(
             configuration: configuration,
             database: database,
-            changeFeed: ChangeFeed(database: database, interval: configuration.changePollInterval, logger: logger),
+            changeFeed: ChangeFeed(
+                database: database, interval: configuration.changePollInterval, fullReloadInterval: configuration.changeFullReloadInterval, logger: logger),
             registry: registry,
             tokens: AccessTokenStore(database: database, environmentAdminToken: configuration.adminToken, logger: logger),
             upstream: upstream,

@@ -22,7 +22,7 @@ public enum TextInput {
         maxCharacters: Int = nameCharacters,
         maxBytes: Int? = nil,
         allowLineBreaks: Bool = false
-    ) throws(APIError) -> String {
+    ) throws(ServiceError) -> String {
         let byteLimit = maxBytes ?? maxCharacters * bytesPerCharacter
         if value.utf8.count > byteLimit {
             throw .invalidField(field, "must be at most \(maxCharacters) characters and \(byteLimit) bytes of UTF-8")
@@ -44,7 +44,7 @@ public enum TextInput {
         maxCharacters: Int = nameCharacters,
         maxBytes: Int? = nil,
         allowLineBreaks: Bool = false
-    ) throws(APIError) -> String? {
+    ) throws(ServiceError) -> String? {
         guard let value else { return nil }
         let checked: String = try check(value, field: field, maxCharacters: maxCharacters, maxBytes: maxBytes, allowLineBreaks: allowLineBreaks)
         return checked

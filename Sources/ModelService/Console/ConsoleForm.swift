@@ -18,12 +18,12 @@ struct ConsoleForm: Sendable {
         do {
             buffer = try await request.body.collect(upTo: maxBytes)
         } catch {
-            throw APIError(.contentTooLarge, code: "form_too_large", message: "The form is larger than \(maxBytes / 1024) KiB.")
+            throw ServiceError(.formTooLarge, "The form is larger than \(maxBytes / 1024) KiB.")
         }
         let text = String(buffer: buffer)
         guard !text.isEmpty else { return ConsoleForm() }
         guard let values = try? URLEncodedFormDecoder().decode([String: String].self, from: text) else {
-            throw APIError.badRequest("The form could not be read.")
+            throw ServiceError.badRequest("The form could not be read.")
         }
         return ConsoleForm(values: values)
     }
@@ -70,7 +70,7 @@ struct FieldErrors: Sendable {
 
     /// Runs a shared input check; its refusal becomes an error on `field` (or on the field it names).
     @discardableResult
-    mutating func check<T>(_ field: String, _ body: () throws(APIError) -> T) -> T? {
+    mutating func check<T>(_ field: String, _ body: () throws(ServiceError) -> T) -> T? {
         do {
             return try body()
         } catch {
@@ -80,7 +80,7 @@ struct FieldErrors: Sendable {
     }
 
     /// Turns a service's `invalid_field` answer ("field: problem") into an error on that field.
-    mutating func add(_ error: APIError, fallbackField: String) {
+    mutating func add(_ error: ServiceError, fallbackField: String) {
         if error.code == "invalid_field", let colon = error.message.firstIndex(of: ":") {
             let field = String(error.message[..<colon])
             add(field, String(error.message[error.message.index(after: colon)...]).trimmingCharacters(in: .whitespaces))

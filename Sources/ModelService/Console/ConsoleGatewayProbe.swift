@@ -42,7 +42,7 @@ enum ConsoleGatewayProbe {
                 cost: usage.map { answered.cost(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens) },
                 promptTokens: usage?.promptTokens, completionTokens: usage?.completionTokens
             )
-        } catch let error as CallError {
+        } catch let error as ServiceError {
             return Outcome(error: error.message, latencyMs: Self.millis(clock.now - started))
         } catch {
             return Outcome(error: "The call failed.", latencyMs: Self.millis(clock.now - started))

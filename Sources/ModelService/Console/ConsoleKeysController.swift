@@ -47,8 +47,8 @@ struct ConsoleKeysController {
         var errors = FieldErrors(labels: ["keyName": "Key name", "apiKey": "API key"])
         let provider = form.text("provider").flatMap { ProviderKind(name: $0) }
         if provider == nil { errors.add("provider", "Choose a provider") }
-        let keyName = errors.check("keyName") { () throws(APIError) in try APIKeyController.keyName(form["keyName"] ?? "") }
-        let apiKey = errors.check("apiKey") { () throws(APIError) in try APIKeyController.apiKey(Secret(form["apiKey"] ?? "")) }
+        let keyName = errors.check("keyName") { () throws(ServiceError) in try APIKeyController.keyName(form["keyName"] ?? "") }
+        let apiKey = errors.check("apiKey") { () throws(ServiceError) in try APIKeyController.apiKey(Secret(form["apiKey"] ?? "")) }
         if errors.isEmpty, let provider, let keyName, let apiKey {
             let access = KeyAccess(principal: viewer.principal)
             do {
@@ -56,7 +56,7 @@ struct ConsoleKeysController {
                 let new = KeyVault.NewKey(owner: owner, provider: provider, keyName: keyName, apiKey: apiKey)
                 _ = try await vault.create(new, actor: .init(viewer.principal))
                 return ConsoleRenderer.redirect("/console/keys?done=added")
-            } catch let error as APIError where error.status.code < 500 || error.code == "provider_unreachable" {
+            } catch let error as ServiceError where error.status < 500 || error.code == "provider_unreachable" {
                 errors.add(error.code == "conflict" ? "keyName" : "apiKey", error.message)
             }
         }

@@ -14,7 +14,7 @@ struct ConsoleMiddleware: RouterMiddleware {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
         + "frame-ancestors 'none'; base-uri 'none'"
 
-    static let crossSiteRefusal = APIError(.forbidden, code: "cross_site_request", message: "This form was not sent from this console, so it was refused.")
+    static let crossSiteRefusal = ServiceError(.crossSiteRequest, "This form was not sent from this console, so it was refused.")
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
@@ -23,8 +23,8 @@ struct ConsoleMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as ConsoleSignInRequired {
             response = try error.response(from: request, context: context)
-        } catch let error as APIError {
-            response = pages.renderer.errorPage(status: error.status, message: error.message, viewer: await pages.sessions.viewer(request))
+        } catch let error as ServiceError {
+            response = pages.renderer.errorPage(status: HTTPResponse.Status(code: error.status), message: error.message, viewer: await pages.sessions.viewer(request))
         } catch let error as HTTPError {
             let message = error.status == .notFound ? "There is no page at this address." : (error.body ?? "The request could not be handled.")
             response = pages.renderer.errorPage(status: error.status, message: message, viewer: await pages.sessions.viewer(request))

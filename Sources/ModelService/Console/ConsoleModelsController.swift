@@ -90,7 +90,7 @@ struct ConsoleModelsController {
             do {
                 _ = try await registry.create(fields, actor: .init(viewer.principal))
                 return ConsoleRenderer.redirect("/console/models?done=created")
-            } catch let error as APIError where error.status.code < 500 {
+            } catch let error as ServiceError where error.status < 500 {
                 errors.add(error, fallbackField: "name")
             }
         }
@@ -110,9 +110,9 @@ struct ConsoleModelsController {
         let fields = ConsoleModelForm.fields(from: form, existing: model, registry: registry, errors: &errors)
         if errors.isEmpty {
             do {
-                guard try await registry.update(id: model.id, fields, actor: .init(viewer.principal)) != nil else { throw APIError.notFound("model") }
+                guard try await registry.update(id: model.id, fields, actor: .init(viewer.principal)) != nil else { throw ServiceError.notFound("model") }
                 return ConsoleRenderer.redirect("/console/models?done=saved")
-            } catch let error as APIError where error.status.code < 500 && error.status != .notFound {
+            } catch let error as ServiceError where error.status < 500 && error.kind != .notFound {
                 errors.add(error, fallbackField: "name")
             }
         }
@@ -137,7 +137,7 @@ struct ConsoleModelsController {
         let model = try model(context)
         var fields = ModelFields()
         edit(&fields)
-        guard try await registry.update(id: model.id, fields, actor: .init(viewer.principal)) != nil else { throw APIError.notFound("model") }
+        guard try await registry.update(id: model.id, fields, actor: .init(viewer.principal)) != nil else { throw ServiceError.notFound("model") }
         return ConsoleRenderer.redirect("/console/models?done=\(notice)")
     }
 
@@ -153,7 +153,7 @@ struct ConsoleModelsController {
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (viewer, _) = try await pages.form(request, .admin)
         let model = try model(context)
-        guard try await registry.delete(id: model.id, actor: .init(viewer.principal)) else { throw APIError.notFound("model") }
+        guard try await registry.delete(id: model.id, actor: .init(viewer.principal)) else { throw ServiceError.notFound("model") }
         return ConsoleRenderer.redirect("/console/models?done=deleted")
     }
 
@@ -172,7 +172,7 @@ struct ConsoleModelsController {
     }
 
     private func model(_ context: AppRequestContext) throws -> Model {
-        guard let id = context.parameters.get("id"), let model = registry.model(idOrName: id) else { throw APIError.notFound("model") }
+        guard let id = context.parameters.get("id"), let model = registry.model(idOrName: id) else { throw ServiceError.notFound("model") }
         return model
     }
 

@@ -20,10 +20,10 @@ struct ConsolePages: Sendable {
         guard let viewer = await sessions.viewer(request) else { throw ConsoleSignInRequired() }
         switch audience {
         case .admin:
-            guard viewer.principal.isAdmin else { throw APIError.forbidden("This page is for admin tokens; you are signed in with a \(viewer.principal.role.rawValue) token.") }
+            guard viewer.principal.isAdmin else { throw ServiceError.forbidden("This page is for admin tokens; you are signed in with a \(viewer.principal.role.rawValue) token.") }
         case .user:
             guard viewer.principal.role == .user, viewer.principal.userId != nil else {
-                throw APIError.forbidden("This page is for user tokens (bound to a user); you are signed in with a \(viewer.principal.role.rawValue) token.")
+                throw ServiceError.forbidden("This page is for user tokens (bound to a user); you are signed in with a \(viewer.principal.role.rawValue) token.")
             }
         }
         return viewer

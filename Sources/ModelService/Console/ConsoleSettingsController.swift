@@ -42,7 +42,7 @@ struct ConsoleSettingsController {
                 userId: try access.ownUserId(), provider: provider, keyName: Self.keyName, apiKey: apiKey, metadata: nil, access: access
             )
             return ConsoleRenderer.redirect("/console/settings?done=saved")
-        } catch let error as APIError where error.status.code < 500 || error.code == "provider_unreachable" {
+        } catch let error as ServiceError where error.status < 500 || error.code == "provider_unreachable" {
             let message = error.code == "invalid_field" ? "Enter your \(provider.consoleName) API key: " + (error.message.split(separator: ":", maxSplits: 1).last
                 .map { $0.trimmingCharacters(in: .whitespaces) } ?? "") : error.message
             errors.add(field, message)
@@ -55,14 +55,14 @@ struct ConsoleSettingsController {
         let provider = try provider(context)
         let access = KeyAccess(principal: viewer.principal)
         let keys = try await vault.list(.init(owner: try access.ownUserId(), provider: provider))
-        guard let key = keys.first(where: { $0.keyName == Self.keyName }) else { throw APIError.notFound("API key") }
+        guard let key = keys.first(where: { $0.keyName == Self.keyName }) else { throw ServiceError.notFound("API key") }
         try await vault.delete(id: key.id, access: access, actor: .init(viewer.principal))
         return ConsoleRenderer.redirect("/console/settings?done=deleted")
     }
 
     private func provider(_ context: AppRequestContext) throws -> ProviderKind {
         guard let name = context.parameters.get("provider"), let provider = ProviderKind(name: name), providers().contains(provider) else {
-            throw APIError.notFound("provider")
+            throw ServiceError.notFound("provider")
         }
         return provider
     }

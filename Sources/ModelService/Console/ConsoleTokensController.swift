@@ -25,10 +25,10 @@ struct ConsoleTokensController {
         var errors = FieldErrors(labels: ["name": "Token name", "userId": "User ID", "expiresOn": "Expires on"])
         let role = form.text("role").flatMap(AccessRole.init(rawValue:))
         if role == nil { errors.add("role", "Choose a role") }
-        errors.check("name") { () throws(APIError) in try TokenController.validateName(form.text("name")) }
+        errors.check("name") { () throws(ServiceError) in try TokenController.validateName(form.text("name")) }
         var userId: String?
         if let role {
-            userId = errors.check("userId") { () throws(APIError) in try TokenController.validateUserId(form.text("userId"), role: role) } ?? nil
+            userId = errors.check("userId") { () throws(ServiceError) in try TokenController.validateUserId(form.text("userId"), role: role) } ?? nil
         }
         var expiry: Date?
         if let text = form.text("expiresOn") {
@@ -45,7 +45,7 @@ struct ConsoleTokensController {
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (viewer, _) = try await pages.form(request, .admin)
-        guard let id = context.parameters.get("id"), try await tokens.revoke(id: id, actor: .init(viewer.principal)) else { throw APIError.notFound("token") }
+        guard let id = context.parameters.get("id"), try await tokens.revoke(id: id, actor: .init(viewer.principal)) else { throw ServiceError.notFound("token") }
         return ConsoleRenderer.redirect("/console/tokens?done=revoked")
     }
 

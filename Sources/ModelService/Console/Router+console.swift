@@ -14,7 +14,7 @@ func buildConsole(on router: Router<AppRequestContext>, components: ServiceCompo
         .add(middleware: ConsoleMiddleware(pages: pages))
         .add(middleware: BodyLimitMiddleware(limit: components.configuration.maxAPIBodyBytes, budget: bodies))
     console.get("static/{file}") { _, context in
-        guard let response = components.consoleRenderer.staticFile(try context.parameters.require("file")) else { throw APIError.notFound("file") }
+        guard let response = components.consoleRenderer.staticFile(try context.parameters.require("file")) else { throw ServiceError.notFound("file") }
         return response
     }
     ConsoleSignInController(pages: pages).register(on: router, group: console)

@@ -50,7 +50,7 @@ enum AnthropicEventStream {
             try await write(relay.finish(), settlement: settlement, writer: &writer)
             if let error = relay.upstreamError {
                 // Already relayed as the upstream's own `error` event.
-                settlement.settle(.failed(CallError(error, model: model, key: nil)))
+                settlement.settle(.failed(ServiceError(error, model: model, key: nil)))
             } else if !relay.stopped {
                 throw ProviderError.invalidResponse("the stream ended before message_stop")
             } else {
@@ -96,8 +96,8 @@ enum AnthropicEventStream {
 
     /// The status is already 200, so a failure is said as `event: error` in Anthropic's shape.
     private static func fail(_ error: ProviderError, model: Model, settlement: CallSettlement, writer: inout some ResponseBodyWriter) async {
-        let failure = CallError(error, model: model, key: nil)
+        let failure = ServiceError(error, model: model, key: nil)
         settlement.settle(.failed(failure))
-        try? await writer.write(AnthropicErrorShape.streamEvent(for: failure))
+        try? await writer.write(AnthropicStreamTranslator.frame(event: "error", json: WireError.json(failure, shape: .anthropic).readableBytesView))
     }
 }

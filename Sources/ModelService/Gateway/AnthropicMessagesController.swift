@@ -74,8 +74,8 @@ struct AnthropicMessagesController {
                 )
             }
             return AnthropicEventStream.response(events, model: model, pipeline: pipeline, settlement: settlement, logger: context.logger)
-        } catch let error as CallError {
-            throw AnthropicErrorRenderer.render(error)
+        } catch let error as ServiceError {
+            throw error
         }
     }
 
@@ -89,7 +89,7 @@ struct AnthropicMessagesController {
                 namedUser: request.headers[.xUserId], bodyUser: fields.metadata?.userId, requestId: context.requestId, billed: false)
             guard call.model.provider == .anthropic else {
                 let body = try JSONBody.decode(JSONValue.self, from: Data(bytes.readableBytesView))
-                guard body["messages"]?.arrayValue != nil else { throw CallError.invalidField("messages", "is required") }
+                guard body["messages"]?.arrayValue != nil else { throw ServiceError.invalidRequest("messages", "is required") }
                 let count: JSONValue = .object(["input_tokens": .number(Double(AnthropicTokenEstimate.inputTokens(body)))])
                 return Response(
                     status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: try ProviderJSON.encodeBuffer(count)))
@@ -98,16 +98,16 @@ struct AnthropicMessagesController {
             let target = try pipeline.unbilledTarget(for: call)
             let headers = AnthropicMessagesUpstream.ClientHeaders(version: request.headers[.anthropicVersion], beta: request.headers[.anthropicBeta])
             do {
-                guard var editor = JSONObjectEditor(bytes) else { throw CallError(.invalidRequest, "The request body must be a JSON object.") }
+                guard var editor = JSONObjectEditor(bytes) else { throw ServiceError(.invalidRequest, "The request body must be a JSON object.") }
                 editor.set("model", target.upstreamModel)
                 let answer = try await AnthropicMessagesUpstream.send(
                     path: "/v1/messages/count_tokens", body: editor.result(), headers: headers, target: target, client: pipeline.upstream)
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: answer))
             } catch let error as ProviderError {
-                throw CallError(error, model: call.model, key: nil)
+                throw ServiceError(error, model: call.model, key: nil)
             }
-        } catch let error as CallError {
-            throw AnthropicErrorRenderer.render(error)
+        } catch let error as ServiceError {
+            throw error
         }
     }
 
@@ -116,14 +116,14 @@ struct AnthropicMessagesController {
         try AnthropicRequestTranslator.request(from: try JSONBody.decode(JSONValue.self, from: Data(bytes.readableBytesView)))
     }
 
-    /// The same inside an attempt (a fallback of another provider), where failures are ``CallError``s.
-    private static func canonicalForCall(_ bytes: ByteBuffer) throws(CallError) -> ChatCompletionRequest {
+    /// The same inside an attempt (a fallback of another provider), where failures are ``ServiceError``s.
+    private static func canonicalForCall(_ bytes: ByteBuffer) throws(ServiceError) -> ChatCompletionRequest {
         do {
             return try canonical(bytes)
-        } catch let error as APIError {
-            throw CallError(.invalidRequest, error.message)
+        } catch let error as ServiceError {
+            throw ServiceError(.invalidRequest, error.message)
         } catch {
-            throw CallError(.invalidRequest, "The request body is not a valid Anthropic Messages request.")
+            throw ServiceError(.invalidRequest, "The request body is not a valid Anthropic Messages request.")
         }
     }
 }

@@ -25,10 +25,10 @@ struct AnthropicMessagesFields: Decodable, Sendable {
     }
 
     /// Bounds the integers the gateway passes on, at the door (the output limit against the model, at admission).
-    func validate() throws(CallError) {
+    func validate() throws(ServiceError) {
         if let budget = thinking?.budgetTokens, !(1...TokenCount.max).contains(budget) {
-            throw .invalidField("thinking.budget_tokens", "must be from 1 to \(TokenCount.max)")
+            throw .invalidRequest("thinking.budget_tokens", "must be from 1 to \(TokenCount.max)")
         }
-        if let topK = topK, !(1...TokenCount.max).contains(topK) { throw .invalidField("top_k", "must be from 1 to \(TokenCount.max)") }
+        if let topK = topK, !(1...TokenCount.max).contains(topK) { throw .invalidRequest("top_k", "must be from 1 to \(TokenCount.max)") }
     }
 }

@@ -88,13 +88,13 @@ struct AnthropicRelayEvents: Sendable {
         var type: String?
         var message: Message?
         var usage: AnthropicUsageCounts?
-        var error: ErrorBody?
+        var error: WireError?
 
         struct Message: Decodable {
             var usage: AnthropicUsageCounts?
         }
 
-        struct ErrorBody: Decodable {
+        struct WireError: Decodable {
             var type: String?
             var message: String?
         }

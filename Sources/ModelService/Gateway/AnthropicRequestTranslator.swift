@@ -3,8 +3,8 @@ import Foundation
 /// Anthropic Messages request → the canonical chat request, for models whose provider does not speak
 /// Anthropic's format. Pure; every refusal is a 400 naming the field.
 enum AnthropicRequestTranslator {
-    static func request(from body: JSONValue) throws(APIError) -> ChatCompletionRequest {
-        guard case .object(let object) = body else { throw .badRequest("The request body must be a JSON object.", code: "invalid_json") }
+    static func request(from body: JSONValue) throws(ServiceError) -> ChatCompletionRequest {
+        guard case .object(let object) = body else { throw ServiceError(.invalidJSON, "The request body must be a JSON object.") }
         guard let model = object["model"]?.stringValue, !model.isEmpty else { throw .invalidField("model", "is required") }
         guard case .array(let rawMessages)? = object["messages"], !rawMessages.isEmpty else {
             throw .invalidField("messages", "must contain at least one message")
@@ -44,7 +44,7 @@ enum AnthropicRequestTranslator {
     }
 
     /// `system` as one string: Anthropic takes a string or an array of text blocks.
-    static func systemText(_ system: JSONValue) throws(APIError) -> String {
+    static func systemText(_ system: JSONValue) throws(ServiceError) -> String {
         switch system {
         case .string(let text): return text
         case .array(let blocks):
@@ -62,7 +62,7 @@ enum AnthropicRequestTranslator {
 
     /// One Anthropic message as canonical messages: a user turn's `tool_result` blocks become `tool`
     /// messages placed first, since OpenAI wants them right after the assistant's tool calls.
-    private static func translate(message: JSONValue, field: String) throws(APIError) -> [ChatMessage] {
+    private static func translate(message: JSONValue, field: String) throws(ServiceError) -> [ChatMessage] {
         guard case .object = message else { throw .invalidField(field, "must be an object") }
         let role = message["role"]?.stringValue
         guard role == "user" || role == "assistant" else { throw .invalidField("\(field).role", "must be 'user' or 'assistant'") }
@@ -120,7 +120,7 @@ enum AnthropicRequestTranslator {
         return .parts(parts)
     }
 
-    private static func image(_ block: JSONValue, field: String) throws(APIError) -> ChatContentPart {
+    private static func image(_ block: JSONValue, field: String) throws(ServiceError) -> ChatContentPart {
         let source = block["source"]
         switch source?["type"]?.stringValue {
         case "base64":
@@ -136,7 +136,7 @@ enum AnthropicRequestTranslator {
         }
     }
 
-    private static func toolResultText(_ content: JSONValue?, field: String) throws(APIError) -> String {
+    private static func toolResultText(_ content: JSONValue?, field: String) throws(ServiceError) -> String {
         switch content {
         case nil, .null?: return ""
         case .string(let text)?: return text
@@ -146,7 +146,7 @@ enum AnthropicRequestTranslator {
         }
     }
 
-    private static func translate(tool: JSONValue, field: String) throws(APIError) -> ChatTool {
+    private static func translate(tool: JSONValue, field: String) throws(ServiceError) -> ChatTool {
         guard let name = tool["name"]?.stringValue, !name.isEmpty else { throw .invalidField("\(field).name", "is required") }
         guard let schema = tool["input_schema"], case .object = schema else {
             throw .invalidField("\(field).input_schema", "is required; server tools (web search, code execution, …) work only on Anthropic models")
@@ -155,7 +155,7 @@ enum AnthropicRequestTranslator {
     }
 
     /// Anthropic's `{type: auto|any|tool|none}` as OpenAI's `tool_choice`.
-    private static func toolChoice(_ choice: JSONValue) throws(APIError) -> JSONValue {
+    private static func toolChoice(_ choice: JSONValue) throws(ServiceError) -> JSONValue {
         switch choice["type"]?.stringValue {
         case "auto": return .string("auto")
         case "any": return .string("required")
@@ -167,19 +167,19 @@ enum AnthropicRequestTranslator {
         }
     }
 
-    private static func int(_ value: JSONValue?, field: String) throws(APIError) -> Int? {
+    private static func int(_ value: JSONValue?, field: String) throws(ServiceError) -> Int? {
         guard let value, value != .null else { return nil }
         guard let int = value.intValue, int > 0 else { throw .invalidField(field, "must be a positive integer") }
         return int
     }
 
-    private static func number(_ value: JSONValue?, field: String) throws(APIError) -> Double? {
+    private static func number(_ value: JSONValue?, field: String) throws(ServiceError) -> Double? {
         guard let value, value != .null else { return nil }
         guard let number = value.doubleValue else { throw .invalidField(field, "must be a number") }
         return number
     }
 
-    private static func bool(_ value: JSONValue?, field: String) throws(APIError) -> Bool? {
+    private static func bool(_ value: JSONValue?, field: String) throws(ServiceError) -> Bool? {
         guard let value, value != .null else { return nil }
         guard let bool = value.boolValue else { throw .invalidField(field, "must be a boolean") }
         return bool

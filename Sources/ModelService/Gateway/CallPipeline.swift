@@ -6,7 +6,7 @@ import NIOCore
 /// (the door relays) → settle. See DESIGN.md, "One call, end to end".
 ///
 /// Each step is one function so traffic control (budgets, retries, fallbacks, breakers) replaces a
-/// step's body without reshaping the rest. Nothing here throws an HTTP type: failures are ``CallError``s.
+/// step's body without reshaping the rest. Nothing here throws an HTTP type: failures are ``ServiceError``s.
 public struct CallPipeline: Sendable {
     let registry: ModelRegistry
     let keys: KeyResolver
@@ -54,17 +54,17 @@ public struct CallPipeline: Sendable {
     public func admit(
         door: Call.Door, modelName: String, body: ByteBuffer, streaming: Bool, principal: Principal, namedUser: String?, bodyUser: String?,
         requestId: String, maxOutputTokens: Int? = nil, outputField: String = "max_tokens", timeout: Duration? = nil, billed: Bool = true
-    ) async throws(CallError) -> Call {
+    ) async throws(ServiceError) -> Call {
         guard let model = registry.model(named: modelName), model.isActive else {
-            throw CallError(.unknownModel, "The model '\(modelName)' does not exist or is not active.")
+            throw ServiceError(.unknownModel, "The model '\(modelName)' does not exist or is not active.")
         }
         if model.mode != door.mode {
-            throw CallError(
+            throw ServiceError(
                 .wrongEndpoint, "The model '\(model.name)' is a \(model.mode.rawValue) model: call it with \(model.mode.endpoint).", field: "model")
         }
         let userId = try Self.user(principal: principal, namedUser: namedUser, bodyUser: bodyUser)
         if streaming, !model.supportsStreaming {
-            throw CallError.invalidField("stream", "the model '\(model.name)' does not support streaming")
+            throw ServiceError.invalidRequest("stream", "the model '\(model.name)' does not support streaming")
         }
         let started = ContinuousClock.now
         let serviceTimeout = Duration.nanoseconds(upstream.requestTimeout.nanoseconds)
@@ -73,13 +73,9 @@ public struct CallPipeline: Sendable {
             started: started, deadline: started + min(serviceTimeout, timeout ?? serviceTimeout))
         let output = door == .embeddings ? 0 : try Self.outputLimit(requested: maxOutputTokens, field: outputField, model: model, door: door)
         guard billed else { return call }
-        do {
-            call.admission = try await traffic.admit(
-                model: model, candidates: route(call), userId: userId, tokenId: principal.tokenId, promptBytes: body.readableBytes,
-                maxOutputTokens: output)
-        } catch {
-            throw CallError(error)
-        }
+        call.admission = try await traffic.admit(
+            model: model, candidates: route(call), userId: userId, tokenId: principal.tokenId, promptBytes: body.readableBytes,
+            maxOutputTokens: output)
         return call
     }
 
@@ -87,28 +83,28 @@ public struct CallPipeline: Sendable {
     /// bounded at the door: below 1 or past ``TokenCount/max`` is a 400 naming the field, and so is a
     /// limit past the model's own when the client's bytes go to the provider as sent (it would refuse
     /// them too); a translated call's limit is lowered to the model's (``ChatDefaults``).
-    static func outputLimit(requested: Int?, field: String, model: Model, door: Call.Door) throws(CallError) -> Int {
+    static func outputLimit(requested: Int?, field: String, model: Model, door: Call.Door) throws(ServiceError) -> Int {
         let modelLimit = ChatDefaults.defaultMaxTokens(for: model)
         guard let requested else { return modelLimit ?? 4_096 }
-        if requested < 1 { throw .invalidField(field, "must be at least 1") }
-        if requested > TokenCount.max { throw .invalidField(field, "must be at most \(TokenCount.max)") }
+        if requested < 1 { throw .invalidRequest(field, "must be at least 1") }
+        if requested > TokenCount.max { throw .invalidRequest(field, "must be at most \(TokenCount.max)") }
         guard let modelLimit, requested > modelLimit else { return requested }
         if door.relaysAsSent(to: model.provider) {
-            throw .invalidField(field, "must be at most \(modelLimit), the output limit of the model '\(model.name)'")
+            throw .invalidRequest(field, "must be at most \(modelLimit), the output limit of the model '\(model.name)'")
         }
         return modelLimit
     }
 
-    static func user(principal: Principal, namedUser: String?, bodyUser: String?) throws(CallError) -> String? {
-        if let namedUser, let problem = UserId.problem(with: namedUser) { throw .invalidField("X-User-Id", problem) }
+    static func user(principal: Principal, namedUser: String?, bodyUser: String?) throws(ServiceError) -> String? {
+        if let namedUser, let problem = UserId.problem(with: namedUser) { throw .invalidRequest("X-User-Id", problem) }
         if let bodyUser, let problem = UserId.problem(with: bodyUser), principal.actsForAnyUser, namedUser == nil {
-            throw .invalidField("user", problem)
+            throw .invalidRequest("user", problem)
         }
         if let bodyUser, bodyUser.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .invalidField("user", "must not contain control characters")
+            throw .invalidRequest("user", "must not contain control characters")
         }
         guard principal.actsForAnyUser else {
-            if let namedUser, namedUser != principal.userId { throw CallError(.forbidden, "A user token calls only for its own user.") }
+            if let namedUser, namedUser != principal.userId { throw ServiceError(.forbidden, "A user token calls only for its own user.") }
             return principal.userId
         }
         return (namedUser ?? bodyUser).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -153,7 +149,7 @@ public struct CallPipeline: Sendable {
                 }
             }
             return outcome.value
-        } catch let error as CallError {
+        } catch let error as ServiceError {
             settlement.settle(.failed(error))
             throw error
         } catch {
@@ -176,11 +172,11 @@ public struct CallPipeline: Sendable {
                     try keys.resolve(userId: call.userId, provider: candidate.provider, model: candidate, baseURL: baseURL)
                 } source: { $0.source }
             } catch let error as KeyResolutionError {
-                let kind: CallError.Kind =
+                let kind: ServiceError.Kind =
                     error.unboundEndpoint != nil ? .keyNotForEndpoint
                     : error.refusedVariable != nil ? .refusedKeyVariable
                     : error.undecryptable ? .keyUndecryptable : .noKey
-                throw CallError(kind, error.description)
+                throw ServiceError(kind, error.description)
             }
             if let previous = settlement.attempting(candidate, key: key) {
                 if previous.id == candidate.id {
@@ -198,7 +194,7 @@ public struct CallPipeline: Sendable {
                 settlement.answered(by: span)
                 return answer
             } catch let error as ProviderError {
-                let failure = CallError(error, model: candidate, key: key)
+                let failure = ServiceError(error, model: candidate, key: key)
                 tracing.endAttempt(span, usage: nil, responseModel: nil, status: failure.status, errorKind: failure.code)
                 // Stored keys only (an environment key has no id to mark), each at most once per call.
                 if failure.kind == .providerKeyRejected, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4,

@@ -11,7 +11,7 @@ public final class CallSettlement: Sendable {
     /// How the call ended.
     public enum Outcome: Sendable {
         case success(Usage?)
-        case failed(CallError)
+        case failed(ServiceError)
         /// The client went away or the task was cancelled; `usage` is what the upstream had reported by then.
         case clientGone(Usage?)
     }

@@ -8,9 +8,9 @@ import NIOCore
 /// Decoding the whole request (every message, part and tool) was ~9% of a relayed call's
 /// instructions; a request that needs translating is still decoded in full (``ChatCompletionRequest/init(from:)``).
 extension ChatCompletionRequest {
-    init(relayHead bytes: ByteBuffer) throws(APIError) {
+    init(relayHead bytes: ByteBuffer) throws(ServiceError) {
         guard let body = JSONObjectEditor(bytes) else {
-            throw .badRequest("The request body is not valid JSON: it must be one JSON object.", code: "invalid_json")
+            throw ServiceError(.invalidJSON, "The request body is not valid JSON: it must be one JSON object.")
         }
         guard let model = try Self.field("model", in: body, as: String.self, "a string") else { throw .invalidField("model", "is required") }
         guard let messages = body.rawValue("messages") else { throw .invalidField("messages", "is required") }
@@ -43,7 +43,7 @@ extension ChatCompletionRequest {
     /// An optional member: nil when absent or null, a 400 naming it when it has another type.
     private static func field<T: Decodable>(
         _ key: String, in body: JSONObjectEditor, as type: T.Type, _ expected: String, path: String = ""
-    ) throws(APIError) -> T? {
+    ) throws(ServiceError) -> T? {
         guard body.presentValue(key) != nil else { return nil }
         guard let value = body.value(key, as: type) else { throw .invalidField(path + key, "must be \(expected)") }
         return value

@@ -21,7 +21,7 @@ struct EmbeddingsController {
                 namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId,
                 timeout: Call.clientTimeout(request.headers[.xStainlessTimeout]))
             guard EmbeddingsUpstream.supports(call.model.provider) else {
-                throw CallError(.unsupportedProvider, "/v1/embeddings does not support the \(call.model.provider.rawValue) provider (model '\(call.model.name)').")
+                throw ServiceError(.unsupportedProvider, "/v1/embeddings does not support the \(call.model.provider.rawValue) provider (model '\(call.model.name)').")
             }
             let settlement = pipeline.settlement(for: call)
             let upstream = pipeline.upstream
@@ -42,23 +42,23 @@ struct EmbeddingsController {
             }
             settlement.settle(.success(usage.map { Usage(promptTokens: $0.promptTokens, completionTokens: 0) }))
             return Response(status: .ok, headers: [.contentType: "application/json", .xModelServiceModel: model.name], body: .init(byteBuffer: out))
-        } catch let error as CallError {
-            throw OpenAIErrorRenderer.render(error)
+        } catch let error as ServiceError {
+            throw error
         }
     }
 
-    static func validate(_ body: EmbeddingRequest) throws(CallError) {
-        if body.input.count == 0 { throw .invalidField("input", "must not be empty") }
-        if body.input.count > EmbeddingRequest.maxInputs { throw .invalidField("input", "at most \(EmbeddingRequest.maxInputs) inputs per call") }
+    static func validate(_ body: EmbeddingRequest) throws(ServiceError) {
+        if body.input.count == 0 { throw .invalidRequest("input", "must not be empty") }
+        if body.input.count > EmbeddingRequest.maxInputs { throw .invalidRequest("input", "at most \(EmbeddingRequest.maxInputs) inputs per call") }
         if case .texts(let texts) = body.input {
-            if texts.contains(where: \.isEmpty) { throw .invalidField("input", "must not contain empty strings") }
+            if texts.contains(where: \.isEmpty) { throw .invalidRequest("input", "must not contain empty strings") }
             if texts.contains(where: { $0.count > EmbeddingRequest.maxInputCharacters }) {
-                throw .invalidField("input", "each input must be at most \(EmbeddingRequest.maxInputCharacters) characters")
+                throw .invalidRequest("input", "each input must be at most \(EmbeddingRequest.maxInputCharacters) characters")
             }
         }
         if let format = body.encodingFormat, format != "float", format != "base64" {
-            throw .invalidField("encoding_format", "must be float or base64")
+            throw .invalidRequest("encoding_format", "must be float or base64")
         }
-        if let dimensions = body.dimensions, !(1...65_536).contains(dimensions) { throw .invalidField("dimensions", "must be from 1 to 65536") }
+        if let dimensions = body.dimensions, !(1...65_536).contains(dimensions) { throw .invalidRequest("dimensions", "must be from 1 to 65536") }
     }
 }

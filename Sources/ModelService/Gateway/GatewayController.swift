@@ -48,7 +48,7 @@ struct GatewayController {
         if !pipeline.relaysOpenAIChat(modelName: body.model) {
             // A candidate needs the request translated: decode it all (messages, parts, tools).
             body = try JSONBody.decode(ChatCompletionRequest.self, from: Data(bytes.readableBytesView))
-            if body.messages.isEmpty { throw APIError.invalidField("messages", "must contain at least one message") }
+            if body.messages.isEmpty { throw ServiceError.invalidField("messages", "must contain at least one message") }
             body.clientJSON = bytes
         }
         do {
@@ -83,8 +83,8 @@ struct GatewayController {
                 return (candidate, try await adapter.stream(ChatDefaults.apply(to: clientBody, model: candidate), target: target, client: upstream))
             }
             return Self.streamResponse(stream, model: model, settlement: settlement, pipeline: pipeline, logger: context.logger)
-        } catch let error as CallError {
-            throw OpenAIErrorRenderer.render(error)
+        } catch let error as ServiceError {
+            throw error
         }
     }
 
@@ -113,11 +113,9 @@ struct GatewayController {
                 settlement.settle(.success(stream.usage))
             } catch let error as ProviderError {
                 // Mid-stream upstream failure: the status is already 200, so say it in the stream.
-                let failure = CallError(error, model: model, key: nil)
+                let failure = ServiceError(error, model: model, key: nil)
                 settlement.settle(.failed(failure))
-                if let json = try? OpenAIErrorRenderer.render(failure).jsonBody() {
-                    try? await writer.write(SSEWriter.frame(json))
-                }
+                try? await writer.write(SSEWriter.frame(WireError.json(failure, shape: .openAI).readableBytesView))
                 try? await writer.write(SSEWriter.doneBuffer)
             } catch {
                 // The client went away (or the task was cancelled): leaving the loop cancels the upstream request.

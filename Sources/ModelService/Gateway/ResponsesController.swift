@@ -17,13 +17,13 @@ struct ResponsesController {
         let bytes = try await request.collectJSONBody(context: context)
         let body = try JSONBody.decode(ResponsesRequest.self, from: Data(bytes.readableBytesView))
         do {
-            if let top = body.topLogprobs, !(0...20).contains(top) { throw CallError.invalidField("top_logprobs", "must be from 0 to 20") }
+            if let top = body.topLogprobs, !(0...20).contains(top) { throw ServiceError.invalidRequest("top_logprobs", "must be from 0 to 20") }
             let call = try await pipeline.admit(
                 door: .responses, modelName: body.model, body: bytes, streaming: body.stream == true, principal: principal,
                 namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId,
                 maxOutputTokens: body.maxOutputTokens, outputField: "max_output_tokens", timeout: Call.clientTimeout(request.headers[.xStainlessTimeout]))
             guard ResponsesUpstream.supports(call.model.provider) else {
-                throw CallError(
+                throw ServiceError(
                     .unsupportedProvider,
                     "/v1/responses is relayed to openai and azure models only; '\(call.model.name)' is a \(call.model.provider.rawValue) model: use /v1/chat/completions.",
                     field: "model")
@@ -43,8 +43,8 @@ struct ResponsesController {
                 (candidate, try await ResponsesUpstream.open(clientJSON: bytes, target: target, client: upstream))
             }
             return Self.relayStream(response.body, model: model, settlement: settlement, maxLineBytes: upstream.maxLineBytes, logger: context.logger)
-        } catch let error as CallError {
-            throw OpenAIErrorRenderer.render(error)
+        } catch let error as ServiceError {
+            throw error
         }
     }
 
@@ -81,7 +81,7 @@ struct ResponsesController {
                 let providerError = UpstreamClient.providerError(for: error, apiKey: nil)
                 if let providerError = providerError as? ProviderError {
                     // The 200 is already sent: say it in the stream, as the Responses API does.
-                    let failure = CallError(providerError, model: model, key: nil)
+                    let failure = ServiceError(providerError, model: model, key: nil)
                     settlement.settle(.failed(failure))
                     let event = ["type": "error", "code": failure.code, "message": failure.message]
                     if let json = try? ProviderJSON.encode(event) {

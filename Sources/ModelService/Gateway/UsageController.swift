@@ -15,11 +15,11 @@ struct UsageController {
         let now = Clock.nowMillis()
         let from = try Self.time(query.get("from"), field: "from") ?? now - 30 * 86_400_000
         let to = try Self.time(query.get("to"), field: "to") ?? now + 1
-        guard from < to else { throw APIError.invalidField("from", "must be before to") }
+        guard from < to else { throw ServiceError.invalidField("from", "must be before to") }
         var grouping: UsageReport.Grouping?
         if let raw = query.get("groupBy") {
             guard let value = UsageReport.Grouping(rawValue: raw) else {
-                throw APIError.invalidField("groupBy", "must be one of model, provider, user, day")
+                throw ServiceError.invalidField("groupBy", "must be one of model, provider, user, day")
             }
             grouping = value
         }
@@ -29,7 +29,7 @@ struct UsageController {
             userId = requested
         } else {
             // A user sees only its own usage, whatever it asks for.
-            if let requested, requested != principal.userId { throw APIError.forbidden("A user token sees only its own usage.") }
+            if let requested, requested != principal.userId { throw ServiceError.forbidden("A user token sees only its own usage.") }
             userId = principal.userId
         }
         return JSONResponse(try await UsageStore.report(database: database, fromMillis: from, toMillis: to, userId: userId, groupBy: grouping))
@@ -40,6 +40,6 @@ struct UsageController {
         guard let raw else { return nil }
         let text = raw
         if let date = Clock.parseISO8601(text) ?? Clock.parseISO8601(text + "T00:00:00Z") { return Clock.millis(from: date) }
-        throw APIError.invalidField(field, "must be an ISO 8601 date or timestamp")
+        throw ServiceError.invalidField(field, "must be an ISO 8601 date or timestamp")
     }
 }

@@ -22,7 +22,7 @@ struct MetricsController {
     @Sendable func scrape(_ request: Request, context: AppRequestContext) async throws -> Response {
         if let token {
             let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil } ?? ""
-            guard SecretComparison.equal(presented.utf8, token.reveal.utf8) else { throw APIError.unauthorized() }
+            guard SecretComparison.equal(presented.utf8, token.reveal.utf8) else { throw ServiceError.unauthorized() }
         }
         metrics.setUsageQueueDepth(usage.pendingCount)
         metrics.setDatabaseConnectionsInUse(database.connectionsInUse)

@@ -125,7 +125,7 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
         var contentBlock: AnthropicMessage.Block?
         var delta: Delta?
         var usage: AnthropicUsage?
-        var error: ErrorBody?
+        var error: WireError?
 
         struct Delta: Decodable {
             var type: String?
@@ -140,7 +140,7 @@ struct AnthropicStreamDecoder: ChatStreamDecoder {
             }
         }
 
-        struct ErrorBody: Decodable {
+        struct WireError: Decodable {
             var type: String?
             var message: String?
         }

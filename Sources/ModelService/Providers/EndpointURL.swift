@@ -24,7 +24,7 @@ public enum EndpointURL {
 
     /// Returns `text` when acceptable, else a 400 naming `field`.
     @discardableResult
-    public static func check(_ text: String, field: String) throws(APIError) -> String {
+    public static func check(_ text: String, field: String) throws(ServiceError) -> String {
         if let problem = problem(text) { throw .invalidField(field, problem) }
         return text
     }

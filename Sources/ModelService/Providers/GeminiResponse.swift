@@ -5,7 +5,7 @@ struct GeminiResponse: Decodable {
     var modelVersion: String?
     var responseId: String?
     var promptFeedback: PromptFeedback?
-    var error: ErrorBody?
+    var error: WireError?
 
     struct Candidate: Decodable {
         var content: Content?
@@ -47,7 +47,7 @@ struct GeminiResponse: Decodable {
         var blockReason: String?
     }
 
-    struct ErrorBody: Decodable {
+    struct WireError: Decodable {
         var message: String?
         var status: String?
     }

@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 
-/// Why an upstream call failed, in the terms the gateway maps to an HTTP status.
+/// Why an upstream call failed, as an adapter reports it; ``ServiceError/init(_:model:key:)`` gives it its kind.
 ///
 /// Messages come from the upstream with the API key scrubbed out; request headers never appear.
 public enum ProviderError: Error, Sendable, CustomStringConvertible {
@@ -17,32 +17,6 @@ public enum ProviderError: Error, Sendable, CustomStringConvertible {
     case invalidResponse(String)
     /// The client's request cannot be expressed in the provider's format, e.g. a malformed data URL (400).
     case invalidRequest(String)
-
-    /// The status the gateway should answer with.
-    public var httpStatus: Int {
-        switch self {
-        case .upstreamRejected(let status, _, _, _, _): status
-        case .upstreamFailed, .unreachable, .invalidResponse: 502
-        case .timeout: 504
-        case .invalidRequest: 400
-        }
-    }
-
-    /// OpenAI's `error.type` for the gateway's error body.
-    public var openAIType: String {
-        switch self {
-        case .upstreamRejected(let status, _, _, _, _):
-            switch status {
-            case 429: "rate_limit_exceeded"
-            case 401, 403: "authentication_error"
-            case 404: "not_found_error"
-            default: "invalid_request_error"
-            }
-        case .upstreamFailed, .unreachable, .invalidResponse: "upstream_error"
-        case .timeout: "timeout"
-        case .invalidRequest: "invalid_request_error"
-        }
-    }
 
     /// True when the provider refused the key itself: a 401 or 403, or Gemini's 400 `API_KEY_INVALID`
     /// (Gemini answers an unknown key with a 400, not a 401).

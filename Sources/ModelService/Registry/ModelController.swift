@@ -28,7 +28,7 @@ struct ModelController {
         var provider: ProviderKind?
         if let name = request.uri.queryParameters.get("provider") {
             guard let kind = ProviderKind(name: String(name)) else {
-                throw APIError.invalidField("provider", "unknown provider '\(name)'; known providers: \(ProviderKind.knownList)")
+                throw ServiceError.invalidField("provider", "unknown provider '\(name)'; known providers: \(ProviderKind.knownList)")
             }
             provider = kind
         }
@@ -47,7 +47,7 @@ struct ModelController {
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ModelView> {
         let principal = try context.requirePrincipal()
-        guard let model = registry.model(idOrName: Self.identifier(context)) else { throw APIError.notFound("model") }
+        guard let model = registry.model(idOrName: Self.identifier(context)) else { throw ServiceError.notFound("model") }
         return JSONResponse(ModelView(model, for: principal))
     }
 
@@ -59,9 +59,9 @@ struct ModelController {
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Model> {
         let principal = try context.requireAdmin()
-        guard let existing = registry.model(idOrName: Self.identifier(context)) else { throw APIError.notFound("model") }
+        guard let existing = registry.model(idOrName: Self.identifier(context)) else { throw ServiceError.notFound("model") }
         let fields = try await request.decodeJSON(as: ModelFields.self, context: context)
-        guard let model = try await registry.update(id: existing.id, fields, actor: .init(principal)) else { throw APIError.notFound("model") }
+        guard let model = try await registry.update(id: existing.id, fields, actor: .init(principal)) else { throw ServiceError.notFound("model") }
         return JSONResponse(model)
     }
 
@@ -69,7 +69,7 @@ struct ModelController {
         let principal = try context.requireAdmin()
         guard let existing = registry.model(idOrName: Self.identifier(context)),
             try await registry.delete(id: existing.id, actor: .init(principal))
-        else { throw APIError.notFound("model") }
+        else { throw ServiceError.notFound("model") }
         return Response(status: .noContent)
     }
 }

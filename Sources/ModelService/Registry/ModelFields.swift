@@ -80,7 +80,7 @@ public struct ModelFields: Sendable, Decodable {
 
     /// Checks bounds; for a create, also that the required fields are there and not null.
     /// `keyVariables` decides which `apiKeyEnvVar` names are provider key variables.
-    public func validate(creating: Bool, keyVariables: ProviderKeyVariables = ProviderKeyVariables(environment: [:])) throws(APIError) {
+    public func validate(creating: Bool, keyVariables: ProviderKeyVariables = ProviderKeyVariables(environment: [:])) throws(ServiceError) {
         if creating {
             for (field, value) in [("name", name.value), ("provider", provider.value), ("modelId", modelId.value)] where value == nil {
                 throw .invalidField(field, "is required")
@@ -153,7 +153,7 @@ public struct ModelFields: Sendable, Decodable {
     /// Largest `metadata` and `providerSettings`, each, as encoded JSON.
     static let maxObjectBytes = 64 * 1024
 
-    static func checkText(_ field: String, _ value: String, maxLength: Int) throws(APIError) {
+    static func checkText(_ field: String, _ value: String, maxLength: Int) throws(ServiceError) {
         if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidField(field, "must not be empty") }
         try TextInput.check(value, field: field, maxCharacters: maxLength)
     }

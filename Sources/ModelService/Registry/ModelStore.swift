@@ -35,7 +35,7 @@ struct ModelStore: Sendable {
                 return model
             }
         } catch where Database.isUniqueViolation(error) {
-            throw APIError.conflict("a model named '\(fields.name.value ?? "")' already exists")
+            throw ServiceError.conflict("a model named '\(fields.name.value ?? "")' already exists")
         }
     }
 
@@ -43,12 +43,12 @@ struct ModelStore: Sendable {
     static func insert(_ fields: ModelFields, on sql: any SQLDatabase) async throws -> Model {
         guard let name = fields.name.value, let providerName = fields.provider.value, let provider = ProviderKind(name: providerName),
             let modelId = fields.modelId.value
-        else { throw APIError.badRequest("name, provider and modelId are required") }
+        else { throw ServiceError.badRequest("name, provider and modelId are required") }
         let id = RandomIdentifier.uuid()
         let now = Clock.nowMillis()
         let isDefault = fields.isDefault.value ?? false
         if try await sql.raw("SELECT id FROM models WHERE name = \(bind: name)").first() != nil {
-            throw APIError.conflict("a model named '\(name)' already exists")
+            throw ServiceError.conflict("a model named '\(name)' already exists")
         }
         if isDefault { try await clearDefault(provider: provider, except: id, on: sql) }
         try await sql.insert(into: "models")
@@ -88,7 +88,7 @@ struct ModelStore: Sendable {
                 if let name = fields.name.value, name != current.name,
                     try await sql.raw("SELECT id FROM models WHERE name = \(bind: name)").first() != nil
                 {
-                    throw APIError.conflict("a model named '\(name)' already exists")
+                    throw ServiceError.conflict("a model named '\(name)' already exists")
                 }
                 let provider = fields.provider.value.flatMap(ProviderKind.init(name:)) ?? current.provider
                 let becomesDefault = fields.isDefault.value ?? current.isDefault
@@ -136,7 +136,7 @@ struct ModelStore: Sendable {
                 return model
             }
         } catch where Database.isUniqueViolation(error) {
-            throw APIError.conflict("a model with that name already exists, or another default was set at the same time; retry")
+            throw ServiceError.conflict("a model with that name already exists, or another default was set at the same time; retry")
         }
     }
 

@@ -30,14 +30,14 @@ public struct AttemptLoop: Sendable {
         case fail
     }
 
-    /// Throws the last attempt's ``CallError`` (or `provider_unavailable` when every circuit was open).
+    /// Throws the last attempt's ``ServiceError`` (or `provider_unavailable` when every circuit was open).
     public func run<Value: Sendable>(
         candidates: [Model],
         deadline: ContinuousClock.Instant,
         circuit: (Model) -> CircuitBreakers.Key,
         _ operation: (Model) async throws -> Value
     ) async throws -> Outcome<Value> {
-        var lastError: CallError?
+        var lastError: ServiceError?
         var shortestOpen: Int?
         var attempts = 0
         nextCandidate: for model in candidates {
@@ -46,7 +46,7 @@ public struct AttemptLoop: Sendable {
             while true {
                 // Out of time or attempts: the last upstream failure ends the call (a timeout when the deadline cut an attempt).
                 if ContinuousClock.now >= deadline {
-                    throw lastError ?? CallError(.upstreamTimeout, "The call's deadline passed before an upstream could be tried.")
+                    throw lastError ?? ServiceError(.upstreamTimeout, "The call's deadline passed before an upstream could be tried.")
                 }
                 if attempts >= policy.maxAttempts, let lastError { throw lastError }
                 if case .refused(let seconds) = breakers.acquire(key) {
@@ -58,7 +58,7 @@ public struct AttemptLoop: Sendable {
                     let value = try await operation(model)
                     breakers.record(key, success: true)
                     return Outcome(value: value, model: model, circuit: key)
-                } catch let error as CallError {
+                } catch let error as ServiceError {
                     lastError = error
                     breakers.record(key, success: Self.countsAgainstCircuit(error) ? false : nil, error: Self.label(error))
                     switch Self.disposition(of: error) {
@@ -79,22 +79,20 @@ public struct AttemptLoop: Sendable {
             }
         }
         if let lastError { throw lastError }
-        throw CallError(
-            TrafficError(
-                kind: .providerUnavailable,
-                message: "The upstream of '\(candidates.first?.name ?? "")' is failing and its circuit is open; retry later.",
-                retryAfterSeconds: shortestOpen ?? 1))
+        throw ServiceError.refusal(
+            .providerUnavailable, "The upstream of '\(candidates.first?.name ?? "")' is failing and its circuit is open; retry later.",
+            retryAfterSeconds: shortestOpen ?? 1)
     }
 
     /// Retry the same candidate on a transient upstream failure; fall over to the next one when this
     /// candidate cannot answer (its key, its upstream model, its answers); fail on the client's own mistakes.
-    static func disposition(of error: CallError) -> Disposition {
+    static func disposition(of error: ServiceError) -> Disposition {
         if RetryPolicy.isRetryable(error) { return .retry }
         return error.kind.rule.retryable ? .fallOver : .fail
     }
 
     /// Upstream health failures only: a rejected key or a bad request says nothing about the upstream.
-    static func countsAgainstCircuit(_ error: CallError) -> Bool {
+    static func countsAgainstCircuit(_ error: ServiceError) -> Bool {
         switch error.kind {
         case .upstreamFailed, .upstreamTimeout, .upstreamUnreachable, .upstreamInvalidResponse: true
         default: false
@@ -102,7 +100,7 @@ public struct AttemptLoop: Sendable {
     }
 
     /// A short label for the health page: kind and status, never the upstream's text.
-    static func label(_ error: CallError) -> String? {
+    static func label(_ error: ServiceError) -> String? {
         let status = error.upstreamStatus.map { " (\($0))" } ?? ""
         switch error.kind {
         case .upstreamFailed: return "upstream error\(status)"

@@ -103,7 +103,7 @@ public final class BudgetBook: Service, Sendable {
     /// Reserves the estimate on every budget of the call, or throws `budget_exceeded`. On PostgreSQL
     /// a budget whose lease has room for the estimate takes it from the lease; the others reserve in
     /// their rows (one statement).
-    func reserve(_ budgets: [Limits], cost: Double, tokens: Int, now: Int64) async throws(TrafficError) -> [BudgetLedger.Reservation] {
+    func reserve(_ budgets: [Limits], cost: Double, tokens: Int, now: Int64) async throws(ServiceError) -> [BudgetLedger.Reservation] {
         guard !budgets.isEmpty else { return [] }
         var reservations = budgets.map {
             BudgetLedger.Reservation(budgetId: $0.id, periodStart: $0.period.start(at: now), cost: cost, tokens: tokens)
@@ -124,7 +124,7 @@ public final class BudgetBook: Service, Sendable {
             } catch {
                 settleLeased(reservations, cost: 0, tokens: 0)
                 logger.warning("budgets cannot be reserved", metadata: ["error": "\(Database.describe(error))"])
-                throw TrafficError(kind: .limitsUnavailable, message: "Budgets cannot be checked right now; retry shortly.", retryAfterSeconds: 5)
+                throw ServiceError.refusal(.limitsUnavailable, "Budgets cannot be checked right now; retry shortly.", retryAfterSeconds: 5)
             }
             if refusedId != nil { settleLeased(reservations, cost: 0, tokens: 0) }
         }
@@ -132,7 +132,7 @@ public final class BudgetBook: Service, Sendable {
         let end = refused.period.end(after: refused.period.start(at: now))
         let wait = end.map { Int(($0 - now + 999) / 1000) } ?? 86_400
         let until = end.map { " until the period ends at \(Clock.iso8601(millis: $0))" } ?? "; a total budget does not renew, an admin must raise it"
-        throw TrafficError(kind: .budgetExceeded, message: "The \(refused.label) is used up\(until).", retryAfterSeconds: wait)
+        throw ServiceError.refusal(.budgetExceeded, "The \(refused.label) is used up\(until).", retryAfterSeconds: wait)
     }
 
     /// Settles in memory what is held here: the whole ledger on SQLite (a soft-threshold crossing is

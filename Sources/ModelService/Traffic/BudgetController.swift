@@ -28,7 +28,7 @@ struct BudgetController {
         }
 
         /// The fields after applying this body to `current` (nil for a create), each checked and named when wrong.
-        func fields(over current: Budget?) throws(APIError) -> BudgetLedger.Fields {
+        func fields(over current: Budget?) throws(ServiceError) -> BudgetLedger.Fields {
             var fields = BudgetLedger.Fields(
                 userId: current?.userId, tokenId: current?.tokenId, period: current?.period ?? .month, maxCost: current?.maxCost,
                 maxTokens: current?.maxTokens, softThreshold: current?.softThreshold ?? 0.8)
@@ -103,7 +103,7 @@ struct BudgetController {
         let current = try await visible(try context.parameters.require("id"), principal: principal)
         let body = try await request.decodeJSON(as: Body.self, context: context)
         guard let budget = try await BudgetLedger.update(id: current.id, try body.fields(over: current), database: traffic.budgets.database) else {
-            throw APIError.notFound("budget")
+            throw ServiceError.notFound("budget")
         }
         try await traffic.budgets.reload()
         return JSONResponse(traffic.budgets.current(budget))
@@ -112,7 +112,7 @@ struct BudgetController {
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try context.requireAdmin()
         guard try await BudgetLedger.delete(id: try context.parameters.require("id"), database: traffic.budgets.database) else {
-            throw APIError.notFound("budget")
+            throw ServiceError.notFound("budget")
         }
         try await traffic.budgets.reload()
         return Response(status: .noContent)
@@ -123,7 +123,7 @@ struct BudgetController {
         let database = traffic.budgets.database
         guard let budget = try await database.run({ try await BudgetLedger.find(id: id, on: $0) }),
             principal.actsForAnyUser || (budget.userId != nil && budget.userId == principal.userId) || budget.tokenId == principal.tokenId
-        else { throw APIError.notFound("budget") }
+        else { throw ServiceError.notFound("budget") }
         return traffic.budgets.current(budget)
     }
 }

@@ -21,7 +21,7 @@ public enum FallbackChain {
     /// A 400 naming `fallbacks` for an unknown name or a cycle (following fallbacks of fallbacks).
     /// Follows only the chains reachable from the saved model, by name lookups: the cost is the chain's
     /// size, not the registry's.
-    static func validate(name: String, fallbacks: [String], in snapshot: ModelRegistry.Snapshot, replacing oldName: String? = nil) throws(APIError) {
+    static func validate(name: String, fallbacks: [String], in snapshot: ModelRegistry.Snapshot, replacing oldName: String? = nil) throws(ServiceError) {
         let own = name.lowercased()
         let renamed = oldName?.lowercased()
         func edges(_ node: String) -> [String]? {

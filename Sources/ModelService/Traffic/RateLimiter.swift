@@ -57,7 +57,7 @@ public final class RateLimiter: Service, Sendable {
     }
 
     /// Counts the call or throws a 429 saying which window is full and when it reopens.
-    func admit(_ windows: [RateWindow], modelName: String) async throws(TrafficError) {
+    func admit(_ windows: [RateWindow], modelName: String) async throws(ServiceError) {
         guard !windows.isEmpty else { return }
         let time = now()
         guard let shared else {
@@ -82,9 +82,9 @@ public final class RateLimiter: Service, Sendable {
     }
 
     /// `closed`: 503. `local`: this instance's counts against its share of each limit.
-    private func admitWhileDown(_ windows: [RateWindow], modelName: String, at time: Int64) throws(TrafficError) {
+    private func admitWhileDown(_ windows: [RateWindow], modelName: String, at time: Int64) throws(ServiceError) {
         guard whenDatabaseDown == .local else {
-            throw TrafficError(kind: .limitsUnavailable, message: "Rate limits cannot be checked right now; retry shortly.", retryAfterSeconds: 5)
+            throw ServiceError.refusal(.limitsUnavailable, "Rate limits cannot be checked right now; retry shortly.", retryAfterSeconds: 5)
         }
         let instances = instanceCount
         guard let refusal = local.admit(windows.map { $0.share(of: instances) }, at: time) else { return }
@@ -94,11 +94,9 @@ public final class RateLimiter: Service, Sendable {
             note: instances > 1 ? " (this instance's share of \(whole) while the shared counters cannot be reached)" : "")
     }
 
-    static func refused(_ refusal: RateRefusal, modelName: String, note: String = "") -> TrafficError {
+    static func refused(_ refusal: RateRefusal, modelName: String, note: String = "") -> ServiceError {
         let window = refusal.window
-        return TrafficError(
-            kind: .rateLimited,
-            message: "Rate limit of model '\(modelName)' reached: \(window.limit) \(window.unit.rawValue) per \(window.spanName)\(note).",
+        return ServiceError.refusal(.rateLimited, "Rate limit of model '\(modelName)' reached: \(window.limit) \(window.unit.rawValue) per \(window.spanName)\(note).",
             retryAfterSeconds: Int(max(1, (refusal.waitMillis + 999) / 1000))
         )
     }

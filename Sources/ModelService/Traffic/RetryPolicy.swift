@@ -16,7 +16,7 @@ public struct RetryPolicy: Sendable {
     public init() {}
 
     /// Rate limits (429, 408), upstream failures (5xx, 529), timeouts and connection failures.
-    static func isRetryable(_ error: CallError) -> Bool {
+    static func isRetryable(_ error: ServiceError) -> Bool {
         switch error.kind {
         case .upstreamRateLimited, .upstreamFailed, .upstreamTimeout, .upstreamUnreachable: true
         case .upstreamRejected: error.upstreamStatus == 408
@@ -25,7 +25,7 @@ public struct RetryPolicy: Sendable {
     }
 
     /// The wait before retry number `retry` (1-based): the upstream's `Retry-After` up to the cap, else backoff with jitter.
-    func delay(retry: Int, after error: CallError, now: Date = Date()) -> Duration {
+    func delay(retry: Int, after error: ServiceError, now: Date = Date()) -> Duration {
         if let wait = Self.retryAfter(error.retryAfter, now: now, cap: retryAfterCap) { return wait }
         let ceiling = min(maxDelay, baseDelay * (1 << min(retry - 1, 20)))
         let millis = Int(ceiling / .milliseconds(1))

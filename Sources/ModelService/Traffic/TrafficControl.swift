@@ -53,7 +53,7 @@ public final class TrafficControl: Sendable {
     /// the caller. Priced at the dearest candidate, so a fallback never spends past a budget.
     public func admit(
         model: Model, candidates: [Model], userId: String?, tokenId: String, promptBytes: Int, maxOutputTokens: Int
-    ) async throws(TrafficError) -> Admission {
+    ) async throws(ServiceError) -> Admission {
         let caller = userId.map { "user:\($0)" } ?? "token:\(tokenId)"
         var admission = Admission(windows: RateWindow.windows(for: model, caller: caller))
         let budgets = self.budgets.budgets(userId: userId, tokenId: tokenId)

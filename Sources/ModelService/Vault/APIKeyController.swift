@@ -56,7 +56,7 @@ struct APIKeyController {
         let query = request.uri.queryParameters
         var provider: ProviderKind?
         if let name = query.get("provider") {
-            guard let kind = ProviderKind(name: name) else { throw APIError.invalidField("provider", "must be one of \(ProviderKind.knownList)") }
+            guard let kind = ProviderKind(name: name) else { throw ServiceError.invalidField("provider", "must be one of \(ProviderKind.knownList)") }
             provider = kind
         }
         guard let filter = try access.listFilter(userId: query.get("userId"), provider: provider, shared: try request.boolQuery("shared")) else {
@@ -98,7 +98,7 @@ struct APIKeyController {
 
     // MARK: Input checks (shared with the user settings endpoints)
 
-    static func keyName(_ raw: String) throws(APIError) -> String {
+    static func keyName(_ raw: String) throws(ServiceError) -> String {
         let name = raw.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw .invalidField("keyName", "must be 1 to 200 characters") }
         try TextInput.check(name, field: "keyName")
@@ -106,7 +106,7 @@ struct APIKeyController {
     }
 
     /// The key's endpoint from `endpoint` or its alias `baseURL`: http(s), a host, no userinfo.
-    static func endpoint(_ endpoint: String?, baseURL: String?) throws(APIError) -> String? {
+    static func endpoint(_ endpoint: String?, baseURL: String?) throws(ServiceError) -> String? {
         if endpoint != nil, baseURL != nil { throw .invalidField("endpoint", "give endpoint or baseURL, not both") }
         if let endpoint { return try EndpointURL.check(endpoint, field: "endpoint") }
         if let baseURL { return try EndpointURL.check(baseURL, field: "baseURL") }
@@ -114,7 +114,7 @@ struct APIKeyController {
     }
 
     /// Surrounding whitespace (a pasted newline) is dropped; the message never repeats the value.
-    static func apiKey(_ raw: Secret) throws(APIError) -> Secret {
+    static func apiKey(_ raw: Secret) throws(ServiceError) -> Secret {
         let key = raw.reveal.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty else { throw .invalidField("apiKey", "must not be empty") }
         guard key.count <= 4096 else { throw .invalidField("apiKey", "must be at most 4096 characters") }
@@ -125,7 +125,7 @@ struct APIKeyController {
     }
 
     /// `?skipValidation=true` or `"validate": false` skip the provider check; only admin and service tokens may.
-    static func shouldValidate(_ request: Request, bodyFlag: Bool?, access: KeyAccess) throws(APIError) -> Bool {
+    static func shouldValidate(_ request: Request, bodyFlag: Bool?, access: KeyAccess) throws(ServiceError) -> Bool {
         let skip = try request.boolQuery("skipValidation") == true || bodyFlag == false
         if skip && !access.mayStoreUnvalidated {
             throw .forbidden("Only admin and service tokens may store a key without validating it.")

@@ -15,7 +15,7 @@ struct AuditController {
         var filter = AuditLog.Filter()
         if let action = query.get("action") {
             guard AuditLog.Action(rawValue: action) != nil else {
-                throw APIError.invalidField("action", "must be one of \(AuditLog.Action.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ServiceError.invalidField("action", "must be one of \(AuditLog.Action.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             filter.action = action
         }
@@ -25,14 +25,14 @@ struct AuditController {
         filter.from = try Self.timestamp(query.get("from"), field: "from")
         filter.to = try Self.timestamp(query.get("to"), field: "to")
         if let raw = query.get("limit") {
-            guard let limit = Int(raw), (1...1000).contains(limit) else { throw APIError.invalidField("limit", "must be 1 to 1000") }
+            guard let limit = Int(raw), (1...1000).contains(limit) else { throw ServiceError.invalidField("limit", "must be 1 to 1000") }
             filter.limit = limit
         }
         let filterCopy = filter
         return JSONResponse(try await database.run { try await AuditLog.list(filterCopy, on: $0) })
     }
 
-    static func timestamp(_ text: String?, field: String) throws(APIError) -> Int64? {
+    static func timestamp(_ text: String?, field: String) throws(ServiceError) -> Int64? {
         guard let text else { return nil }
         guard let date = Clock.parseISO8601(text) else { throw .invalidField(field, "must be an ISO 8601 timestamp") }
         return Clock.millis(from: date)

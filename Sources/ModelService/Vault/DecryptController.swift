@@ -25,16 +25,14 @@ struct DecryptController {
         router.get("/api/api-keys/{id}/decrypt", use: decrypt)
     }
 
-    static let refusal = APIError(.unauthorized, code: "unauthorized", message: "A valid x-internal-secret header is required.")
+    static let refusal = ServiceError(.unauthorized, "A valid x-internal-secret header is required.")
 
     @Sendable func decrypt(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         let source = context.clientAddress
         if let wait = refusals.retryAfter(source: source) {
             refusals.record(source: source, keyId: id)
-            throw APIError(
-                .tooManyRequests, code: "rate_limit_exceeded", message: "Too many refused decrypt attempts from this address; retry later.",
-                headers: [.retryAfter: String(wait)])
+            throw ServiceError.refusal(.rateLimited, "Too many refused decrypt attempts from this address; retry later.", retryAfterSeconds: wait)
         }
         let presented = request.headers[values: .internalSecret].first ?? ""
         // Compare even when unset or missing, so the time taken says nothing about which it was.

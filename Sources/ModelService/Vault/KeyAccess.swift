@@ -19,7 +19,7 @@ struct KeyAccess: Sendable {
     }
 
     /// The stored owner of a new key from the body's `userId` / `shared`.
-    func ownerForNewKey(userId: String?, shared: Bool) throws(APIError) -> String {
+    func ownerForNewKey(userId: String?, shared: Bool) throws(ServiceError) -> String {
         if shared {
             guard principal.isAdmin else { throw .forbidden("Only an admin may manage shared keys.") }
             guard userId == nil else { throw .invalidField("userId", "a shared key has no userId") }
@@ -41,7 +41,7 @@ struct KeyAccess: Sendable {
     }
 
     /// The listing filter for `?userId=&provider=&shared=`; nil means the answer is empty.
-    func listFilter(userId: String?, provider: ProviderKind?, shared: Bool?) throws(APIError) -> APIKeyStore.Filter? {
+    func listFilter(userId: String?, provider: ProviderKind?, shared: Bool?) throws(ServiceError) -> APIKeyStore.Filter? {
         switch principal.role {
         case .user:
             let own = try ownUserId()
@@ -60,14 +60,14 @@ struct KeyAccess: Sendable {
     }
 
     /// The user a user token is bound to (required for `/api/users/me/*`).
-    func ownUserId() throws(APIError) -> String {
+    func ownUserId() throws(ServiceError) -> String {
         guard let userId = principal.userId, !userId.hasPrefix("@") else {
             throw .forbidden("This endpoint needs a user token (one bound to a userId).")
         }
         return userId
     }
 
-    static func checkedUserId(_ userId: String) throws(APIError) -> String {
+    static func checkedUserId(_ userId: String) throws(ServiceError) -> String {
         try UserId.checked(userId, field: "userId")
     }
 }

@@ -69,7 +69,7 @@ extension KeyVault {
             return (try await update(id: existing.id, changes: changes, access: access, actor: actor), false)
         }
         if existing != nil {
-            throw APIError.conflict("A key named '\(keyName)' exists for another endpoint; delete it first or choose another keyName.")
+            throw ServiceError.conflict("A key named '\(keyName)' exists for another endpoint; delete it first or choose another keyName.")
         }
         let new = NewKey(owner: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: metadata ?? [:], endpoint: endpoint)
         return (try await create(new, actor: actor), true)
@@ -77,7 +77,7 @@ extension KeyVault {
 
     func find(id: String, access: KeyAccess) async throws -> APIKey {
         guard let stored = try await database.run({ try await APIKeyStore.find(id: id, on: $0) }), access.mayManage(stored) else {
-            throw APIError.notFound("API key")
+            throw ServiceError.notFound("API key")
         }
         return record(stored)
     }
@@ -97,7 +97,7 @@ extension KeyVault {
             try await database.transaction { sql in
                 try await APIKeyStore.update(id: id, keyName: changes.keyName, isActive: changes.isActive, isValid: isValid, encrypted: encrypted,
                                              metadata: changes.metadata, on: sql)
-                guard let stored = try await APIKeyStore.find(id: id, on: sql) else { throw APIError.notFound("API key") }
+                guard let stored = try await APIKeyStore.find(id: id, on: sql) else { throw ServiceError.notFound("API key") }
                 try await AuditLog.write(.update, actor: actor, subject: .init(stored), result: "ok", detail: "changed " + fields.joined(separator: ", "), on: sql)
                 return stored
             }
@@ -153,7 +153,7 @@ extension KeyVault {
             try await database.transaction { sql in
                 try await AuditLog.write(.decrypt, actor: actor, subject: .init(keyId: id, owner: nil, provider: nil), result: "not_found", on: sql)
             }
-            throw APIError.notFound("API key")
+            throw ServiceError.notFound("API key")
         }
         let secret = try? cipher().decrypt(stored.encryptedKey, binding: stored.binding)
         try await database.transaction { sql in
@@ -166,7 +166,7 @@ extension KeyVault {
     /// A key the caller may manage, else the same 404 as a key that does not exist.
     private func manageable(id: String, access: KeyAccess) async throws -> StoredAPIKey {
         guard let stored = try await database.run({ try await APIKeyStore.find(id: id, on: $0) }), access.mayManage(stored) else {
-            throw APIError.notFound("API key")
+            throw ServiceError.notFound("API key")
         }
         return stored
     }
@@ -183,7 +183,7 @@ extension KeyVault {
             try await database.transaction { sql in
                 try await AuditLog.write(action, actor: actor, subject: subject, result: "rejected", detail: "provider rejected the key", on: sql)
             }
-            throw APIError(.unprocessableContent, code: "key_rejected", message: "The \(provider.rawValue) provider rejected the key: \(reason)")
+            throw ServiceError(.keyRejected, "The \(provider.rawValue) provider rejected the key: \(reason)")
         case .unreachable(let reason):
             try await database.transaction { sql in
                 try await AuditLog.write(action, actor: actor, subject: subject, result: "unreachable", detail: "provider unreachable", on: sql)
@@ -197,20 +197,20 @@ extension KeyVault {
         do {
             return try await body()
         } catch let error where Database.isUniqueViolation(error) {
-            throw APIError.conflict("A key with this keyName already exists for this user and provider.")
+            throw ServiceError.conflict("A key with this keyName already exists for this user and provider.")
         }
     }
 
-    static func unreachableError(_ provider: ProviderKind, _ reason: String) -> APIError {
-        APIError(
-            .badGateway, code: "provider_unreachable",
-            message: "The \(provider.rawValue) provider could not be reached to validate the key (\(reason)); retry later, "
+    static func unreachableError(_ provider: ProviderKind, _ reason: String) -> ServiceError {
+        ServiceError(
+            .providerUnreachable,
+            "The \(provider.rawValue) provider could not be reached to validate the key (\(reason)); retry later, "
                 + "or store it unvalidated with ?skipValidation=true (admin or service token)."
         )
     }
 
-    static let undecryptableError = APIError(
-        .conflict, code: "key_undecryptable",
-        message: "The stored key cannot be decrypted with the loaded master keys (wrong ENCRYPTION_SECRET, or ENCRYPTION_SECRET_PREVIOUS missing during a rotation)."
+    static let undecryptableError = ServiceError(
+        .storedKeyUndecryptable,
+        "The stored key cannot be decrypted with the loaded master keys (wrong ENCRYPTION_SECRET, or ENCRYPTION_SECRET_PREVIOUS missing during a rotation)."
     )
 }

@@ -58,7 +58,7 @@ public final class KeyVault: Sendable {
     /// The cipher, or a 503 before start-up unlocked the vault.
     func cipher() throws -> KeyCipher {
         guard let cipher = state.withLock({ $0.cipher }) else {
-            throw APIError(.serviceUnavailable, code: "vault_locked", message: "The key vault is not unlocked yet.")
+            throw ServiceError(.vaultLocked, "The key vault is not unlocked yet.")
         }
         return cipher
     }

@@ -28,7 +28,7 @@ struct UserKeyController {
         let access = KeyAccess(principal: try context.requirePrincipal())
         let userId = try access.ownUserId()
         let name = try context.parameters.require("provider")
-        guard let provider = ProviderKind(name: name) else { throw APIError.invalidField("provider", "must be one of \(ProviderKind.knownList)") }
+        guard let provider = ProviderKind(name: name) else { throw ServiceError.invalidField("provider", "must be one of \(ProviderKind.knownList)") }
         let body = try await request.decodeJSON(as: PutRequest.self, context: context)
         let keyName = try APIKeyController.keyName(body.keyName ?? "default")
         let apiKey = try APIKeyController.apiKey(body.apiKey)

@@ -88,8 +88,8 @@ import Testing
         (#"{"model":"m","tool_choice":{"type":"tool"},"messages":[{"role":"user","content":"x"}]}"#, "tool_choice.name"),
     ])
     func badRequestsNameTheField(body: String, field: String) throws {
-        let error = #expect(throws: APIError.self) { _ = try Self.translate(body) }
-        #expect(error?.status == .badRequest)
+        let error = #expect(throws: ServiceError.self) { _ = try Self.translate(body) }
+        #expect(error?.status == 400)
         #expect(error?.message.hasPrefix(field + ":") == true, "\(error?.message ?? "")")
     }
 
@@ -244,18 +244,9 @@ import Testing
 
     // MARK: Errors and estimates
 
-    @Test(arguments: [
-        (400, "invalid_request_error"), (401, "authentication_error"), (403, "permission_error"), (404, "not_found_error"),
-        (413, "request_too_large"), (424, "invalid_request_error"), (429, "rate_limit_error"), (500, "api_error"), (502, "api_error"),
-        (503, "api_error"), (504, "api_error"), (529, "overloaded_error"),
-    ])
-    func errorTypeForStatus(status: Int, type: String) {
-        #expect(AnthropicErrorShape.type(forStatus: status) == type)
-    }
-
     @Test func errorBodyIsAnthropicsShape() throws {
         let body = try Self.json(
-            String(decoding: AnthropicErrorShape.body(for: .invalidField("max_tokens", "must be a positive integer")), as: UTF8.self))
+            String(buffer: WireError.json(.invalidField("max_tokens", "must be a positive integer"), shape: .anthropic)))
         #expect(
             body
                 == .object([

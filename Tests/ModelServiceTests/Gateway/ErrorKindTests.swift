@@ -7,22 +7,23 @@ import Testing
 /// One table of error kinds, rendered in OpenAI's shape on the OpenAI doors.
 @Suite struct ErrorKindTests {
     @Test func noKindIsA500OrAStatusSDKsRetryForAKeyProblem() {
-        for kind in CallError.Kind.allCases {
+        for kind in ServiceError.Kind.allCases {
             let rule = kind.rule
-            #expect(rule.status != 500, "\(kind)")
+            // Only the service's own fault is a 500; no client mistake or upstream failure is.
+            #expect(rule.status != 500 || kind == .internalError, "\(kind)")
             #expect((400..<600).contains(rule.status))
             #expect(!rule.code.isEmpty)
         }
         // A refused provider key must not read as the caller's own auth failure, nor be retried by SDKs.
-        let rejected = CallError.Kind.providerKeyRejected.rule
+        let rejected = ServiceError.Kind.providerKeyRejected.rule
         #expect(![401, 403, 408, 409, 429].contains(rejected.status) && rejected.status < 500)
         #expect(rejected.code == "provider_key_rejected")
     }
 
     @Test func renderedInOpenAIsShape() throws {
-        for kind in CallError.Kind.allCases {
-            let error = OpenAIErrorRenderer.render(CallError(kind, "message of \(kind)", retryAfter: kind == .rateLimited ? "3" : nil))
-            let body = try decodeJSON(ErrorBody.self, String(decoding: try error.jsonBody(), as: UTF8.self))
+        for kind in ServiceError.Kind.allCases {
+            let error = ErrorResponse(ServiceError(kind, "message of \(kind)", retryAfter: kind == .rateLimited ? "3" : nil))
+            let body = try decodeJSON(ErrorBody.self, String(buffer: WireError.json(error.error, shape: .openAI)))
             #expect(body.error.code == kind.rule.code)
             #expect(body.error.message == "message of \(kind)")
             #expect(!body.error.type.isEmpty)

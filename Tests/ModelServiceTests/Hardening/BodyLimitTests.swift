@@ -45,7 +45,7 @@ import Testing
             }
             // Brackets inside strings are text, not nesting.
             #expect(throws: Never.self) { try JSONBody.checkNesting(Array(#"{"a": "\#(deep)\"[[["}"#.utf8)) }
-            #expect(throws: APIError.self) { try JSONBody.checkNesting(Array((String(repeating: "{\"a\":", count: 129) + "1" + String(repeating: "}", count: 129)).utf8)) }
+            #expect(throws: ServiceError.self) { try JSONBody.checkNesting(Array((String(repeating: "{\"a\":", count: 129) + "1" + String(repeating: "}", count: 129)).utf8)) }
         }
     }
 

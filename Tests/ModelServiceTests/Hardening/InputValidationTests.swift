@@ -9,17 +9,17 @@ import Testing
 
     @Test func theHelperCountsBytesAndRefusesControls() throws {
         #expect(Self.marks.count == 1)
-        #expect(throws: APIError.self) { try TextInput.check(Self.marks, field: "name") }
-        #expect(throws: APIError.self) { try TextInput.check("a\u{0}b", field: "name") }
-        #expect(throws: APIError.self) { try TextInput.check("a\u{1B}[31m", field: "name") }
-        #expect(throws: APIError.self) { try TextInput.check("a\u{85}", field: "name") }
-        #expect(throws: APIError.self) { try TextInput.check("line\nbreak", field: "name") }
+        #expect(throws: ServiceError.self) { try TextInput.check(Self.marks, field: "name") }
+        #expect(throws: ServiceError.self) { try TextInput.check("a\u{0}b", field: "name") }
+        #expect(throws: ServiceError.self) { try TextInput.check("a\u{1B}[31m", field: "name") }
+        #expect(throws: ServiceError.self) { try TextInput.check("a\u{85}", field: "name") }
+        #expect(throws: ServiceError.self) { try TextInput.check("line\nbreak", field: "name") }
         #expect(try TextInput.check("line\nbreak", field: "description", allowLineBreaks: true) == "line\nbreak")
         #expect(try TextInput.check("Zoë 東京 🚀", field: "name") == "Zoë 東京 🚀")
         do {
             try TextInput.check("x\u{0}", field: "keyName")
         } catch {
-            #expect(error.status == .badRequest && error.message.hasPrefix("keyName:"))
+            #expect(error.status == 400 && error.message.hasPrefix("keyName:"))
         }
     }
 

@@ -181,7 +181,7 @@ import Testing
             try decodeInPieces(AnthropicStreamDecoder(model: "m", forwardUsage: false, apiKey: nil), error)
         }
         #expect(thrown?.message == "Overloaded")
-        #expect(thrown?.httpStatus == 502)
+        #expect(thrown?.gatewayStatus == 502)
         let cut = String(Self.textStream.prefix(600))
         #expect(throws: ProviderError.self) {
             try decodeInPieces(AnthropicStreamDecoder(model: "m", forwardUsage: false, apiKey: nil), cut)

@@ -119,7 +119,7 @@ import Testing
             let failed = await #expect(throws: ProviderError.self) {
                 try await adapter.stream(Self.request(stream: true), target: Self.target(c, port: port, model: "m-error-500"), client: client)
             }
-            #expect(failed?.httpStatus == 502)
+            #expect(failed?.gatewayStatus == 502)
             #expect(failed?.message == "boom")
         }
     }
@@ -131,7 +131,7 @@ import Testing
             let error = await #expect(throws: ProviderError.self) {
                 try await ProviderAdapters.adapter(for: c.provider).complete(Self.request(), target: Self.target(c, port: port, key: key), client: client)
             }
-            #expect(error?.httpStatus == 401)
+            #expect(error?.rejectsKey == true && error?.gatewayStatus == 424)
             #expect(error?.message.contains("<redacted>") == true)
             #expect(!String(describing: error).contains(key))
         }
@@ -158,12 +158,12 @@ import Testing
             let error = await #expect(throws: ProviderError.self) {
                 try await AnthropicAdapter().complete(Self.request(), target: Self.target(c, port: port, model: "m-slow"), client: client)
             }
-            #expect(error?.httpStatus == 504)
+            #expect(error?.gatewayStatus == 504)
             let streamError = await #expect(throws: ProviderError.self) {
                 try await AnthropicAdapter().stream(Self.request(stream: true), target: Self.target(c, port: port, model: "m-slow"), client: client)
             }
             // The upstream answers after 1.5 s: a 504 (not its answer) shows the 300 ms timeout cut both calls.
-            #expect(streamError?.httpStatus == 504)
+            #expect(streamError?.gatewayStatus == 504)
         }
     }
 
@@ -174,7 +174,7 @@ import Testing
         let error = await #expect(throws: ProviderError.self) {
             try await OpenAIAdapter().complete(Self.request(), target: target, client: client)
         }
-        #expect(error?.httpStatus == 502)
+        #expect(error?.gatewayStatus == 502)
         #expect(await OpenAIAdapter().validateKey(target: target, client: client) == .unreachable(reason: error?.message ?? ""))
         try await httpClient.shutdown()
     }

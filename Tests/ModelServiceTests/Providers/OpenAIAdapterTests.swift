@@ -100,7 +100,7 @@ import Testing
             try decodeInPieces(OpenAIStreamDecoder(forwardUsage: false, apiKey: Secret("sk-test-123456")), text)
         }
         #expect(error?.message == "key <redacted> over quota")
-        #expect(error?.httpStatus == 502)
+        #expect(error?.gatewayStatus == 502)
     }
 
     @Test func chatChunkStreamReadsABodyAndExposesUsage() async throws {

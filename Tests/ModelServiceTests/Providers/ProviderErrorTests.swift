@@ -27,8 +27,8 @@ import Testing
             Issue.record("anthropic: \(anthropic)")
             return
         }
-        #expect(anthropic.httpStatus == 429)
-        #expect(anthropic.openAIType == "rate_limit_exceeded")
+        #expect(anthropic.gatewayStatus == 429)
+        #expect(anthropic.gatewayOpenAIType == "rate_limit_error")
         let gemini = ProviderError.fromUpstream(
             status: 400,
             body: buffer(#"{"error":{"code":400,"message":"API key not valid","status":"INVALID_ARGUMENT"}}"#),
@@ -44,8 +44,8 @@ import Testing
             Issue.record("ollama: \(ollama)")
             return
         }
-        #expect(ollama.httpStatus == 502)
-        #expect(ollama.openAIType == "upstream_error")
+        #expect(ollama.gatewayStatus == 502)
+        #expect(ollama.gatewayOpenAIType == "upstream_error")
         let html = ProviderError.fromUpstream(status: 503, body: buffer("<html>busy</html>"), retryAfter: nil, apiKey: nil)
         #expect(html.message == "<html>busy</html>")
     }
@@ -60,14 +60,14 @@ import Testing
         #expect(error.message == "Incorrect API key provided: <redacted>.")
         #expect(!"\(error)".contains("sk-secret-abcdef"))
         #expect(!String(reflecting: error).contains("sk-secret-abcdef"))
-        #expect(error.httpStatus == 401)
+        #expect(error.rejectsKey && error.gatewayStatus == 424)
     }
 
     @Test func statusTable() {
-        #expect(ProviderError.timeout.httpStatus == 504)
-        #expect(ProviderError.timeout.openAIType == "timeout")
-        #expect(ProviderError.unreachable("x").httpStatus == 502)
-        #expect(ProviderError.invalidResponse("x").httpStatus == 502)
-        #expect(ProviderError.invalidRequest("x").httpStatus == 400)
+        #expect(ProviderError.timeout.gatewayStatus == 504)
+        #expect(ProviderError.timeout.gatewayOpenAIType == "timeout")
+        #expect(ProviderError.unreachable("x").gatewayStatus == 502)
+        #expect(ProviderError.invalidResponse("x").gatewayStatus == 502)
+        #expect(ProviderError.invalidRequest("x").gatewayStatus == 400)
     }
 }

@@ -89,3 +89,16 @@ enum HTTPClientResponseBodyFactory {
         .stream(BufferSequence(buffers: buffers))
     }
 }
+
+extension ProviderError {
+    /// The status the gateway answers this adapter failure with, through the one error table.
+    var gatewayStatus: Int { ServiceError(self, model: testModel, key: nil).status }
+    /// The OpenAI `error.type` it is shown with.
+    var gatewayOpenAIType: String { ServiceError(self, model: testModel, key: nil).openAIType }
+}
+
+/// A registry model for error messages in adapter tests.
+let testModel: Model = {
+    let json = #"{"id":"m1","name":"test/m","provider":"openai","modelId":"m","mode":"chat","supportsStreaming":true,"fallbacks":[],"inputCostPer1kTokens":0,"outputCostPer1kTokens":0,"providerSettings":{},"isActive":true,"isDefault":false,"metadata":{},"createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-01-01T00:00:00.000Z"}"#
+    return try! JSONDecoder().decode(Model.self, from: Data(json.utf8))
+}()

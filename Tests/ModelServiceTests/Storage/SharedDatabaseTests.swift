@@ -45,8 +45,10 @@ import Testing
     @Test(arguments: TestDatabase.available)
     func aModelChangeReloadsOnlyThatModelOnEveryInstance(database: TestDatabase) async throws {
         let url = try await database.makeURL()
-        try await TestApp.run(databaseURL: url, extra: ["CHANGE_POLL_MS": "50"]) { clientA, componentsA in
-            try await TestApp.run(databaseURL: url, extra: ["CHANGE_POLL_MS": "50"]) { clientB, componentsB in
+        // The hourly check alone reloads everything: a loaded machine may take a minute over this test.
+        let environment = ["CHANGE_POLL_MS": "50", "CHANGE_FULL_RELOAD_SECONDS": "3600"]
+        try await TestApp.run(databaseURL: url, extra: environment) { clientA, componentsA in
+            try await TestApp.run(databaseURL: url, extra: environment) { clientB, componentsB in
                 let before = (componentsA.registry.fullReloadCount, componentsB.registry.fullReloadCount)
                 for index in 0..<5 {
                     let body = #"{"name": "feed/m\#(index)", "provider": "openai", "modelId": "m\#(index)"}"#

@@ -4,20 +4,20 @@ import Testing
 /// What is retried, and how long each retry waits.
 @Suite struct RetryPolicyTests {
     @Test func retryableFailuresAreRateLimitsServerErrorsTimeoutsAndConnectionFailures() {
-        #expect(RetryPolicy.isRetryable(CallError(.upstreamRateLimited, "", upstreamStatus: 429)))
-        #expect(RetryPolicy.isRetryable(CallError(.upstreamFailed, "overloaded", upstreamStatus: 529)))
-        #expect(RetryPolicy.isRetryable(CallError(.upstreamFailed, "", upstreamStatus: 503)))
-        #expect(RetryPolicy.isRetryable(CallError(.upstreamRejected, "", upstreamStatus: 408)))
-        #expect(RetryPolicy.isRetryable(CallError(.upstreamTimeout, "")))
-        #expect(RetryPolicy.isRetryable(CallError(.upstreamUnreachable, "refused")))
-        #expect(!RetryPolicy.isRetryable(CallError(.upstreamRejected, "", upstreamStatus: 400)))
-        #expect(!RetryPolicy.isRetryable(CallError(.providerKeyRejected, "", upstreamStatus: 401)))
-        #expect(!RetryPolicy.isRetryable(CallError(.invalidRequest, "bad image")))
+        #expect(RetryPolicy.isRetryable(ServiceError(.upstreamRateLimited, "", upstreamStatus: 429)))
+        #expect(RetryPolicy.isRetryable(ServiceError(.upstreamFailed, "overloaded", upstreamStatus: 529)))
+        #expect(RetryPolicy.isRetryable(ServiceError(.upstreamFailed, "", upstreamStatus: 503)))
+        #expect(RetryPolicy.isRetryable(ServiceError(.upstreamRejected, "", upstreamStatus: 408)))
+        #expect(RetryPolicy.isRetryable(ServiceError(.upstreamTimeout, "")))
+        #expect(RetryPolicy.isRetryable(ServiceError(.upstreamUnreachable, "refused")))
+        #expect(!RetryPolicy.isRetryable(ServiceError(.upstreamRejected, "", upstreamStatus: 400)))
+        #expect(!RetryPolicy.isRetryable(ServiceError(.providerKeyRejected, "", upstreamStatus: 401)))
+        #expect(!RetryPolicy.isRetryable(ServiceError(.invalidRequest, "bad image")))
         // A rejected key or an unknown upstream model moves to the next candidate; the client's own mistake ends the call.
-        #expect(AttemptLoop.disposition(of: CallError(.providerKeyRejected, "", upstreamStatus: 401)) == .fallOver)
-        #expect(AttemptLoop.disposition(of: CallError(.upstreamModelNotFound, "", upstreamStatus: 404)) == .fallOver)
-        #expect(AttemptLoop.disposition(of: CallError(.invalidRequest, "bad")) == .fail)
-        #expect(AttemptLoop.disposition(of: CallError(.upstreamTimeout, "")) == .retry)
+        #expect(AttemptLoop.disposition(of: ServiceError(.providerKeyRejected, "", upstreamStatus: 401)) == .fallOver)
+        #expect(AttemptLoop.disposition(of: ServiceError(.upstreamModelNotFound, "", upstreamStatus: 404)) == .fallOver)
+        #expect(AttemptLoop.disposition(of: ServiceError(.invalidRequest, "bad")) == .fail)
+        #expect(AttemptLoop.disposition(of: ServiceError(.upstreamTimeout, "")) == .retry)
     }
 
     @Test func backoffGrowsWithJitterAndRetryAfterIsHonouredUpToTheCap() {
@@ -28,13 +28,13 @@ import Testing
         for retry in 1...5 {
             let ceiling = min(Duration.milliseconds(300), .milliseconds(100 * (1 << (retry - 1))))
             for _ in 0..<50 {
-                let wait = policy.delay(retry: retry, after: CallError(.upstreamTimeout, ""))
+                let wait = policy.delay(retry: retry, after: ServiceError(.upstreamTimeout, ""))
                 #expect(wait >= .zero && wait <= ceiling)
             }
         }
-        let limited = CallError(.upstreamRateLimited, "", upstreamStatus: 429, retryAfter: "1")
+        let limited = ServiceError(.upstreamRateLimited, "", upstreamStatus: 429, retryAfter: "1")
         #expect(policy.delay(retry: 1, after: limited) == .seconds(1))
-        let long = CallError(.upstreamRateLimited, "", upstreamStatus: 429, retryAfter: "120")
+        let long = ServiceError(.upstreamRateLimited, "", upstreamStatus: 429, retryAfter: "120")
         #expect(policy.delay(retry: 1, after: long) == .seconds(2))
     }
 }
