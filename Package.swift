@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "model-service", targets: ["model-service"]),
         .library(name: "ModelService", targets: ["ModelService"]),
+        .library(name: "ModelServiceCore", targets: ["ModelServiceCore"]),
         .library(name: "FakeProviders", targets: ["FakeProviders"]),
     ],
     dependencies: [
@@ -34,11 +35,11 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
+        // The domain and the call pipeline: registry, vault, accounts, traffic, providers, storage. No
+        // Hummingbird and no HTTP server types here, so the compiler keeps HTTP out of the core.
         .target(
-            name: "ModelService",
+            name: "ModelServiceCore",
             dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -50,9 +51,6 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Mustache", package: "swift-mustache"),
-                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -60,6 +58,30 @@ let package = Package(
             ],
             resources: [
                 .copy("Registry/Resources/default-catalog.json"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP on top of the core: the front doors, the REST API, the console and the wiring.
+        .target(
+            name: "ModelService",
+            dependencies: [
+                "ModelServiceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            resources: [
                 .copy("Observability/Resources/openapi.json"),
                 .copy("Console/Templates"),
                 .copy("Console/Static"),
@@ -79,6 +101,7 @@ let package = Package(
             name: "model-service",
             dependencies: [
                 "ModelService",
+                "ModelServiceCore",
                 "FakeProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -89,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "VaultBench",
             dependencies: [
-                "ModelService",
+                "ModelServiceCore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/VaultBench",
@@ -99,6 +122,7 @@ let package = Package(
             name: "HotPathBench",
             dependencies: [
                 "ModelService",
+                "ModelServiceCore",
                 "FakeProviders",
             ],
             path: "Benchmarks/HotPathBench",
@@ -107,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "FloorProxy",
             dependencies: [
-                "ModelService",
+                "ModelServiceCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -120,6 +144,7 @@ let package = Package(
             name: "ModelServiceTests",
             dependencies: [
                 "ModelService",
+                "ModelServiceCore",
                 "FakeProviders",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Dispatch
 import Hummingbird
-import ModelService
+import ModelServiceCore
 import NIOCore
 import NIOPosix
 

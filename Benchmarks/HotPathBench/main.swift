@@ -14,6 +14,7 @@
 import Foundation
 import Logging
 import ModelService
+import ModelServiceCore
 import NIOCore
 
 // MARK: - Canned payloads

@@ -2,7 +2,7 @@
 ///
 /// `swift run -c release VaultBench [--json PATH] [--iterations N] [--scrypt-iterations N]`
 import Foundation
-import ModelService
+import ModelServiceCore
 
 struct Stats: Codable {
     let operation: String

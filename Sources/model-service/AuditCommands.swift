@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelService
+import ModelServiceCore
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ModelService
+import ModelServiceCore
 
 struct ModelServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

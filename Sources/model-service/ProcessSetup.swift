@@ -1,4 +1,5 @@
 import ModelService
+import ModelServiceCore
 
 /// Process-wide settings made before anything else runs.
 enum ProcessSetup {

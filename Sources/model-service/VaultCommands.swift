@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelService
+import ModelServiceCore
 
 /// Writes one line to stdout at once (stdout to a pipe is block-buffered, and a test reads progress live).
 func say(_ line: String) {

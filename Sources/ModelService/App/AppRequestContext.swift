@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import ModelServiceCore
 
 /// The per-request context: Hummingbird's core storage plus the authenticated caller.
 public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {

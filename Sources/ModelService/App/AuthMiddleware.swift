@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// Requires `Authorization: Bearer <token>` (or, where `acceptsAPIKeyHeader`, `x-api-key: <token>`)
 /// and puts the caller in the context.

@@ -1,5 +1,6 @@
 import Hummingbird
 import Synchronization
+import ModelServiceCore
 
 /// Sets a route group's body size limit and holds its share of the bytes being received at once.
 ///

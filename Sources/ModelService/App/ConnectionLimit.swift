@@ -1,5 +1,6 @@
 import HummingbirdCore
 import Logging
+import ModelServiceCore
 
 /// Stops accepting new connections while `MAX_CONNECTIONS` are open (they wait in the listen
 /// backlog, or are refused by the kernel once it is full) and says so once each time the cap is reached.

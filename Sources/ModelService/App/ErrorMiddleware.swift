@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ModelServiceCore
 
 /// Turns every error into the JSON error shape of its routes (OpenAI's, or Anthropic's on `/v1/messages`),
 /// so no client ever gets an empty or HTML body.

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ModelServiceCore
 
 /// A ``ServiceError`` on its way out as an HTTP answer in one wire shape: the status, code and type all
 /// come from the one table (``ServiceError/Kind/rule``); this only writes them as HTTP.

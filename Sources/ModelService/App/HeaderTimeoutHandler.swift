@@ -1,4 +1,5 @@
 import NIOCore
+import ModelServiceCore
 
 /// Closes a connection that has not sent a complete request head within `timeout` of opening.
 ///

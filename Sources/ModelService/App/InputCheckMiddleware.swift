@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ModelServiceCore
 
 /// Checks the decoded path and every query parameter of `/api/*` with ``TextInput`` before routing,
 /// so no handler (present or future) sees a NUL or an oversized filter.

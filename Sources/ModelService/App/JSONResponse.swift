@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// A JSON body with a status, for any `Encodable` (arrays included).
 public struct JSONResponse<Value: Encodable>: ResponseGenerator {
@@ -13,11 +14,7 @@ public struct JSONResponse<Value: Encodable>: ResponseGenerator {
     }
 
     /// The encoder of every API body: sorted keys, so the same value is always the same bytes.
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
+    static func encoder() -> JSONEncoder { ProviderJSON.sortedEncoder() }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let data = try Self.encoder().encode(value)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// Gives every request one id: the caller's `X-Request-Id` when it is safe to echo and log, else a new one.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import ModelServiceCore
 
 /// The long-lived parts of one running instance, made once by ``buildApplication(configuration:logger:)``
 /// or by a command-line command, and shared by the routes.

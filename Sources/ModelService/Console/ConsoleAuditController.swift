@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// `/console/audit` (admin): the audit trail, newest first, filtered by action, user and days, paged.
 struct ConsoleAuditController {

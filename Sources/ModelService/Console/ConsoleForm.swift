@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// A posted `application/x-www-form-urlencoded` form, read with a size limit, plus the field errors
 /// of a page (shown next to each field and summarised at the top, GOV.UK style).

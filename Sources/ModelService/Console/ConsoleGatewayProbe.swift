@@ -1,4 +1,5 @@
 import Foundation
+import ModelServiceCore
 
 /// The console's "Test" button: one short prompt through the gateway, as the caller.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// `/console/health` (admin): the checks of `/api/health` as a page.
 struct ConsoleHealthController {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// `/console/keys` (admin): every stored key, masked, with its status; add a shared key, re-validate,
 /// deactivate. Through ``KeyVault`` with the admin's own access, so each action is audited as the API's.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// Wraps every `/console` response: the security headers, the refusal of cross-site POSTs, and
 /// errors answered as HTML pages (never a JSON body or a bare 500 in a browser).

@@ -1,4 +1,5 @@
 import Foundation
+import ModelServiceCore
 
 /// The model form: its fields in order, the form values of a stored model, and the conversion of
 /// a posted form into the same ``ModelFields`` the REST API decodes (the registry then validates).

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// `/console/models`: the registry's table, its form, and the one-click actions, all through
 /// ``ModelRegistry`` exactly as `/api/models` uses it.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// What every console controller shares: the templates and the sign-in, and the checks each page
 /// makes before it shows or changes anything.

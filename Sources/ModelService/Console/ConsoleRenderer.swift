@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Mustache
+import ModelServiceCore
 
 /// The console's Mustache templates, loaded once from the package bundle, and the page frame
 /// (navigation, CSRF token, notices) every page shares.

@@ -1,4 +1,5 @@
 import Foundation
+import ModelServiceCore
 
 /// What a console sign-in remembers: which token signed in (never its secret) and the CSRF token of
 /// every form of that session.

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import SQLKit
+import ModelServiceCore
 
 /// hummingbird-auth's session storage backed by the `console_sessions` table.
 ///

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
+import ModelServiceCore
 
 /// Console sign-in: hummingbird-auth's session storage (ids it makes, rows in `console_sessions`),
 /// with the cookie's flags set here per request (Secure depends on how the request arrived).

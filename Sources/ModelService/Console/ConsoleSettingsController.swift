@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// `/console/settings` (user, seed 001 phase 4): one key card per provider that has an active model
 /// in the registry. Saving validates the key live and stores it through the same vault call as

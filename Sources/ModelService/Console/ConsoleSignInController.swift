@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// `/console`: the sign-in form (an access token, asked once), sign-out, and `/` sending browsers here.
 struct ConsoleSignInController {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// `/console/tokens` (admin): create (the secret is shown on the next page only), list, revoke;
 /// through ``AccessTokenStore`` with the checks `/api/tokens` makes.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// `/console/usage` (admin), its CSV, and `/console/my-usage` (a user's own): per-day charts and
 /// tables from ``UsageReport``, the aggregate `/api/usage` runs, read by the `at` indexes.

@@ -1,4 +1,5 @@
 import Foundation
+import ModelServiceCore
 
 extension ProviderKind {
     /// The provider's name as people write it, for labels such as "OpenAI API key".

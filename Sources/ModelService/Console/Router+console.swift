@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ModelServiceCore
 
 /// The web console under `/console`: every page and its two static files behind ``ConsoleMiddleware``;
 /// form bodies are held to `MAX_API_BODY_BYTES` like `/api`, inside it so a refusal is an HTML page.

@@ -1,4 +1,5 @@
 import Foundation
+import ModelServiceCore
 
 /// A bar chart drawn on the server as SVG: one bar per day, a `<title>` on each for hover text and
 /// screen readers; the page shows the same numbers in a table below.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Metrics
 import Synchronization
+import ModelServiceCore
 
 /// HTTP server metrics under Hummingbird's names (`hb.requests`, `http.server.request.duration`,
 /// `hb.request.errors`, `http.server.active_requests`) without giving up its one-write response path.

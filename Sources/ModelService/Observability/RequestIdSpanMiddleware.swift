@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ModelServiceCore
 
 /// Hands the request id to `TracingMiddleware` as a request header it records
 /// (`http.request.header.x_request_id`), so the request span carries the id even when we generated it.

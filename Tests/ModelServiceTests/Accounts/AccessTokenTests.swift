@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Token roles and the 401/403 rules, on both databases.
 @Suite struct AccessTokenTests {

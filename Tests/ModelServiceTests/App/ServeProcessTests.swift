@@ -5,6 +5,7 @@ import NIOCore
 import SQLiteNIO
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The real `model-service serve` process: its start-up (tasks on the NIO event loops, malloc
 /// settings), a chat streamed and not through it, and a SIGTERM that exits cleanly and writes

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Every console flow in headless Chromium, driven by playwright from Python, against the app on a
 /// real socket with the fake providers. CI installs both; a missing one fails there and skips elsewhere.

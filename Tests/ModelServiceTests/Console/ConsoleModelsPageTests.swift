@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The models page is filtered and paged on the server: one page of rows, whatever the registry's size.
 @Suite struct ConsoleModelsPageTests {

@@ -5,6 +5,7 @@ import NIOCore
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The console's safety, in process on both databases: cookie flags, hashed sessions, sign-out,
 /// CSRF and cross-site refusal, the security headers, and 403 for a user token on admin pages.

@@ -3,6 +3,7 @@ import HTTPTypes
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The user's Settings page (seed 001 phase 4) against the fake providers: a card per provider of the
 /// active registry, live validation, nothing stored on a rejection, and audit entries like the API's.

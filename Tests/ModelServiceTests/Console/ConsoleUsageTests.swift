@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The usage pages read aggregates by index and page the per-user table, so they stay fast at a
 /// million rows; checked by the query plans (no timing) and by the pages themselves.

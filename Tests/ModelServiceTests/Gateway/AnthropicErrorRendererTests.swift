@@ -3,6 +3,7 @@ import HTTPTypes
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The one error table (``ServiceError``) in Anthropic's shape, as the `/v1/messages` routes render it.
 @Suite struct AnthropicErrorRendererTests {

@@ -5,6 +5,7 @@ import SQLKit
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `POST /v1/messages` and `/v1/messages/count_tokens` over real HTTP to the fake providers: the
 /// relay to Anthropic models, translation for the others, Anthropic-shaped errors and usage records.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `/v1/messages` calls settle through the pipeline, so the gateway metrics count them under their
 /// own door, and a streamed answer records its time to first token like the chat door's.

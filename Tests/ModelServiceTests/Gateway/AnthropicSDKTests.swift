@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The official Anthropic Python SDK against `/v1/messages` on a real port, for an Anthropic (relayed),
 /// an OpenAI and a Gemini model (translated): text, streams, tools both ways, the system prompt,

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Reasoning from providers other than Anthropic (DeepSeek's `reasoning_content`, Gemini's thoughts)
 /// reaches an Anthropic client as `thinking` blocks and `thinking_delta` events.

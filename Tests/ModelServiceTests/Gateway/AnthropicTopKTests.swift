@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `top_k` from an Anthropic client reaches the upstreams that have it (Gemini, Ollama) and never
 /// OpenAI-format ones, which refuse unknown fields.

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The pure parts of the `/v1/messages` door: request → canonical, canonical → message and events,
 /// the relay's byte edits and event pass-through, error types and the token estimate.

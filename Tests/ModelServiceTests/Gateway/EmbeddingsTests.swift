@@ -2,6 +2,7 @@ import FakeProviders
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `POST /v1/embeddings` on OpenAI, Azure, Gemini and Ollama, in floats and base64, with usage recorded.
 @Suite struct EmbeddingsTests {

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// One table of error kinds, rendered in OpenAI's shape on the OpenAI doors.
 @Suite struct ErrorKindTests {

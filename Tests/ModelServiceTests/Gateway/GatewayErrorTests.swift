@@ -2,6 +2,7 @@ import FakeProviders
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Upstream failures map to the right status in OpenAI's error shape, never a 200 or a 500, never with a key.
 @Suite struct GatewayErrorTests {

@@ -2,6 +2,7 @@ import FakeProviders
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Which key the gateway sends: the user's own, else a shared key, else the environment, else a clear error.
 @Suite struct GatewayKeyResolutionTests {

@@ -2,6 +2,7 @@ import FakeProviders
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Each of the 7 providers through the gateway over real HTTP, streamed and not: what the upstream
 /// received (placement of the system message, max tokens, headers, key) and what the client got.

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Streaming relays chunks as they arrive and stops when the client leaves.
 @Suite struct GatewayStreamingTests {

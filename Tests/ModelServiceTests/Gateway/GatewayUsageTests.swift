@@ -2,6 +2,7 @@ import FakeProviders
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Usage records with tokens and cost for streamed and plain calls, and the `/api/usage` report.
 @Suite struct GatewayUsageTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The official OpenAI Python SDK drives `/v1/embeddings` (its default base64 and floats) on four
 /// providers and `/v1/responses` (plain and streamed) on OpenAI and Azure.

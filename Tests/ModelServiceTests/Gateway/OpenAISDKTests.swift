@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The official OpenAI Python SDK against the gateway on a real port: a chat, a streamed chat,
 /// the model list and the error classes. CI installs the SDK; elsewhere the test runs when it is there.

@@ -2,6 +2,7 @@ import FakeProviders
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// OpenAI's reasoning models refuse `max_tokens` and temperatures; the catalog says so in
 /// `providerSettings`, and the gateway sends `max_completion_tokens` and no temperature default.

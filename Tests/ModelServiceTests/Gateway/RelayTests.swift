@@ -2,6 +2,7 @@ import FakeProviders
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// OpenAI-format calls are relayed: the client's fields reach the upstream unchanged and in order,
 /// only `model` (and the registry's defaults where the client left them out) are the gateway's.

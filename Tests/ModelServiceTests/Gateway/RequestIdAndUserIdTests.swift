@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `X-Request-Id` on every response, and one user-id rule for every way a user id arrives.
 @Suite struct RequestIdAndUserIdTests {

@@ -2,6 +2,7 @@ import FakeProviders
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `POST /v1/responses` relayed to OpenAI and Azure, streamed and not, usage settled; others refused by name.
 @Suite struct ResponsesTests {

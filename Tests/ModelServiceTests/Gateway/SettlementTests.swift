@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Every call leaves exactly one usage record, however it ends, with its request id, attempts and
 /// whether the counts were the provider's or estimated.

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Every change is audited in its own transaction, and the audit log is a hash chain that
 /// `audit verify` checks (issue 11, "Audit every change").

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Request bodies are bounded per route group and in total; deep JSON is refused before decoding.
 @Suite struct BodyLimitTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Idle keep-alive connections and connections that never finish their request head are closed.
 @Suite struct ConnectionLimitTests {

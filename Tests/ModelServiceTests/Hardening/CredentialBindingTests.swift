@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// A credential goes only to the host it was given for (issue 11, finding 1).
 @Suite struct CredentialBindingTests {

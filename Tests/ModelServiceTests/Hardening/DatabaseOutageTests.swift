@@ -3,6 +3,7 @@ import HummingbirdTesting
 import Synchronization
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Health costs no connection per call; a PostgreSQL outage is answered with quick 503s while chats go on.
 @Suite struct DatabaseOutageTests {

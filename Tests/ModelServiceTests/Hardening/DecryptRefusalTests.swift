@@ -3,6 +3,7 @@ import HTTPTypes
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Refused decrypts are cheap: limited per address (429) and aggregated in the audit log.
 @Suite struct DecryptRefusalTests {

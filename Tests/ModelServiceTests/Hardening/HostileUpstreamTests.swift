@@ -6,6 +6,7 @@ import SQLKit
 import Synchronization
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// An upstream that sends one line that never ends is cut at `MAX_UPSTREAM_LINE_BYTES`: the client
 /// gets an error event, the call is recorded, and the gateway stops reading long before the upstream stops sending.

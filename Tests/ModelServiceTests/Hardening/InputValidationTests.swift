@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// NUL, other control characters and byte-heavy strings are 400s naming the field, on every
 /// `/api` body field and query parameter (issue 11, finding 2).

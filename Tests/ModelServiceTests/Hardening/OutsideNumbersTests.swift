@@ -5,6 +5,7 @@ import HummingbirdTesting
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// No number from a client, an upstream or a file can trap the process: each case that once killed it
 /// is answered, and a plain call still works afterwards (the process is up).

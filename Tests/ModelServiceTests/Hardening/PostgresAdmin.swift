@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Superuser statements on the test PostgreSQL server, for tests that cut a database off and restore it.
 enum PostgresAdmin {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `MAX_CONNECTIONS` on the real `serve` process (the in-process test server does not take the
 /// connection delegate): past the cap a new connection is not served until an open one closes.

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The real `serve` process on PostgreSQL: after a poisoned usage row and with the database gone,
 /// SIGTERM still exits within the usage shutdown bound, and the records it could not write wait in the pending file.

@@ -5,6 +5,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Cancelling the service group (a service failed, or a test's time limit) ends every service promptly,
 /// whatever the database is doing: here a usage write the server holds on a table lock for ever.

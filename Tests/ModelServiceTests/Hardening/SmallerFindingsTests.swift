@@ -3,6 +3,7 @@ import SQLKit
 import Synchronization
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Issue 11's smaller findings: public model view, test knobs, re-runnable migrations, change feed retries.
 @Suite struct SmallerFindingsTests {

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// No input stops usage accounting: refused rows are set aside, the rest go in, inserts are
 /// idempotent, a full queue spills to a file, and what shutdown cannot write is re-imported.

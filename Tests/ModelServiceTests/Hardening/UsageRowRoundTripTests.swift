@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Every column of a usage record lands as it was recorded, whatever its text holds: the batched
 /// insert (one JSON array of rows on SQLite, numbered binds on PostgreSQL) writes no value wrong.

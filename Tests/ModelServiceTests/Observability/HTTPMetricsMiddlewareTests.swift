@@ -5,6 +5,7 @@ import NIOCore
 import Prometheus
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The HTTP server metrics on a registry of the test's own (the process-wide one is shared by every
 /// test running at once): one-buffer answers, streams and thrown errors are each counted and timed

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Collects the lines a ``JSONLogHandler`` writes, for tests.
 final class JSONLogCapture: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `LOG_FORMAT=json`: each log call is one line holding one JSON object.
 @Suite struct JSONLogHandlerTests {

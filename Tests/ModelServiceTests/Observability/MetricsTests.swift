@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `GET /metrics`: the gateway's counters move with known calls through the fake providers, no
 /// secret or user id ever appears, and `METRICS_TOKEN` guards the endpoint.

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `GET /openapi.json` describes exactly the router's routes, and is a valid OpenAPI 3.1 document.
 @Suite struct OpenAPIDocumentTests {

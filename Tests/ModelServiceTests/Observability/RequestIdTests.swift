@@ -3,6 +3,7 @@ import HummingbirdTesting
 import Logging
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `X-Request-Id`: on every response (errors too), kept when well-formed, and the same id in logs and audit rows.
 @Suite struct RequestIdTests {

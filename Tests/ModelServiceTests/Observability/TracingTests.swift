@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// With `OTEL_EXPORTER_OTLP_ENDPOINT` set, a gateway call exports its request span, its upstream
 /// attempt span (GenAI attributes) and its key-resolution span to the collector, all in one trace.

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite struct AnthropicTranslatorTests {
     let target = UpstreamTarget(provider: .anthropic, upstreamModel: "claude-x", baseURL: "http://h", apiKey: Secret("ak-1"))

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite struct ChatTypesTests {
     @Test func decodesRequestAndNormalisesStop() throws {

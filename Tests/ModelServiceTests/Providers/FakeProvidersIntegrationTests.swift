@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Every adapter against the shared fake upstreams (`FakeProviders`), the same server the gateway's tests use.
 @Suite struct FakeProvidersIntegrationTests {

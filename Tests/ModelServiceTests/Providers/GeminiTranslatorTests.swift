@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite struct GeminiTranslatorTests {
     let target = UpstreamTarget(provider: .gemini, upstreamModel: "gemini-2.0-flash", baseURL: "http://h/", apiKey: Secret("g-key"))

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The byte-level editor keeps every member it does not touch exactly as sent, in order.
 @Suite struct JSONObjectEditorTests {

@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Every adapter against a real local HTTP server: URLs, headers, bodies, answers, streams, errors.
 @Suite struct LiveAdapterTests {

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite struct OllamaTranslatorTests {
     let target = UpstreamTarget(provider: .ollama, upstreamModel: "llama3.2", baseURL: "http://h:11434", apiKey: nil)

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite struct OpenAIAdapterTests {
     let target = UpstreamTarget(provider: .openai, upstreamModel: "gpt-4o-mini", baseURL: "http://h/v1/", apiKey: Secret("sk-test-123456"))

@@ -2,6 +2,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite struct ProviderErrorTests {
     let key = Secret("sk-secret-abcdef")

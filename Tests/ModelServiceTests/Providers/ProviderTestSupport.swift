@@ -4,6 +4,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Feeds `text` to a decoder in pieces of `pieceSize` bytes, as a network would, and collects the chunks.
 func decodeInPieces(_ decoder: some ChatStreamDecoder, _ text: String, pieceSize: Int = 7) throws -> (chunks: [ChatCompletionChunk], usage: Usage?) {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Anthropic thinking blocks and Gemini thought parts come back as `reasoning_content`, apart from the answer.
 @Suite struct ReasoningContentTests {

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The relay's byte-level reads (performance round two): what they take from a body must equal what
 /// a full decode would, and anything they cannot read falls back to the decoder or a 400.

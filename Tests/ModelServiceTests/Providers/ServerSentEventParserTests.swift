@@ -2,6 +2,7 @@ import NIOCore
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite struct ServerSentEventParserTests {
     private func parse(_ text: String, pieceSize: Int) throws -> [ServerSentEvent] {

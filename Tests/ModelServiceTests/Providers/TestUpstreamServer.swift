@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// What the test server saw of one request.
 struct SeenRequest: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Cached and reasoning tokens, read from each provider's usage and written in OpenAI's shape.
 @Suite struct UsageDetailsTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Seeding from the default catalog: complete, never duplicated, never resurrecting a deleted model.
 @Suite struct CatalogSeederTests {

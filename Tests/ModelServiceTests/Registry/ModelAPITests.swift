@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `/api/models`: create, read, filter, update, delete and every client error, on both databases.
 @Suite struct ModelAPITests {

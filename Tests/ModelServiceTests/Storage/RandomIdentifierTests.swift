@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Ids from the random pool: version-4 UUID text, never repeated, across pool refills and threads.
 @Suite struct RandomIdentifierTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Two instances on one database, and restarts: nothing is lost, changes reach the other instance (polled every 250 ms).
 @Suite struct SharedDatabaseTests {

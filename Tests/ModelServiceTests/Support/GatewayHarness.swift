@@ -4,6 +4,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The gateway on a real socket, in front of the fake providers on another: real HTTP both ways.
 enum GatewayHarness {

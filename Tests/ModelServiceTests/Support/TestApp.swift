@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Builds the real application on a real database for a test, and helpers to call it.
 struct TestApp {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The databases every storage test runs on: SQLite always, PostgreSQL when `TEST_DATABASE_URL` is set (CI sets it).
 enum TestDatabase: String, CaseIterable, Sendable, CustomTestStringConvertible {

@@ -2,6 +2,7 @@ import Foundation
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Budget leases on PostgreSQL (runs when TEST_DATABASE_URL is set): each "instance" is its own
 /// ``BudgetBook`` on one database. A budget with plenty of room is admitted from leased headroom

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Budgets: the API, refusal with Retry-After at the limit, the soft threshold recorded once, fallbacks inside the budget.
 @Suite struct BudgetTests {

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// The call's deadline bounds the whole call, every retry and fallback included, and the number of
 /// upstream attempts one request can cause is bounded.

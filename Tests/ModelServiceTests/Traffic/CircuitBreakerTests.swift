@@ -4,6 +4,7 @@ import HTTPTypes
 import Synchronization
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Circuits open on failures, refuse or fall over while open, let one probe through half-open, and close again.
 @Suite struct CircuitBreakerTests {

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// A provider's 401 on a stored key marks it invalid (audited), resolution skips it, re-validation restores it.
 @Suite struct KeyHealthTests {

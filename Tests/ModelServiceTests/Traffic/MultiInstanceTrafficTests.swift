@@ -6,6 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Two instances on one PostgreSQL (runs when TEST_DATABASE_URL is set): limits and budgets hold across both.
 @Suite struct MultiInstanceTrafficTests {

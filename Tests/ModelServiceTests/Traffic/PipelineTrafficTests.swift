@@ -4,6 +4,7 @@ import HTTPTypes
 import SQLKit
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Traffic control on the call pipeline: every door is admitted and settled the same way, a failed
 /// call gives its reservation back, and the SQLite budget ledger (in memory) reaches the database.

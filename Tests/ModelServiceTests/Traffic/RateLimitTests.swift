@@ -4,6 +4,7 @@ import HTTPTypes
 import Synchronization
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Request and token limits per model and caller: 429 with Retry-After, windows that reopen, bounded memory.
 @Suite struct RateLimitTests {

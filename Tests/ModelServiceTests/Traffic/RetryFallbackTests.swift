@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Retries before the first byte, never after; fallbacks in order; the answering model named and recorded.
 @Suite struct RetryFallbackTests {

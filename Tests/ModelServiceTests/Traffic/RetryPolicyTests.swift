@@ -1,5 +1,6 @@
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// What is retried, and how long each retry waits.
 @Suite struct RetryPolicyTests {

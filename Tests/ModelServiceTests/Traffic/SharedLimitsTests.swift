@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Shared limits on PostgreSQL (runs when TEST_DATABASE_URL is set): request windows leased in blocks,
 /// token windows written in batches, both exact or bounded across two instances on one database.

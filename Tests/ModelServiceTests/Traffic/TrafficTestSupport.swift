@@ -5,6 +5,7 @@ import HummingbirdTesting
 import HummingbirdTesting
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Helpers shared by the traffic tests: extra models on the fake providers, calls, usage rows.
 enum TrafficTest {

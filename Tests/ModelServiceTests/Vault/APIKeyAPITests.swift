@@ -3,6 +3,7 @@ import Foundation
 import HummingbirdTesting
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// `/api/api-keys`, `/api/users/me/keys`, decrypt and audit, on both databases, against fake providers.
 @Suite struct APIKeyAPITests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite("Base64URL")
 struct Base64URLTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite("KeyCipher")
 struct KeyCipherTests {

@@ -4,6 +4,7 @@ import HTTPTypes
 import Synchronization
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// A canary key sent through every vault endpoint and error path at trace level shows up in no
 /// log line and in no response but the decrypt endpoint's.

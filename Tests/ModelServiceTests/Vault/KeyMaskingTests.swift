@@ -1,6 +1,7 @@
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 @Suite("KeyMasking, SecretComparison, TokenHashing")
 struct KeyMaskingTests {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Nothing that holds or guards a secret may print it, however it is printed.
 @Suite("Redaction")

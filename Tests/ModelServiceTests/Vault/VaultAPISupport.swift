@@ -6,6 +6,7 @@ import Logging
 import SQLKit
 import Synchronization
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Shared pieces of the vault's API tests: secrets, fake providers, tokens and raw row access.
 enum VaultAPI {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Stored ciphertexts, start-up checks and key resolution, on both databases.
 @Suite struct VaultStorageTests {

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 
 @testable import ModelService
+@testable import ModelServiceCore
 
 /// Shared fixtures: cheap scrypt cost, fixed salts and valid-looking secrets.
 enum VaultFixtures {

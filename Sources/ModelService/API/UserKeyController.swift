@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import ModelServiceCore
+
+/// `/api/users/me/keys`: a user token lists its keys and sets its key for a provider (the ADR's settings flow).
+struct UserKeyController {
+    let vault: KeyVault
+
+    struct PutRequest: Decodable {
+        var apiKey: Secret
+        var keyName: String?
+        var metadata: [String: JSONValue]?
+        var endpoint: String?
+        var baseURL: String?
+    }
+
+    func register(on group: RouterGroup<AppRequestContext>) {
+        group.get(use: list)
+        group.put("{provider}", use: put)
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[APIKey]> {
+        let access = KeyAccess(principal: try context.requirePrincipal())
+        return JSONResponse(try await vault.list(.init(owner: try access.ownUserId())))
+    }
+
+    /// Replaces the user's key of that name for the provider (re-validated, re-activated), or adds it.
+    @Sendable func put(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<APIKey> {
+        let access = KeyAccess(principal: try context.requirePrincipal())
+        let userId = try access.ownUserId()
+        let name = try context.parameters.require("provider")
+        guard let provider = ProviderKind(name: name) else { throw ServiceError.invalidField("provider", "must be one of \(ProviderKind.knownList)") }
+        let body = try await request.decodeJSON(as: PutRequest.self, context: context)
+        let keyName = try APIKeyController.keyName(body.keyName ?? "default")
+        let apiKey = try APIKeyController.apiKey(body.apiKey)
+        let endpoint = try APIKeyController.endpoint(body.endpoint, baseURL: body.baseURL)
+        let (key, created) = try await vault.setUserKey(
+            userId: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: body.metadata, endpoint: endpoint, access: access
+        )
+        return JSONResponse(key, status: created ? .created : .ok)
+    }
+}

@@ -1,0 +1,153 @@
+import AsyncHTTPClient
+import NIOCore
+
+/// Anthropic's Messages API: `POST {base}/v1/messages` with `x-api-key` and a pinned `anthropic-version`.
+public struct AnthropicAdapter: ProviderAdapter {
+    /// The API version this translation is written against.
+    public static let apiVersion = "2023-06-01"
+
+    public init() {}
+
+    public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
+        let body = try ProviderJSON.encodeBuffer(AnthropicTranslator.body(for: request, target: target, streaming: false))
+        let answer = try await client.send(.jsonPost(url: target.url("/v1/messages"), headers: headers(for: target), body: body), apiKey: target.apiKey)
+        let message = try ProviderJSON.decodeUpstream(AnthropicMessage.self, from: answer)
+        return AnthropicTranslator.response(from: message)
+    }
+
+    public func stream(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatChunkStream {
+        let body = try ProviderJSON.encodeBuffer(AnthropicTranslator.body(for: request, target: target, streaming: true))
+        let response = try await client.open(.jsonPost(url: target.url("/v1/messages"), headers: headers(for: target), body: body), apiKey: target.apiKey)
+        let decoder = AnthropicStreamDecoder(model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey, maxLineBytes: client.maxLineBytes)
+        return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)
+    }
+
+    public func validateKey(target: UpstreamTarget, client: UpstreamClient) async -> KeyValidationResult {
+        await validateByGet(url: target.url("/v1/models"), headers: headers(for: target), apiKey: target.apiKey, client: client)
+    }
+
+    package func headers(for target: UpstreamTarget) -> [(String, String)] {
+        [("x-api-key", target.keyValue), ("anthropic-version", Self.apiVersion)]
+    }
+}
+
+/// Translates Anthropic stream events (`message_start` … `message_stop`) into OpenAI chunks.
+package struct AnthropicStreamDecoder: ChatStreamDecoder {
+    private var parser: ServerSentEventParser
+    private var builder: ChunkBuilder
+    private let forwardUsage: Bool
+    private let apiKey: Secret?
+    private var inputTokens = 0
+    private var outputTokens = 0
+    private var cachedTokens: Int?
+    private var sawUsage = false
+    private var stopped = false
+    /// Anthropic content-block index → OpenAI tool-call index.
+    private var toolIndexByBlock: [Int: Int] = [:]
+
+    package var usage: Usage? { sawUsage ? Usage(promptTokens: inputTokens, completionTokens: outputTokens, cachedTokens: cachedTokens) : nil }
+
+    package init(model: String, forwardUsage: Bool, apiKey: Secret?, maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes) {
+        self.builder = ChunkBuilder(model: model)
+        self.forwardUsage = forwardUsage
+        self.apiKey = apiKey
+        self.parser = ServerSentEventParser(maxLineBytes: maxLineBytes)
+    }
+
+    package mutating func decode(_ bytes: ByteBuffer) throws -> [ChatCompletionChunk] {
+        try handle(try parser.push(bytes))
+    }
+
+    package mutating func finish() throws -> [ChatCompletionChunk] {
+        let chunks = try handle(parser.finish())
+        guard stopped else { throw ProviderError.invalidResponse("the stream ended before message_stop") }
+        return chunks
+    }
+
+    private mutating func handle(_ events: [ServerSentEvent]) throws -> [ChatCompletionChunk] {
+        var chunks: [ChatCompletionChunk] = []
+        for sse in events where !stopped {
+            let event = try ProviderJSON.decodeUpstream(Event.self, from: sse.data)
+            switch event.type {
+            case "message_start":
+                if let id = event.message?.id { builder.id = id }
+                if let model = event.message?.model { builder.model = model }
+                record(event.message?.usage)
+                chunks.append(builder.roleChunk())
+            case "content_block_start":
+                guard let block = event.contentBlock, let index = event.index else { continue }
+                if block.type == "tool_use" {
+                    let toolIndex = toolIndexByBlock.count
+                    toolIndexByBlock[index] = toolIndex
+                    let call = ChatCompletionChunk.ToolCallDelta(index: toolIndex, id: block.id ?? "call_\(toolIndex)", name: block.name ?? "", arguments: "")
+                    chunks.append(builder.delta(.init(toolCalls: [call])))
+                } else if let text = block.text, !text.isEmpty {
+                    chunks.append(builder.text(text))
+                }
+            case "content_block_delta":
+                guard let delta = event.delta else { continue }
+                if delta.type == "text_delta", let text = delta.text {
+                    chunks.append(builder.text(text))
+                } else if delta.type == "input_json_delta", let json = delta.partialJSON, let index = event.index,
+                    let toolIndex = toolIndexByBlock[index]
+                {
+                    chunks.append(builder.delta(.init(toolCalls: [.init(index: toolIndex, arguments: json)])))
+                }
+            case "message_delta":
+                record(event.usage)
+                if let reason = AnthropicTranslator.finishReason(event.delta?.stopReason) {
+                    chunks.append(builder.finish(reason))
+                }
+            case "message_stop":
+                stopped = true
+                if forwardUsage, let usage { chunks.append(builder.usageChunk(usage)) }
+            case "error":
+                throw ProviderError.fromStreamError(type: event.error?.type, message: event.error?.message, apiKey: apiKey)
+            default:
+                continue  // ping, content_block_stop, and event types added later
+            }
+        }
+        return chunks
+    }
+
+    private mutating func record(_ usage: AnthropicUsage?) {
+        guard let usage else { return }
+        sawUsage = true
+        if usage.inputTokens != nil { inputTokens = usage.promptTokens }
+        if let cached = usage.cacheReadInputTokens { cachedTokens = cached.value }
+        if let output = usage.outputTokens { outputTokens = output.value }
+    }
+
+    private struct Event: Decodable {
+        package var type: String
+        package var index: Int?
+        package var message: AnthropicMessage?
+        package var contentBlock: AnthropicMessage.Block?
+        package var delta: Delta?
+        package var usage: AnthropicUsage?
+        package var error: WireError?
+
+        package struct Delta: Decodable {
+            package var type: String?
+            package var text: String?
+            package var partialJSON: String?
+            package var stopReason: String?
+
+            package enum CodingKeys: String, CodingKey {
+                case type, text
+                case partialJSON = "partial_json"
+                case stopReason = "stop_reason"
+            }
+        }
+
+        package struct WireError: Decodable {
+            package var type: String?
+            package var message: String?
+        }
+
+        package enum CodingKeys: String, CodingKey {
+            case type, index, message, delta, usage, error
+            case contentBlock = "content_block"
+        }
+    }
+}

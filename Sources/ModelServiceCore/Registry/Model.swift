@@ -1,0 +1,119 @@
+import Foundation
+import SQLKit
+
+/// A registered model: what the gateway calls, at what price, with which limits and settings.
+/// Encoded in camelCase as the REST API and the console show it.
+public struct Model: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    public var displayName: String?
+    public var provider: ProviderKind
+    public var modelId: String
+    /// `chat` or `embedding`: which front door may call it.
+    public var mode: ModelMode
+    public var description: String?
+    public var maxTokens: Int?
+    public var supportsStreaming: Bool
+    public var defaultTemperature: Double?
+    public var rateLimitPerMinute: Int?
+    public var rateLimitPerHour: Int?
+    public var rateLimitPerDay: Int?
+    /// Registry model names tried in order when this model's upstream fails or its circuit is open.
+    public var fallbacks: [String]
+    public var tokenLimitPerMinute: Int?
+    public var tokenLimitPerDay: Int?
+    public var inputCostPer1kTokens: Double
+    public var outputCostPer1kTokens: Double
+    public var providerSettings: [String: JSONValue]
+    public var apiKeyEnvVar: String?
+    public var isActive: Bool
+    public var isDefault: Bool
+    public var metadata: [String: JSONValue]
+    public var createdAt: String
+    public var updatedAt: String
+
+    /// The environment variable holding the server-wide fallback key: the model's own, else the provider's.
+    public var fallbackKeyEnvVar: String? { apiKeyEnvVar ?? provider.defaultAPIKeyEnvVar }
+
+    /// Cost in USD of a call with these token counts, from the model's list prices.
+    public func cost(promptTokens: Int, completionTokens: Int) -> Double {
+        (Double(promptTokens) * inputCostPer1kTokens + Double(completionTokens) * outputCostPer1kTokens) / 1000
+    }
+
+    package enum CodingKeys: String, CodingKey {
+        case id, name, displayName, provider, modelId, mode, description, maxTokens, supportsStreaming, defaultTemperature
+        case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, fallbacks, tokenLimitPerMinute, tokenLimitPerDay
+        case inputCostPer1kTokens, outputCostPer1kTokens, providerSettings
+        case apiKeyEnvVar, isActive, isDefault, metadata, createdAt, updatedAt
+    }
+
+    /// Decodes what the REST API writes; a `mode` left out (JSON written before modes existed) is `chat`, no `fallbacks` is none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        displayName = try c.decodeIfPresent(String.self, forKey: .displayName)
+        provider = try c.decode(ProviderKind.self, forKey: .provider)
+        modelId = try c.decode(String.self, forKey: .modelId)
+        mode = try c.decodeIfPresent(ModelMode.self, forKey: .mode) ?? .chat
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        supportsStreaming = try c.decode(Bool.self, forKey: .supportsStreaming)
+        defaultTemperature = try c.decodeIfPresent(Double.self, forKey: .defaultTemperature)
+        rateLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerMinute)
+        rateLimitPerHour = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerHour)
+        rateLimitPerDay = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerDay)
+        fallbacks = try c.decodeIfPresent([String].self, forKey: .fallbacks) ?? []
+        tokenLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokenLimitPerMinute)
+        tokenLimitPerDay = try c.decodeIfPresent(Int.self, forKey: .tokenLimitPerDay)
+        inputCostPer1kTokens = try c.decode(Double.self, forKey: .inputCostPer1kTokens)
+        outputCostPer1kTokens = try c.decode(Double.self, forKey: .outputCostPer1kTokens)
+        providerSettings = try c.decode([String: JSONValue].self, forKey: .providerSettings)
+        apiKeyEnvVar = try c.decodeIfPresent(String.self, forKey: .apiKeyEnvVar)
+        isActive = try c.decode(Bool.self, forKey: .isActive)
+        isDefault = try c.decode(Bool.self, forKey: .isDefault)
+        metadata = try c.decode([String: JSONValue].self, forKey: .metadata)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        updatedAt = try c.decode(String.self, forKey: .updatedAt)
+    }
+
+    package init(row: any SQLRow) throws {
+        id = try row.decode(column: "id", as: String.self)
+        name = try row.decode(column: "name", as: String.self)
+        displayName = try row.decode(column: "display_name", as: String?.self)
+        let providerName = try row.decode(column: "provider", as: String.self)
+        guard let provider = ProviderKind(name: providerName) else {
+            throw StorageError.unavailable("model \(name) has an unknown provider '\(providerName)'")
+        }
+        self.provider = provider
+        modelId = try row.decode(column: "model_id", as: String.self)
+        mode = ModelMode(rawValue: try row.decode(column: "mode", as: String.self)) ?? .chat
+        description = try row.decode(column: "description", as: String?.self)
+        maxTokens = try row.decode(column: "max_tokens", as: Int?.self)
+        supportsStreaming = try row.decode(column: "supports_streaming", as: Bool.self)
+        defaultTemperature = try row.decode(column: "default_temperature", as: Double?.self)
+        rateLimitPerMinute = try row.decode(column: "rate_limit_per_minute", as: Int?.self)
+        rateLimitPerHour = try row.decode(column: "rate_limit_per_hour", as: Int?.self)
+        rateLimitPerDay = try row.decode(column: "rate_limit_per_day", as: Int?.self)
+        fallbacks = (try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "fallbacks", as: String.self).utf8))) ?? []
+        tokenLimitPerMinute = try row.decode(column: "token_limit_per_minute", as: Int?.self)
+        tokenLimitPerDay = try row.decode(column: "token_limit_per_day", as: Int?.self)
+        inputCostPer1kTokens = try row.decode(column: "input_cost_per_1k_tokens", as: Double.self)
+        outputCostPer1kTokens = try row.decode(column: "output_cost_per_1k_tokens", as: Double.self)
+        providerSettings = Self.decodeObject(try row.decode(column: "provider_settings", as: String.self))
+        apiKeyEnvVar = try row.decode(column: "api_key_env_var", as: String?.self)
+        isActive = try row.decode(column: "is_active", as: Bool.self)
+        isDefault = try row.decode(column: "is_default", as: Bool.self)
+        metadata = Self.decodeObject(try row.decode(column: "metadata", as: String.self))
+        createdAt = Clock.iso8601(millis: try row.decode(column: "created_at", as: Int64.self))
+        updatedAt = Clock.iso8601(millis: try row.decode(column: "updated_at", as: Int64.self))
+    }
+
+    package static func decodeObject(_ text: String) -> [String: JSONValue] {
+        (try? JSONDecoder().decode([String: JSONValue].self, from: Data(text.utf8))) ?? [:]
+    }
+
+    package static func encodeObject(_ object: [String: JSONValue]) -> String {
+        (try? String(decoding: JSONEncoder().encode(object), as: UTF8.self)) ?? "{}"
+    }
+}

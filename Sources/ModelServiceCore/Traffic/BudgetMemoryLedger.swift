@@ -1,0 +1,156 @@
+import Foundation
+import SQLKit
+import Synchronization
+
+/// The budget ledger of a single instance (SQLite): reserve and settle are a lock and a few
+/// additions in memory, so a budgeted call touches no database on its path.
+///
+/// Loaded from the `budgets` rows at start and on every budget change; what calls spent is
+/// written back in batches (``flush(on:)``, run by ``BudgetBook``'s service loop and at shutdown).
+/// A soft-threshold crossing is marked here at once (so it is recorded once per period) and
+/// handed back to be audited off the path.
+package final class BudgetMemoryLedger: Sendable {
+    package struct Entry: Sendable {
+        package var limits: BudgetBook.Limits
+        package var periodStart: Int64
+        package var spentCost = 0.0
+        package var spentTokens = 0
+        package var reservedCost = 0.0
+        package var reservedTokens = 0
+        package var softPeriod: Int64?
+        package var softReachedAt: Int64?
+
+        /// Starts the period holding `time` when the stored one has ended.
+        package mutating func roll(to start: Int64) {
+            guard periodStart < start else { return }
+            periodStart = start
+            (spentCost, spentTokens, reservedCost, reservedTokens) = (0, 0, 0, 0)
+        }
+
+        package var hasRoom: Bool {
+            (limits.maxCost.map { spentCost + reservedCost < $0 } ?? true) && (limits.maxTokens.map { spentTokens + reservedTokens < $0 } ?? true)
+        }
+
+        package var crossedSoftThreshold: Bool {
+            (limits.maxCost.map { spentCost >= $0 * limits.softThreshold } ?? false)
+                || (limits.maxTokens.map { Double(spentTokens) >= Double($0) * limits.softThreshold } ?? false)
+        }
+    }
+
+    private struct State {
+        package var entries: [String: Entry] = [:]
+        /// Budgets whose spending changed since the last flush.
+        package var dirty: Set<String> = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Installs the rows read from the database, keeping what this instance counted meanwhile
+    /// (memory is ahead of the rows until the next flush).
+    package func load(_ budgets: [Budget], now: Int64) {
+        state.withLock { state in
+            var fresh: [String: Entry] = [:]
+            for budget in budgets {
+                let limits = BudgetBook.Limits(budget)
+                if var kept = state.entries[budget.id] {
+                    kept.limits = limits
+                    fresh[budget.id] = kept
+                    continue
+                }
+                // A budget's answer is already read in its current period.
+                var entry = Entry(limits: limits, periodStart: budget.period.start(at: now))
+                entry.spentCost = budget.spent
+                entry.spentTokens = budget.spentTokens
+                if let reached = budget.softThresholdReachedAt {
+                    entry.softPeriod = entry.periodStart
+                    entry.softReachedAt = Clock.parseISO8601(reached).map(Clock.millis(from:)) ?? now
+                }
+                fresh[budget.id] = entry
+            }
+            state.entries = fresh
+            state.dirty = state.dirty.filter { fresh[$0] != nil }
+        }
+    }
+
+    /// Reserves on every budget or on none; the id of the first without room.
+    package func reserve(_ reservations: [BudgetLedger.Reservation]) -> String? {
+        state.withLock { state in
+            for item in reservations {
+                guard var entry = state.entries[item.budgetId] else { continue }
+                entry.roll(to: item.periodStart)
+                state.entries[item.budgetId] = entry
+                if !entry.hasRoom { return item.budgetId }
+            }
+            for item in reservations {
+                state.entries[item.budgetId]?.reservedCost += item.cost
+                state.entries[item.budgetId]?.reservedTokens += item.tokens
+            }
+            return nil
+        }
+    }
+
+    /// Replaces the reservations with the real spending; the budgets that crossed their soft
+    /// threshold for the first time this period (with their owner), to audit.
+    package func settle(_ reservations: [BudgetLedger.Reservation], cost: Double, tokens: Int, now: Int64) -> [(id: String, userId: String?)] {
+        state.withLock { state in
+            var crossed: [(id: String, userId: String?)] = []
+            for item in reservations {
+                guard var entry = state.entries[item.budgetId] else { continue }
+                if entry.periodStart == item.periodStart {
+                    entry.reservedCost = max(0, entry.reservedCost - item.cost)
+                    entry.reservedTokens = max(0, entry.reservedTokens - item.tokens)
+                }
+                entry.spentCost += cost
+                entry.spentTokens += tokens
+                if entry.softPeriod != entry.periodStart, entry.crossedSoftThreshold {
+                    entry.softPeriod = entry.periodStart
+                    entry.softReachedAt = now
+                    crossed.append((item.budgetId, entry.limits.userId))
+                }
+                state.entries[item.budgetId] = entry
+                state.dirty.insert(item.budgetId)
+            }
+            return crossed
+        }
+    }
+
+    /// `budget` with this instance's live figures (the row lags until the next flush).
+    package func overlay(_ budget: Budget, now: Int64) -> Budget {
+        guard var entry = state.withLock({ $0.entries[budget.id] }) else { return budget }
+        entry.roll(to: budget.period.start(at: now))
+        var budget = budget
+        budget.spent = entry.spentCost
+        budget.spentTokens = entry.spentTokens
+        budget.reserved = entry.reservedCost
+        budget.reservedTokens = entry.reservedTokens
+        budget.remaining = budget.maxCost.map { max(0, $0 - entry.spentCost) }
+        budget.remainingTokens = budget.maxTokens.map { max(0, $0 - entry.spentTokens) }
+        budget.softThresholdReachedAt = entry.softPeriod == entry.periodStart ? entry.softReachedAt.map(Clock.iso8601(millis:)) : nil
+        return budget
+    }
+
+    /// Writes the spending of every changed budget in one transaction; a failed write is retried next time.
+    package func flush(on database: Database) async throws {
+        let changed: [(String, Entry)] = state.withLock { state in
+            defer { state.dirty.removeAll() }
+            return state.dirty.compactMap { id in state.entries[id].map { (id, $0) } }
+        }
+        guard !changed.isEmpty else { return }
+        do {
+            try await database.transaction { sql in
+                for (id, entry) in changed.sorted(by: { $0.0 < $1.0 }) {
+                    try await sql.update("budgets").where("id", .equal, SQLBind(id))
+                        .set("spent_cost", to: SQLBind(entry.spentCost))
+                        .set("spent_tokens", to: SQLBind(Int64(entry.spentTokens)))
+                        .set("period_start", to: SQLBind(entry.periodStart))
+                        .set("soft_period", to: SQLBind(entry.softPeriod))
+                        .set("soft_reached_at", to: SQLBind(entry.softReachedAt))
+                        .run()
+                }
+            }
+        } catch {
+            state.withLock { state in for (id, _) in changed where state.entries[id] != nil { state.dirty.insert(id) } }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Synchronization
+
+/// One circuit per (provider, base URL, upstream model), fed by the gateway's real calls only.
+///
+/// Closed: calls go through. Open (after `consecutiveFailures` failures in a row, or an error rate
+/// over `errorRate` in the last `window` calls): calls are refused for `openMillis`. Then half-open:
+/// exactly one call goes through; its success closes the circuit, its failure opens it again.
+/// Counted in memory per instance: each instance learns an upstream is down from its own traffic.
+public final class CircuitBreakers: Sendable {
+    public struct Settings: Sendable {
+        public var consecutiveFailures = 5
+        public var errorRate = 0.5
+        public var window = 20
+        public var openMillis: Int64 = 30_000
+        /// Most circuits kept; beyond it closed, healthy circuits are forgotten first.
+        public var maxCircuits = 10_000
+
+        public init() {}
+    }
+
+    public struct Key: Hashable, Sendable {
+        public var provider: ProviderKind
+        public var baseURL: String
+        public var upstreamModel: String
+    }
+
+    public enum State: String, Sendable, Encodable {
+        case closed, open
+        case halfOpen = "half_open"
+    }
+
+    /// What `GET /api/providers/health` shows of one circuit: no key, no upstream message.
+    public struct Status: Sendable, Encodable {
+        public var provider: String
+        public var baseURL: String
+        public var upstreamModel: String
+        public var state: State
+        public var recentErrorRate: Double
+        public var recentCalls: Int
+        public var consecutiveFailures: Int
+        public var lastError: String?
+        public var lastErrorAt: String?
+        public var retryAfterSeconds: Int?
+    }
+
+    private struct Circuit {
+        package var state = State.closed
+        package var consecutiveFailures = 0
+        package var recent: [Bool] = []
+        package var openedAt: Int64 = 0
+        package var probeInFlight = false
+        package var lastError: String?
+        package var lastErrorAt: Int64?
+    }
+
+    public enum Permit: Sendable, Equatable {
+        case allowed
+        case refused(retryAfterSeconds: Int)
+    }
+
+    package let settings: Settings
+    private let circuits = Mutex<[Key: Circuit]>([:])
+    private let now: @Sendable () -> Int64
+
+    public init(settings: Settings = Settings(), now: @escaping @Sendable () -> Int64 = Clock.nowMillis) {
+        self.settings = settings
+        self.now = now
+    }
+
+    /// Asks to send one call; a half-open circuit lets only its single probe through.
+    public func acquire(_ key: Key) -> Permit {
+        let time = now()
+        return circuits.withLock { circuits in
+            guard var circuit = circuits[key] else { return .allowed }
+            defer { circuits[key] = circuit }
+            switch circuit.state {
+            case .closed:
+                return .allowed
+            case .open:
+                let reopensAt = circuit.openedAt + settings.openMillis
+                if time < reopensAt { return .refused(retryAfterSeconds: Int((reopensAt - time + 999) / 1000)) }
+                circuit.state = .halfOpen
+                circuit.probeInFlight = true
+                return .allowed
+            case .halfOpen:
+                if circuit.probeInFlight { return .refused(retryAfterSeconds: 1) }
+                circuit.probeInFlight = true
+                return .allowed
+            }
+        }
+    }
+
+    /// Records the outcome of a call let through: success, failure (with a short label), or nil when
+    /// it ended without telling anything about the upstream (cancelled, client error).
+    public func record(_ key: Key, success: Bool?, error: String? = nil) {
+        let time = now()
+        circuits.withLock { circuits in
+            var circuit = circuits[key] ?? Circuit()
+            let wasProbe = circuit.state == .halfOpen && circuit.probeInFlight
+            circuit.probeInFlight = false
+            guard let success else {
+                if circuits[key] != nil { circuits[key] = circuit }
+                return
+            }
+            circuit.recent.append(success)
+            if circuit.recent.count > settings.window { circuit.recent.removeFirst(circuit.recent.count - settings.window) }
+            if success {
+                circuit.consecutiveFailures = 0
+                if circuit.state != .closed {
+                    circuit.state = .closed
+                    circuit.recent = [true]
+                }
+            } else {
+                circuit.consecutiveFailures += 1
+                circuit.lastError = error
+                circuit.lastErrorAt = time
+                let failures = circuit.recent.filter { !$0 }.count
+                let rateTripped = circuit.recent.count >= settings.window / 2
+                    && Double(failures) / Double(circuit.recent.count) > settings.errorRate
+                if wasProbe || circuit.state == .open || circuit.consecutiveFailures >= settings.consecutiveFailures || rateTripped {
+                    circuit.state = .open
+                    circuit.openedAt = time
+                }
+            }
+            if circuits[key] == nil, circuits.count >= settings.maxCircuits { Self.evict(&circuits, keeping: settings.maxCircuits / 2) }
+            circuits[key] = circuit
+        }
+    }
+
+    /// Every circuit, open ones first.
+    public func statuses() -> [Status] {
+        let time = now()
+        let open = settings.openMillis
+        return circuits.withLock { circuits in
+            circuits.map { key, circuit in
+                let failures = circuit.recent.filter { !$0 }.count
+                return Status(
+                    provider: key.provider.rawValue, baseURL: key.baseURL, upstreamModel: key.upstreamModel, state: circuit.state,
+                    recentErrorRate: circuit.recent.isEmpty ? 0 : Double(failures) / Double(circuit.recent.count),
+                    recentCalls: circuit.recent.count, consecutiveFailures: circuit.consecutiveFailures,
+                    lastError: circuit.lastError, lastErrorAt: circuit.lastErrorAt.map(Clock.iso8601(millis:)),
+                    retryAfterSeconds: circuit.state == .open ? max(0, Int((circuit.openedAt + open - time + 999) / 1000)) : nil
+                )
+            }
+        }.sorted { ($0.state == .closed ? 1 : 0, $0.provider, $0.upstreamModel) < ($1.state == .closed ? 1 : 0, $1.provider, $1.upstreamModel) }
+    }
+
+    private static func evict(_ circuits: inout [Key: Circuit], keeping: Int) {
+        let healthy = circuits.filter { $0.value.state == .closed && $0.value.consecutiveFailures == 0 }.map(\.key)
+        for key in healthy.prefix(max(0, circuits.count - keeping)) { circuits.removeValue(forKey: key) }
+        while circuits.count > keeping, let key = circuits.first(where: { $0.value.state == .closed })?.key ?? circuits.first?.key {
+            circuits.removeValue(forKey: key)
+        }
+    }
+}
