@@ -88,14 +88,14 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     let v1 = router.group("v1")
         .add(middleware: BodyLimitMiddleware(limit: components.configuration.maxRequestBytes, budget: bodies))
         .add(middleware: AuthMiddleware(tokens: components.tokens))
-    GatewayController(pipeline: components.pipeline, registry: components.registry).register(on: v1)
-    EmbeddingsController(pipeline: components.pipeline).register(on: v1)
-    ResponsesController(pipeline: components.pipeline).register(on: v1)
+    ChatCompletionsDoor(pipeline: components.pipeline, registry: components.registry).register(on: v1)
+    EmbeddingsDoor(pipeline: components.pipeline).register(on: v1)
+    ResponsesDoor(pipeline: components.pipeline).register(on: v1)
     // Anthropic's door: its own error shape, and `x-api-key` accepted beside Bearer.
     let messages = router.group("v1/messages")
         .add(middleware: ErrorMiddleware(shape: .anthropic))
         .add(middleware: AuthMiddleware(tokens: components.tokens, acceptsAPIKeyHeader: true))
-    AnthropicMessagesController(pipeline: components.pipeline, registry: components.registry).register(on: messages)
+    MessagesDoor(pipeline: components.pipeline).register(on: messages)
 
     buildConsole(on: router, components: components, health: health, bodies: bodies)
     return router

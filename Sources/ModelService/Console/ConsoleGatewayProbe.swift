@@ -24,18 +24,12 @@ enum ConsoleGatewayProbe {
         request.maxTokens = 64
         do {
             // No `clientJSON`: the page shows the answer's text, so the answer is decoded, not relayed as bytes.
-            let bytes = try ProviderJSON.encodeBuffer(request)
-            let call = try await pipeline.admit(
-                door: .console, modelName: model.name, body: bytes, streaming: false, principal: principal, namedUser: nil, bodyUser: nil,
-                requestId: RandomIdentifier.timeOrderedUUID())
-            let settlement = pipeline.settlement(for: call)
-            let upstream = pipeline.upstream
-            let clientRequest = request
-            let (answered, response) = try await pipeline.run(call, settlement: settlement) { candidate, target in
-                let adapter = ProviderAdapters.adapter(for: candidate.provider)
-                return (candidate, try await adapter.complete(ChatDefaults.apply(to: clientRequest, model: candidate), target: target, client: upstream))
-            }
-            settlement.settle(.success(response.usage))
+            var call = CallRequest(
+                door: .console, principal: principal, modelName: model.name, body: try ProviderJSON.encodeBuffer(request), streaming: false,
+                namedUser: nil, bodyUser: nil, requestId: RandomIdentifier.timeOrderedUUID(), format: OpenAIChatCodec(request: request))
+            call.maxOutputTokens = request.maxTokens
+            guard case .answer(let body, let answered) = try await pipeline.start(call) else { throw ServiceError(.internalError, "no answer") }
+            let response = try ProviderJSON.decode(ChatCompletionResponse.self, from: body)
             let usage = response.usage
             return Outcome(
                 answer: response.choices.first?.message.content?.text ?? "",

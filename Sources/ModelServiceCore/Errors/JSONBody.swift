@@ -37,11 +37,15 @@ public enum JSONBody {
         }
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(ServiceError) -> T {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
             throw Self.serviceError(for: error)
+        } catch let error as ServiceError {
+            throw error
+        } catch {
+            throw ServiceError(.invalidJSON, "The request body is not valid.")
         }
     }
 

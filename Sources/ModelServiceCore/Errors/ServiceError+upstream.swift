@@ -32,3 +32,14 @@ extension ServiceError {
         }
     }
 }
+
+extension ServiceError {
+    /// Why no key could be used for a call, as its kind: none at all, none for the model's endpoint, a
+    /// variable the service will not read, or keys the loaded master secrets cannot open.
+    init(_ error: KeyResolutionError) {
+        let kind: Kind =
+            error.unboundEndpoint != nil
+            ? .keyNotForEndpoint : error.refusedVariable != nil ? .refusedKeyVariable : error.undecryptable ? .keyUndecryptable : .noKey
+        self.init(kind, error.description)
+    }
+}

@@ -1,9 +1,9 @@
 import NIOCore
 
-/// One client call as the pipeline sees it, whatever door it came in by.
+/// One admitted client call as the pipeline sees it, whatever door it came in by.
 ///
 /// The door decodes only what routing needs and keeps the client's bytes in `body`, so an
-/// upstream of the client's own format receives them as sent.
+/// upstream of the client's own format receives them as sent; its codec (`format`) writes the answer.
 public struct Call: Sendable {
     /// The front door, which also fixes the wire format of `body`.
     public enum Door: String, Sendable {
@@ -50,6 +50,10 @@ public struct Call: Sendable {
     public var deadline: ContinuousClock.Instant
     /// What traffic control reserved and counted at admission, settled once with the call.
     public var admission = TrafficControl.Admission()
+    /// The model, then its active fallbacks whose providers serve this door: worked out once, at admission.
+    package var candidates: [Model]
+    /// The door's codec, prepared for these candidates.
+    package var format: any ClientFormat
 
     /// The client's own timeout, as the official SDKs announce it (`X-Stainless-Timeout`, in seconds):
     /// read saturating, and only ever shortening the service's.
@@ -57,7 +61,4 @@ public struct Call: Sendable {
         guard let text = header, let seconds = Double(text), seconds > 0 else { return nil }
         return .milliseconds(Saturating.int(seconds * 1000, in: 1...Int(Int32.max)))
     }
-
-    /// The `caller` key of rate limits and budgets.
-    package var caller: String { userId.map { "user:\($0)" } ?? "token:\(principal.tokenId)" }
 }

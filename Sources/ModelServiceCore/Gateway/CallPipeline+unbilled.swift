@@ -1,22 +1,25 @@
+import NIOCore
+
 /// Calls that bill nothing and so leave no usage record (Anthropic's free `count_tokens`).
 extension CallPipeline {
-    /// The admitted call's upstream target, its key resolved as ``attempt(_:candidate:settlement:_:)`` does.
-    package func unbilledTarget(for call: Call) throws(ServiceError) -> UpstreamTarget {
-        let model = call.model
-        let baseURL = endpoints.baseURL(for: model)
-        let key: ResolvedKey
+    /// Anthropic's `count_tokens` for a model of a provider with a Messages API: admitted without traffic
+    /// control, sent with the key a call would use, never settled. Nil for another provider's model (the
+    /// door estimates instead).
+    package func countTokens(_ request: CallRequest, headers: AnthropicClientHeaders) async throws(ServiceError) -> ByteBuffer? {
+        let call = try await admit(request, billed: false)
+        let adapter = ProviderAdapters.adapter(for: call.model.provider)
+        guard adapter.capabilities.contains(.messages) else { return nil }
+        let (target, key) = try target(for: call.model, userId: call.userId, requestId: call.requestId)
         do {
-            key = try keys.resolve(userId: call.userId, provider: model.provider, model: model, baseURL: baseURL)
+            return try await UpstreamClient.$callDeadline.withValue(call.deadline) {
+                try await adapter.messages(request.body, path: "/v1/messages/count_tokens", headers: headers, target: target, client: upstream)
+            }
+        } catch let error as ProviderError {
+            throw ServiceError(error, model: call.model, key: key)
+        } catch let error as ServiceError {
+            throw error
         } catch {
-            let kind: ServiceError.Kind =
-                error.unboundEndpoint != nil
-                ? .keyNotForEndpoint
-                : error.refusedVariable != nil
-                    ? .refusedKeyVariable
-                    : error.undecryptable ? .keyUndecryptable : .noKey
-            throw ServiceError(kind, error.description)
+            throw ServiceError(.upstreamUnreachable, "The count was cancelled.")
         }
-        return UpstreamTarget(
-            provider: model.provider, upstreamModel: model.modelId, baseURL: baseURL, apiKey: key.secret, settings: model.providerSettings)
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
 import NIOCore
 
-/// The one path every LLM call takes, whatever door it came in by: admit → route → attempt →
-/// (the door relays) → settle. See DESIGN.md, "One call, end to end".
+/// The one path every LLM call takes, whatever door it came in by: admit → route → attempt → relay or
+/// translate → settle. A door hands over a ``CallRequest`` with its codec and gets back the answer or the
+/// stream to relay (``start(_:)``); the call's life after admission is a ``CallRun``, which settles it once.
 ///
-/// Each step is one function so traffic control (budgets, retries, fallbacks, breakers) replaces a
-/// step's body without reshaping the rest. Nothing here throws an HTTP type: failures are ``ServiceError``s.
+/// Nothing here throws an HTTP type: failures are ``ServiceError``s, whose table gives status and code.
 public struct CallPipeline: Sendable {
     package let registry: ModelRegistry
     package let keys: KeyResolver
@@ -15,7 +15,7 @@ public struct CallPipeline: Sendable {
     package let traffic: TrafficControl
     /// Budgets, metrics and breakers settle here (see ``SettlementHook``).
     package let hooks: [any SettlementHook]
-    /// Gateway metrics (also a settlement hook); time to first token is recorded by the stream doors.
+    /// Gateway metrics (also a settlement hook; time to first token is recorded by the stream loop).
     package let metrics: GatewayMetrics
     /// Attempt and key-resolution spans; no-ops unless tracing is on.
     package let tracing: GatewayTracing
@@ -36,44 +36,54 @@ public struct CallPipeline: Sendable {
         self.hooks = hooks + [metrics]
     }
 
-    /// The first chunk of a streamed answer is on its way to the client.
-    public func firstChunk(of call: Call, model: Model) {
-        metrics.recordTimeToFirstToken(model: model.name, provider: model.provider, door: call.door.metricsLabel, duration: .now - call.started)
+    /// Runs a call: admission, then its attempts, then the whole answer (settled) or the stream the door
+    /// hands its response body to (settled when the stream ends, however it ends).
+    package func start(_ request: CallRequest) async throws(ServiceError) -> CallReply {
+        let call = try await admit(request)
+        return try await CallRun(call: call, pipeline: self).start()
     }
 
     // MARK: admit
 
-    /// Who calls, for which user, which model, and whether it may be called now: budgets reserve
-    /// the call's estimate and rate and token limits count it (traffic control).
+    /// Who calls, for which user, which model, and whether it may be called now: the model and its
+    /// candidates are looked up once, the door's codec is prepared for them, then budgets reserve the
+    /// call's estimate and rate and token limits count it (traffic control).
     ///
-    /// `namedUser` is `X-User-Id`, `bodyUser` the body's `user`: a service or admin token names the user it
-    /// calls for; a user token calls only for its own. `maxOutputTokens` is the client's output limit
-    /// (nil: the model's default) in the request field `outputField`, part of the estimate a budget reserves. `billed: false` (Anthropic's free
-    /// `count_tokens`) skips traffic control: nothing is reserved that a settlement would have to release.
-    public func admit(
-        door: Call.Door, modelName: String, body: ByteBuffer, streaming: Bool, principal: Principal, namedUser: String?, bodyUser: String?,
-        requestId: String, maxOutputTokens: Int? = nil, outputField: String = "max_tokens", timeout: Duration? = nil, billed: Bool = true
-    ) async throws(ServiceError) -> Call {
-        guard let model = registry.model(named: modelName), model.isActive else {
-            throw ServiceError(.unknownModel, "The model '\(modelName)' does not exist or is not active.")
+    /// A service or admin token names the user it calls for (`X-User-Id`, or the body's user field); a user
+    /// token calls only for its own. `billed: false` (Anthropic's free `count_tokens`) skips traffic control.
+    package func admit(_ request: CallRequest, billed: Bool = true) async throws(ServiceError) -> Call {
+        guard let model = registry.model(named: request.modelName), model.isActive else {
+            throw ServiceError(.unknownModel, "The model '\(request.modelName)' does not exist or is not active.")
         }
-        if model.mode != door.mode {
+        if model.mode != request.door.mode {
             throw ServiceError(
                 .wrongEndpoint, "The model '\(model.name)' is a \(model.mode.rawValue) model: call it with \(model.mode.endpoint).", field: "model")
         }
-        let userId = try Self.user(principal: principal, namedUser: namedUser, bodyUser: bodyUser)
-        if streaming, !model.supportsStreaming {
+        let capability = request.format.capability
+        guard ProviderAdapters.adapter(for: model.provider).capabilities.contains(capability) else {
+            throw capability.refusal(provider: model.provider, model: model.name)
+        }
+        let userId = try Self.user(principal: request.principal, namedUser: request.namedUser, bodyUser: request.bodyUser)
+        if request.streaming, !model.supportsStreaming {
             throw ServiceError.invalidRequest("stream", "the model '\(model.name)' does not support streaming")
         }
+        if request.streaming, request.format.streamEncoder(model: model) == nil {
+            throw ServiceError.invalidRequest("stream", "this endpoint does not stream")
+        }
+        let output =
+            request.door == .embeddings
+            ? 0 : try Self.outputLimit(requested: request.maxOutputTokens, field: request.outputField, model: model, door: request.door)
+        let candidates = route(model, capability: capability)
+        let format = try request.format.prepared(for: candidates)
         let started = ContinuousClock.now
         let serviceTimeout = Duration.nanoseconds(upstream.requestTimeout.nanoseconds)
         var call = Call(
-            door: door, principal: principal, userId: userId, model: model, body: body, streaming: streaming, requestId: requestId,
-            started: started, deadline: started + min(serviceTimeout, timeout ?? serviceTimeout))
-        let output = door == .embeddings ? 0 : try Self.outputLimit(requested: maxOutputTokens, field: outputField, model: model, door: door)
+            door: request.door, principal: request.principal, userId: userId, model: model, body: request.body, streaming: request.streaming,
+            requestId: request.requestId, started: started, deadline: started + min(serviceTimeout, request.timeout ?? serviceTimeout),
+            candidates: candidates, format: format)
         guard billed else { return call }
         call.admission = try await traffic.admit(
-            model: model, candidates: route(call), userId: userId, tokenId: principal.tokenId, promptBytes: body.readableBytes,
+            model: model, candidates: candidates, userId: userId, tokenId: request.principal.tokenId, promptBytes: request.body.readableBytes,
             maxOutputTokens: output)
         return call
     }
@@ -111,102 +121,33 @@ public struct CallPipeline: Sendable {
 
     // MARK: route
 
-    /// True when a chat call of `modelName` is relayed as the client sent it, whichever candidate
-    /// answers (the model and its fallbacks all speak OpenAI's chat format), so the door need not
-    /// decode it in full. An unknown model counts as relayed: admission refuses it anyway.
-    public func relaysOpenAIChat(modelName: String) -> Bool {
-        guard let model = registry.model(named: modelName) else { return true }
-        return traffic.candidates(for: model).allSatisfy { ProviderAdapters.speaksOpenAIChat($0.provider) }
+    /// The models to try, in order: the one asked for, then its active `fallbacks` whose providers have the
+    /// capability the door needs (a fallback that cannot answer this door is skipped, not failed).
+    package func route(_ model: Model, capability: ProviderCapability) -> [Model] {
+        traffic.candidates(for: model).filter { $0.id == model.id || ProviderAdapters.adapter(for: $0.provider).capabilities.contains(capability) }
     }
 
-    /// The models to try, in order: the one asked for, then its active `fallbacks`.
-    public func route(_ call: Call) -> [Model] {
-        traffic.candidates(for: call.model)
-    }
-
-    /// The settlement of a call; create it right before ``run(_:settlement:_:)``.
-    public func settlement(for call: Call) -> CallSettlement {
-        CallSettlement(call: call, usage: usage, hooks: hooks, tracing: tracing)
-    }
-
-    // MARK: attempt
-
-    /// Tries the route's candidates in order (``AttemptLoop``: circuit breakers, retries with
-    /// backoff, then the next candidate) until one answers, within the call's deadline. That happens
-    /// only before the answer starts, as `operation` returns once the upstream accepted (a stream's
-    /// body is read later, never retried). A failure that ends the call is settled here.
-    public func run<T: Sendable>(
-        _ call: Call, settlement: CallSettlement, _ operation: @Sendable (Model, UpstreamTarget) async throws -> T
-    ) async throws -> T {
-        let endpoints = self.endpoints
-        do {
-            let outcome = try await UpstreamClient.$callDeadline.withValue(call.deadline) {
-                try await traffic.attempts.run(
-                    candidates: route(call), deadline: call.deadline, circuit: { TrafficControl.circuit(for: $0, endpoints: endpoints) }
-                ) { candidate in
-                    try await attempt(call, candidate: candidate, settlement: settlement, operation)
-                }
-            }
-            return outcome.value
-        } catch let error as ServiceError {
-            settlement.settle(.failed(error))
-            throw error
-        } catch {
-            settlement.settle(.clientGone(nil))
-            throw error
-        }
-    }
-
-    /// One upstream call: key (user → shared → env), target, adapter operation. A provider's 401/403
-    /// on a stored key marks the key invalid (``KeyHealth``) and the same call tries the next key source.
-    public func attempt<T: Sendable>(
-        _ call: Call, candidate: Model, settlement: CallSettlement, _ operation: @Sendable (Model, UpstreamTarget) async throws -> T
-    ) async throws -> T {
+    /// The upstream target of `candidate` for a call: its base URL and the key resolved for the caller
+    /// (user → shared → environment). A provider's refusal of a stored key makes the next call skip it.
+    package func target(for candidate: Model, userId: String?, requestId: String) throws(ServiceError) -> (UpstreamTarget, ResolvedKey) {
         let baseURL = endpoints.baseURL(for: candidate)
-        var rejected: Set<String> = []
-        while true {
-            let key: ResolvedKey
-            do {
-                key = try tracing.keyResolution(provider: candidate.provider, requestId: call.requestId) {
-                    try keys.resolve(userId: call.userId, provider: candidate.provider, model: candidate, baseURL: baseURL)
-                } source: { $0.source }
-            } catch let error as KeyResolutionError {
-                let kind: ServiceError.Kind =
-                    error.unboundEndpoint != nil ? .keyNotForEndpoint
-                    : error.refusedVariable != nil ? .refusedKeyVariable
-                    : error.undecryptable ? .keyUndecryptable : .noKey
-                throw ServiceError(kind, error.description)
-            }
-            if let previous = settlement.attempting(candidate, key: key) {
-                if previous.id == candidate.id {
-                    metrics.recordRetry(model: candidate.name, provider: candidate.provider)
-                } else {
-                    metrics.recordFallback(from: previous.name, to: candidate.name)
-                }
-            }
-            let target = UpstreamTarget(
-                provider: candidate.provider, upstreamModel: candidate.modelId, baseURL: baseURL, apiKey: key.secret,
-                settings: candidate.providerSettings)
-            let span = tracing.startAttempt(model: candidate, operation: call.door.operationName, streamed: call.streaming, requestId: call.requestId)
-            do {
-                let answer = try await operation(candidate, target)
-                settlement.answered(by: span)
-                return answer
-            } catch let error as ProviderError {
-                let failure = ServiceError(error, model: candidate, key: key)
-                tracing.endAttempt(span, usage: nil, responseModel: nil, status: failure.status, errorKind: failure.code)
-                // Stored keys only (an environment key has no id to mark), each at most once per call.
-                if failure.kind == .providerKeyRejected, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4,
-                    settlement.attempts < traffic.attempts.policy.maxAttempts
-                {
-                    traffic.keyRejected(keyId: keyId, status: failure.upstreamStatus ?? 401)
-                    continue
-                }
-                throw failure
-            } catch {
-                tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
-                throw error
-            }
+        let key: ResolvedKey
+        do {
+            key = try tracing.keyResolution(provider: candidate.provider, requestId: requestId) {
+                try keys.resolve(userId: userId, provider: candidate.provider, model: candidate, baseURL: baseURL)
+            } source: { $0.source }
+        } catch let error as KeyResolutionError {
+            throw ServiceError(error)
+        } catch {
+            throw ServiceError(.internalError, "The key could not be resolved.")
         }
+        let target = UpstreamTarget(
+            provider: candidate.provider, upstreamModel: candidate.modelId, baseURL: baseURL, apiKey: key.secret, settings: candidate.providerSettings)
+        return (target, key)
+    }
+
+    /// The settlement of an admitted call: its one usage record and hooks.
+    package func settlement(for call: Call) -> CallSettlement {
+        CallSettlement(call: call, usage: usage, hooks: hooks, tracing: tracing)
     }
 }

@@ -40,7 +40,7 @@ public final class CallSettlement: Sendable {
     }
 
     deinit {
-        settle(.clientGone(nil))
+        record(.clientGone(nil))
     }
 
     /// Counts an upstream attempt with the model and key it uses.
@@ -72,8 +72,12 @@ public final class CallSettlement: Sendable {
     /// Upstream attempts made so far.
     package var attempts: Int { state.withLock { $0.attempts } }
 
-    /// Records the outcome; only the first call counts.
-    public func settle(_ outcome: Outcome) {
+    /// Records the outcome; only the first call counts. Called by ``CallRun`` alone.
+    package func settle(_ outcome: Outcome) {
+        record(outcome)
+    }
+
+    private func record(_ outcome: Outcome) {
         let snapshot: State? = state.withLock { state in
             if state.settled { return nil }
             state.settled = true
@@ -115,8 +119,8 @@ public final class CallSettlement: Sendable {
             record.completionTokens = reported.completionTokens
         } else if state.attempts > 0, Self.mayHaveBeenBilled(outcome) {
             // No figure from the provider, but it did (or may have done) the work: estimate and say so.
-            record.promptTokens = Self.estimateTokens(bytes: call.body.readableBytes)
-            record.completionTokens = Self.estimateTokens(bytes: state.bytesReceived)
+            record.promptTokens = TokenEstimate.tokens(bytes: call.body.readableBytes)
+            record.completionTokens = TokenEstimate.tokens(bytes: state.bytesReceived)
             record.usageEstimated = true
         }
         record.cost = model.cost(promptTokens: record.promptTokens, completionTokens: record.completionTokens)
@@ -128,10 +132,5 @@ public final class CallSettlement: Sendable {
     private static func mayHaveBeenBilled(_ outcome: Outcome) -> Bool {
         if case .failed = outcome { return false }
         return true
-    }
-
-    /// About four characters of English per token: the usual rule of thumb for GPT-style tokenizers.
-    package static func estimateTokens(bytes: Int) -> Int {
-        bytes <= 0 ? 0 : (bytes + 3) / 4
     }
 }

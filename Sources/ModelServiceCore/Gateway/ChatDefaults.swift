@@ -1,5 +1,6 @@
 /// The registry's defaults for a chat request, added only where the client left them out, and the
-/// model's output-limit field: model behaviour as data (`providerSettings`), not name checks.
+/// model's output-limit field: model behaviour as data (`providerSettings`), not name checks. The one
+/// owner of these rules, for a canonical request and for an Anthropic client's JSON relayed as sent.
 ///
 /// - `maxTokensField`: `max_tokens` (default) or `max_completion_tokens` (OpenAI reasoning models,
 ///   which refuse `max_tokens`); a client's `max_tokens` is converted to it.
@@ -24,6 +25,20 @@ package enum ChatDefaults {
             request.maxTokens = limit
         }
         return request
+    }
+
+    /// An Anthropic client's JSON for an Anthropic-format upstream: `max_tokens` (which Anthropic requires)
+    /// and the model's default temperature added only where absent. Anthropic refuses a temperature beside
+    /// extended thinking, and on newer models beside `top_p`, so none is added then.
+    package static func apply(toAnthropicJSON editor: inout JSONObjectEditor, model: Model) {
+        if !editor.contains("max_tokens") {
+            editor.set("max_tokens", defaultMaxTokens(for: model) ?? AnthropicTranslator.defaultMaxTokens)
+        }
+        if !editor.contains("temperature"), !editor.contains("top_p"), !editor.contains("thinking"),
+            model.providerSettings["sendDefaultTemperature"]?.boolValue != false, let temperature = model.defaultTemperature
+        {
+            editor.set("temperature", temperature)
+        }
     }
 
     /// The model's `maxTokens` when the request leaves max tokens out, or its

@@ -1,12 +1,15 @@
 import AsyncHTTPClient
 import NIOCore
 
-/// Anthropic's Messages API: `POST {base}/v1/messages` with `x-api-key` and a pinned `anthropic-version`.
+/// Anthropic's Messages API (`POST {base}/v1/messages`, `x-api-key`): canonical chat translated to it, and
+/// an Anthropic client's own JSON relayed with its `anthropic-version` and `anthropic-beta`.
 public struct AnthropicAdapter: ProviderAdapter {
-    /// The API version this translation is written against.
+    /// The API version this translation is written against, and the one sent when a client names none.
     public static let apiVersion = "2023-06-01"
 
     public init() {}
+
+    package var capabilities: Set<ProviderCapability> { [.chat, .messages] }
 
     public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
         let body = try ProviderJSON.encodeBuffer(AnthropicTranslator.body(for: request, target: target, streaming: false))
@@ -26,8 +29,37 @@ public struct AnthropicAdapter: ProviderAdapter {
         await validateByGet(url: target.url("/v1/models"), headers: headers(for: target), apiKey: target.apiKey, client: client)
     }
 
-    package func headers(for target: UpstreamTarget) -> [(String, String)] {
-        [("x-api-key", target.keyValue), ("anthropic-version", Self.apiVersion)]
+    package func messages(_ body: ByteBuffer, path: String, headers: AnthropicClientHeaders, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> ByteBuffer
+    {
+        let request = HTTPClientRequest.jsonPost(url: target.url(path), headers: self.headers(for: target, client: headers), body: try target.relayedBody(body))
+        return try await client.send(request, apiKey: target.apiKey)
+    }
+
+    package func openMessages(_ body: ByteBuffer, headers: AnthropicClientHeaders, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> RawEventStream
+    {
+        let request = HTTPClientRequest.jsonPost(
+            url: target.url("/v1/messages"), headers: self.headers(for: target, client: headers), body: try target.relayedBody(body))
+        return RawEventStream(body: try await client.open(request, apiKey: target.apiKey).body, apiKey: target.apiKey)
+    }
+
+    /// `x-api-key` and `anthropic-version` (the client's, else the pinned one), and the client's `anthropic-beta`.
+    package func headers(for target: UpstreamTarget, client: AnthropicClientHeaders = AnthropicClientHeaders()) -> [(String, String)] {
+        var fields = [("x-api-key", target.keyValue), ("anthropic-version", client.version ?? Self.apiVersion)]
+        if let beta = client.beta { fields.append(("anthropic-beta", beta)) }
+        return fields
+    }
+}
+
+/// The request headers an Anthropic client sends that must reach Anthropic.
+package struct AnthropicClientHeaders: Sendable {
+    package var version: String?
+    package var beta: String?
+
+    package init(version: String? = nil, beta: String? = nil) {
+        self.version = version
+        self.beta = beta
     }
 }
 
@@ -125,7 +157,7 @@ package struct AnthropicStreamDecoder: ChatStreamDecoder {
         package var contentBlock: AnthropicMessage.Block?
         package var delta: Delta?
         package var usage: AnthropicUsage?
-        package var error: WireError?
+        package var error: ErrorBody?
 
         package struct Delta: Decodable {
             package var type: String?
@@ -140,7 +172,7 @@ package struct AnthropicStreamDecoder: ChatStreamDecoder {
             }
         }
 
-        package struct WireError: Decodable {
+        package struct ErrorBody: Decodable {
             package var type: String?
             package var message: String?
         }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What the gateway reads of an OpenAI embeddings request; the rest is relayed as sent.
 public struct EmbeddingRequest: Decodable, Sendable {
     public var model: String
@@ -6,6 +8,8 @@ public struct EmbeddingRequest: Decodable, Sendable {
     public var encodingFormat: String?
     public var dimensions: Int?
     public var user: String?
+    /// The client's JSON as sent, for providers it is relayed to. Not decoded.
+    package var clientJSON: ByteBuffer?
 
     /// OpenAI accepts a string, strings, a token array or token arrays.
     public enum Input: Decodable, Sendable {
@@ -36,6 +40,14 @@ public struct EmbeddingRequest: Decodable, Sendable {
     package enum CodingKeys: String, CodingKey {
         case model, input, dimensions, user
         case encodingFormat = "encoding_format"
+    }
+
+    /// The texts to embed, for a provider that takes text only (token arrays are OpenAI's alone).
+    package func texts(for provider: ProviderKind) throws -> [String] {
+        guard case .texts(let texts) = input else {
+            throw ProviderError.invalidRequest("input: token arrays cannot be sent to the \(provider.rawValue) provider; send text")
+        }
+        return texts
     }
 
     /// Most inputs in one call, as OpenAI allows.

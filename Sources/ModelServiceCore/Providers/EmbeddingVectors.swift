@@ -1,4 +1,11 @@
 import Foundation
+import NIOCore
+
+/// What an embeddings call answered: the upstream's own OpenAI-format bytes, or vectors to render.
+package enum EmbeddingsAnswer: Sendable {
+    case relayed(ByteBuffer, usage: Usage?)
+    case translated(EmbeddingVectors)
+}
 
 /// The embeddings of one call in OpenAI's answer shape, for upstreams of another format.
 public struct EmbeddingVectors: Sendable {

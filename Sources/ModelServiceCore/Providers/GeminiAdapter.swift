@@ -1,3 +1,4 @@
+import Foundation
 import AsyncHTTPClient
 import NIOCore
 
@@ -5,9 +6,11 @@ import NIOCore
 public struct GeminiAdapter: ProviderAdapter {
     public init() {}
 
+    package var capabilities: Set<ProviderCapability> { [.chat, .embeddings] }
+
     public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
         let body = try ProviderJSON.encodeBuffer(GeminiTranslator.body(for: request))
-        let url = GeminiTranslator.url(for: target, streaming: false)
+        let url = Self.url(for: target, method: "generateContent")
         let answer = try await client.send(.jsonPost(url: url, headers: headers(for: target), body: body), apiKey: target.apiKey)
         let decoded = try ProviderJSON.decodeUpstream(GeminiResponse.self, from: answer)
         return GeminiTranslator.response(from: decoded, model: target.upstreamModel)
@@ -15,7 +18,7 @@ public struct GeminiAdapter: ProviderAdapter {
 
     public func stream(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatChunkStream {
         let body = try ProviderJSON.encodeBuffer(GeminiTranslator.body(for: request))
-        let url = GeminiTranslator.url(for: target, streaming: true)
+        let url = Self.url(for: target, method: "streamGenerateContent?alt=sse")
         let response = try await client.open(.jsonPost(url: url, headers: headers(for: target), body: body), apiKey: target.apiKey)
         let decoder = GeminiStreamDecoder(model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey, maxLineBytes: client.maxLineBytes)
         return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)
@@ -25,8 +28,45 @@ public struct GeminiAdapter: ProviderAdapter {
         await validateByGet(url: target.url("/v1beta/models"), headers: headers(for: target), apiKey: target.apiKey, client: client)
     }
 
+    /// `:batchEmbedContents`; Gemini reports no token count for embeddings (the gateway estimates).
+    package func embed(_ request: EmbeddingRequest, clientJSON: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> EmbeddingsAnswer
+    {
+        let texts = try request.texts(for: .gemini)
+        let modelPath = "models/\(Self.modelName(target))"
+        var requests: [JSONValue] = []
+        for text in texts {
+            var item: [String: JSONValue] = ["model": .string(modelPath), "content": .object(["parts": .array([.object(["text": .string(text)])])])]
+            if let dimensions = request.dimensions { item["outputDimensionality"] = .number(Double(dimensions)) }
+            requests.append(.object(item))
+        }
+        let body = try ProviderJSON.encodeBuffer(JSONValue.object(["requests": .array(requests)]))
+        let url = Self.url(for: target, method: "batchEmbedContents")
+        let answer = try await client.send(.jsonPost(url: url, headers: headers(for: target), body: body), apiKey: target.apiKey)
+        struct Reply: Decodable {
+            struct Embedding: Decodable { var values: [Float] }
+            var embeddings: [Embedding]
+        }
+        let reply = try ProviderJSON.decodeUpstream(Reply.self, from: answer)
+        return .translated(EmbeddingVectors(vectors: reply.embeddings.map(\.values), usage: nil))
+    }
+
     package func headers(for target: UpstreamTarget) -> [(String, String)] {
         [("x-goog-api-key", target.keyValue)]
+    }
+
+    /// `{base}/v1beta/models/{model}:{method}`, the model's id escaped once, here, for every method.
+    package static func url(for target: UpstreamTarget, method: String) -> String {
+        let name = modelName(target)
+        let escaped = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/", ":"])) ?? name
+        return target.url("/v1beta/models/\(escaped):\(method)")
+    }
+
+    /// The model's id without a `models/` prefix (the registry may hold either form).
+    private static func modelName(_ target: UpstreamTarget) -> String {
+        var model = Substring(target.upstreamModel)
+        if model.hasPrefix("models/") { model = model.dropFirst("models/".count) }
+        return String(model)
     }
 }
 

@@ -5,7 +5,7 @@ package struct GeminiResponse: Decodable {
     package var modelVersion: String?
     package var responseId: String?
     package var promptFeedback: PromptFeedback?
-    package var error: WireError?
+    package var error: ErrorBody?
 
     package struct Candidate: Decodable {
         package var content: Content?
@@ -47,7 +47,7 @@ package struct GeminiResponse: Decodable {
         package var blockReason: String?
     }
 
-    package struct WireError: Decodable {
+    package struct ErrorBody: Decodable {
         package var message: String?
         package var status: String?
     }

@@ -3,13 +3,6 @@ import Foundation
 /// Translates between OpenAI chat and Gemini `generateContent`.
 package enum GeminiTranslator {
     /// `{base}/v1beta/models/{model}:{method}`, accepting model ids written with or without `models/`.
-    package static func url(for target: UpstreamTarget, streaming: Bool) -> String {
-        var model = Substring(target.upstreamModel)
-        if model.hasPrefix("models/") { model = model.dropFirst("models/".count) }
-        let escaped = model.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/", ":"])) ?? String(model)
-        return target.url("/v1beta/models/\(escaped):" + (streaming ? "streamGenerateContent?alt=sse" : "generateContent"))
-    }
-
     /// The `generateContent` body for `request`.
     package static func body(for request: ChatCompletionRequest) throws -> JSONValue {
         var system: [String] = []

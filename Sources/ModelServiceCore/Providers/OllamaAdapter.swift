@@ -5,6 +5,8 @@ import NIOCore
 public struct OllamaAdapter: ProviderAdapter {
     public init() {}
 
+    package var capabilities: Set<ProviderCapability> { [.chat, .embeddings] }
+
     public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
         let body = try ProviderJSON.encodeBuffer(OllamaTranslator.body(for: request, target: target, streaming: false))
         let answer = try await client.send(.jsonPost(url: target.url("/api/chat"), headers: headers(for: target), body: body), apiKey: target.apiKey)
@@ -23,6 +25,27 @@ public struct OllamaAdapter: ProviderAdapter {
     /// Ollama has no keys of its own.
     public func validateKey(target: UpstreamTarget, client: UpstreamClient) async -> KeyValidationResult {
         .notChecked(reason: "Ollama needs no API key")
+    }
+
+    /// `/api/embed`, which counts the prompt's tokens.
+    package func embed(_ request: EmbeddingRequest, clientJSON: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> EmbeddingsAnswer
+    {
+        var body: [String: JSONValue] = ["model": .string(target.upstreamModel), "input": .array(try request.texts(for: .ollama).map(JSONValue.string))]
+        if let dimensions = request.dimensions { body["dimensions"] = .number(Double(dimensions)) }
+        let answer = try await client.send(
+            .jsonPost(url: target.url("/api/embed"), headers: headers(for: target), body: try ProviderJSON.encodeBuffer(JSONValue.object(body))),
+            apiKey: target.apiKey)
+        struct Reply: Decodable {
+            var embeddings: [[Float]]
+            var promptEvalCount: UpstreamCount?
+            enum CodingKeys: String, CodingKey {
+                case embeddings
+                case promptEvalCount = "prompt_eval_count"
+            }
+        }
+        let reply = try ProviderJSON.decodeUpstream(Reply.self, from: answer)
+        return .translated(EmbeddingVectors(vectors: reply.embeddings, usage: reply.promptEvalCount.map { Usage(promptTokens: $0.value, completionTokens: 0) }))
     }
 
     /// No auth by default; a key, when given (a proxy in front of Ollama), goes as a bearer token.

@@ -1,10 +1,14 @@
 import AsyncHTTPClient
 import NIOCore
 
-/// OpenAI's chat-completions format, also spoken by xAI and DeepSeek (and reused by Azure):
-/// the canonical request goes out nearly unchanged.
+/// OpenAI (`{base}/chat/completions`, `/embeddings`, `/responses`, keyed by a bearer token): its chat
+/// format is also spoken by xAI, DeepSeek and Azure, whose adapters reuse the relay below. A client's
+/// OpenAI JSON goes up as sent, with only the gateway's edits.
 public struct OpenAIAdapter: ProviderAdapter {
     public init() {}
+
+    package var capabilities: Set<ProviderCapability> { [.chat, .embeddings, .responses] }
+    package var relaysOpenAIChat: Bool { true }
 
     public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
         try await complete(request, url: target.url("/chat/completions"), headers: headers(for: target), target: target, client: client)
@@ -12,6 +16,21 @@ public struct OpenAIAdapter: ProviderAdapter {
 
     public func stream(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatChunkStream {
         try await stream(request, url: target.url("/chat/completions"), headers: headers(for: target), target: target, client: client)
+    }
+
+    package func embed(_ request: EmbeddingRequest, clientJSON: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> EmbeddingsAnswer
+    {
+        try await relayEmbeddings(clientJSON, url: target.url("/embeddings"), headers: headers(for: target), target: target, client: client)
+    }
+
+    package func responses(_ body: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws -> ByteBuffer {
+        try await client.send(try Self.relayed(body, url: target.url("/responses"), headers: headers(for: target), target: target), apiKey: target.apiKey)
+    }
+
+    package func openResponses(_ body: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws -> RawEventStream {
+        let request = try Self.relayed(body, url: target.url("/responses"), headers: headers(for: target), target: target)
+        return RawEventStream(body: try await client.open(request, apiKey: target.apiKey).body, apiKey: target.apiKey)
     }
 
     public func validateKey(target: UpstreamTarget, client: UpstreamClient) async -> KeyValidationResult {
@@ -78,6 +97,20 @@ public struct OpenAIAdapter: ProviderAdapter {
         var response = try ProviderJSON.decodeUpstream(ChatCompletionResponse.self, from: answer)
         response.upstreamJSON = answer
         return response
+    }
+
+    /// The client's embeddings JSON relayed with the upstream model; the answer's bytes and its usage.
+    package func relayEmbeddings(_ clientJSON: ByteBuffer, url: String, headers: [(String, String)], target: UpstreamTarget, client: UpstreamClient)
+        async throws -> EmbeddingsAnswer
+    {
+        let answer = try await client.send(try Self.relayed(clientJSON, url: url, headers: headers, target: target), apiKey: target.apiKey)
+        struct Envelope: Decodable { var usage: Usage? }
+        return .relayed(answer, usage: try ProviderJSON.decodeUpstream(Envelope.self, from: answer).usage)
+    }
+
+    /// A POST of the client's own JSON with only `model` replaced by the upstream's id.
+    package static func relayed(_ clientJSON: ByteBuffer, url: String, headers: [(String, String)], target: UpstreamTarget) throws -> HTTPClientRequest {
+        .jsonPost(url: url, headers: headers, body: try target.relayedBody(clientJSON))
     }
 
     package func stream(

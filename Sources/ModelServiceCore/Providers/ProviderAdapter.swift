@@ -1,19 +1,104 @@
 import AsyncHTTPClient
 import NIOCore
 
-/// One provider's wire format: translates canonical requests out and answers back.
+/// One provider: everything the gateway asks of it (its capabilities), its URLs, headers and key check,
+/// in one file each (`OpenAIAdapter`, `AzureOpenAIAdapter`, `XAIAdapter`, `DeepSeekAdapter`,
+/// `AnthropicAdapter`, `GeminiAdapter`, `OllamaAdapter`).
 ///
-/// Adapters are stateless; the key arrives with each call in `target` and is never stored.
-public protocol ProviderAdapter: Sendable {
-    /// One non-streamed completion.
+/// Adapters hold no state: the key arrives with each call in `target` and is never stored. A capability a
+/// provider lacks is refused in one place, before anything is sent (``ProviderCapability/refusal(provider:model:)``);
+/// the defaults below only back that up.
+package protocol ProviderAdapter: Sendable {
+    /// What this provider can be asked for.
+    var capabilities: Set<ProviderCapability> { get }
+
+    /// True when the provider speaks OpenAI's chat format, so a client's OpenAI chat JSON is relayed as sent.
+    var relaysOpenAIChat: Bool { get }
+
+    /// One non-streamed chat completion.
     func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse
 
-    /// A streamed completion. Returns once the upstream has accepted the call (errors before the
+    /// A streamed chat completion. Returns once the upstream has accepted the call (errors before the
     /// first chunk are thrown here); the body is read as the caller iterates.
     func stream(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatChunkStream
 
+    /// Embeddings in OpenAI's format: relayed, or vectors to render.
+    func embed(_ request: EmbeddingRequest, clientJSON: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws -> EmbeddingsAnswer
+
+    /// OpenAI's Responses API, the client's JSON relayed: the answer's bytes, or its open event stream.
+    func responses(_ body: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws -> ByteBuffer
+    func openResponses(_ body: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws -> RawEventStream
+
+    /// Anthropic's Messages API, the client's JSON relayed (`path` is `/v1/messages` or `/v1/messages/count_tokens`).
+    func messages(_ body: ByteBuffer, path: String, headers: AnthropicClientHeaders, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> ByteBuffer
+    func openMessages(_ body: ByteBuffer, headers: AnthropicClientHeaders, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> RawEventStream
+
     /// Checks a key against the provider with a cheap authenticated call. Never throws.
     func validateKey(target: UpstreamTarget, client: UpstreamClient) async -> KeyValidationResult
+}
+
+/// What a provider can be asked for, each behind a front door.
+public enum ProviderCapability: String, Sendable, Hashable, CaseIterable {
+    case chat
+    case embeddings
+    case responses
+    case messages
+
+    /// The one refusal of a capability the provider lacks (a 400 naming the model's field).
+    package func refusal(provider: ProviderKind, model: String) -> ServiceError {
+        let supported = ProviderAdapters.all.filter { $0.value.capabilities.contains(self) }.map(\.key.rawValue).sorted()
+        return ServiceError(
+            .unsupportedProvider,
+            "The \(provider.rawValue) provider has no \(self.apiName) (model '\(model)'); providers that do: \(supported.joined(separator: ", ")).",
+            field: "model")
+    }
+
+    private var apiName: String {
+        switch self {
+        case .chat: "chat API"
+        case .embeddings: "embeddings API, so /v1/embeddings cannot call it"
+        case .responses: "Responses API, so /v1/responses cannot call it: use /v1/chat/completions"
+        case .messages: "Messages API"
+        }
+    }
+}
+
+extension ProviderAdapter {
+    package var relaysOpenAIChat: Bool { false }
+
+    package func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
+        throw ProviderCapability.chat.refusal(provider: target.provider, model: target.upstreamModel)
+    }
+
+    package func stream(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatChunkStream {
+        throw ProviderCapability.chat.refusal(provider: target.provider, model: target.upstreamModel)
+    }
+
+    package func embed(_ request: EmbeddingRequest, clientJSON: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws -> EmbeddingsAnswer {
+        throw ProviderCapability.embeddings.refusal(provider: target.provider, model: target.upstreamModel)
+    }
+
+    package func responses(_ body: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws -> ByteBuffer {
+        throw ProviderCapability.responses.refusal(provider: target.provider, model: target.upstreamModel)
+    }
+
+    package func openResponses(_ body: ByteBuffer, target: UpstreamTarget, client: UpstreamClient) async throws -> RawEventStream {
+        throw ProviderCapability.responses.refusal(provider: target.provider, model: target.upstreamModel)
+    }
+
+    package func messages(_ body: ByteBuffer, path: String, headers: AnthropicClientHeaders, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> ByteBuffer
+    {
+        throw ProviderCapability.messages.refusal(provider: target.provider, model: target.upstreamModel)
+    }
+
+    package func openMessages(_ body: ByteBuffer, headers: AnthropicClientHeaders, target: UpstreamTarget, client: UpstreamClient) async throws
+        -> RawEventStream
+    {
+        throw ProviderCapability.messages.refusal(provider: target.provider, model: target.upstreamModel)
+    }
 }
 
 /// The outcome of checking a provider key.
@@ -27,24 +112,20 @@ public enum KeyValidationResult: Sendable, Hashable {
     case notChecked(reason: String)
 }
 
-/// The adapter for each provider.
-public enum ProviderAdapters {
-    /// Providers whose adapter relays a client's OpenAI chat JSON as sent (``OpenAIAdapter``, Azure's).
-    public static func speaksOpenAIChat(_ provider: ProviderKind) -> Bool {
-        switch provider {
-        case .openai, .xai, .deepseek, .azure: true
-        case .anthropic, .gemini, .ollama: false
-        }
+/// The adapter of each provider: the one list a new provider joins.
+package enum ProviderAdapters {
+    package static let all: [ProviderKind: any ProviderAdapter] = [
+        .openai: OpenAIAdapter(), .azure: AzureOpenAIAdapter(), .xai: XAIAdapter(), .deepseek: DeepSeekAdapter(),
+        .anthropic: AnthropicAdapter(), .gemini: GeminiAdapter(), .ollama: OllamaAdapter(),
+    ]
+
+    package static func adapter(for provider: ProviderKind) -> any ProviderAdapter {
+        all[provider] ?? OpenAIAdapter()
     }
 
-    public static func adapter(for provider: ProviderKind) -> any ProviderAdapter {
-        switch provider {
-        case .openai, .xai, .deepseek: OpenAIAdapter()
-        case .anthropic: AnthropicAdapter()
-        case .gemini: GeminiAdapter()
-        case .azure: AzureOpenAIAdapter()
-        case .ollama: OllamaAdapter()
-        }
+    /// Providers whose adapter relays a client's OpenAI chat JSON as sent.
+    package static func speaksOpenAIChat(_ provider: ProviderKind) -> Bool {
+        adapter(for: provider).relaysOpenAIChat
     }
 }
 

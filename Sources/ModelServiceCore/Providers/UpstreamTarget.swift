@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Where and as whom one call goes: resolved by the gateway per request, so adapters hold no credentials.
 public struct UpstreamTarget: Sendable {
     public var provider: ProviderKind
@@ -22,6 +24,13 @@ public struct UpstreamTarget: Sendable {
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.settings = settings
+    }
+
+    /// A client's own JSON for this upstream: every byte as sent, `model` replaced by the upstream's id.
+    package func relayedBody(_ clientJSON: ByteBuffer) throws -> ByteBuffer {
+        guard var editor = JSONObjectEditor(clientJSON) else { throw ProviderError.invalidRequest("the body must be a JSON object") }
+        editor.set("model", upstreamModel)
+        return editor.result()
     }
 
     /// `baseURL` joined with `path` (which starts with `/`), however many slashes the base ends with.

@@ -60,7 +60,7 @@ public final class TrafficControl: Sendable {
         guard !budgets.isEmpty || !admission.windows.isEmpty else { return admission }
         await settlementsWritten()
         if !budgets.isEmpty {
-            let promptTokens = TokenCount.bounded(promptBytes / 4)
+            let promptTokens = TokenEstimate.tokens(bytes: promptBytes)
             admission.estimatedTokens = TokenCount.sum(promptTokens, maxOutputTokens)
             let input = candidates.map(\.inputCostPer1kTokens).max() ?? model.inputCostPer1kTokens
             let output = candidates.map(\.outputCostPer1kTokens).max() ?? model.outputCostPer1kTokens

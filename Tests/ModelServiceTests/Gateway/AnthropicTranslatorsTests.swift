@@ -180,30 +180,35 @@ import Testing
         return try JSONDecoder().decode(Model.self, from: Data(json.utf8))
     }
 
+    /// The relayed body: the registry's defaults added where absent (``ChatDefaults``), then `model` replaced (the adapter).
+    static func relayBody(_ sent: String, target: UpstreamTarget, model: Model) throws -> ByteBuffer {
+        guard var editor = JSONObjectEditor(ByteBuffer(string: sent)) else { throw ProviderError.invalidRequest("the body must be a JSON object") }
+        ChatDefaults.apply(toAnthropicJSON: &editor, model: model)
+        return try target.relayedBody(editor.result())
+    }
+
     @Test func relayEditsOnlyTheModelAndAppendsMissingDefaults() throws {
         let target = UpstreamTarget(provider: .anthropic, upstreamModel: "claude-up", baseURL: "http://x", apiKey: nil)
         let sent = #"{ "z_first": [1, {"model": "inner"}], "model" : "anthropic/claude", "x": 1.50, "s": "a\"b" }"#
-        let body = try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: sent), target: target, model: Self.model())
+        let body = try Self.relayBody(sent, target: target, model: Self.model())
         #expect(
             String(buffer: body)
                 == #"{"z_first": [1, {"model": "inner"}],"model" : "claude-up","x": 1.50,"s": "a\"b","max_tokens":300,"temperature":0.5}"#)
         // The client's own values win; no temperature beside thinking or top_p, or where the model says not to send one.
         let own = #"{"model":"anthropic/claude","max_tokens":7,"thinking":{"type":"enabled","budget_tokens":1024}}"#
-        let kept = try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: own), target: target, model: Self.model())
+        let kept = try Self.relayBody(own, target: target, model: Self.model())
         #expect(String(buffer: kept) == #"{"model":"claude-up","max_tokens":7,"thinking":{"type":"enabled","budget_tokens":1024}}"#)
-        let quiet = try AnthropicMessagesUpstream.body(
-            clientJSON: ByteBuffer(string: #"{"model":"a","max_tokens":7}"#), target: target, model: Self.model(#"{"sendDefaultTemperature": false}"#)
-        )
+        let quiet = try Self.relayBody(#"{"model":"a","max_tokens":7}"#, target: target, model: Self.model(#"{"sendDefaultTemperature": false}"#))
         #expect(String(buffer: quiet) == #"{"model":"claude-up","max_tokens":7}"#)
         #expect(throws: ProviderError.self) {
-            try AnthropicMessagesUpstream.body(clientJSON: ByteBuffer(string: "[1]"), target: target, model: Self.model())
+            try target.relayedBody(ByteBuffer(string: "[1]"))
         }
     }
 
     @Test func relayedAnswerHasTheRegistryModelAndItsUsage() throws {
         let answer =
             #"{"id":"msg_u","model":"claude-up","content":[],"usage":{"input_tokens":9,"cache_creation_input_tokens":1,"output_tokens":4},"z":1}"#
-        let (out, usage) = try AnthropicMessagesUpstream.patchAnswer(ByteBuffer(string: answer), model: "anthropic/claude")
+        let (out, usage) = try AnthropicMessagesCodec.relayedAnswer(ByteBuffer(string: answer), model: "anthropic/claude")
         #expect(
             String(buffer: out)
                 == #"{"id":"msg_u","model":"anthropic/claude","content":[],"usage":{"input_tokens":9,"cache_creation_input_tokens":1,"output_tokens":4},"z":1}"#

@@ -9,11 +9,11 @@ import Testing
     let target = UpstreamTarget(provider: .gemini, upstreamModel: "gemini-2.0-flash", baseURL: "http://h/", apiKey: Secret("g-key"))
 
     @Test func urlsAndHeader() {
-        #expect(GeminiTranslator.url(for: target, streaming: false) == "http://h/v1beta/models/gemini-2.0-flash:generateContent")
-        #expect(GeminiTranslator.url(for: target, streaming: true) == "http://h/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse")
+        #expect(GeminiAdapter.url(for: target, method: "generateContent") == "http://h/v1beta/models/gemini-2.0-flash:generateContent")
+        #expect(GeminiAdapter.url(for: target, method: "streamGenerateContent?alt=sse") == "http://h/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse")
         var prefixed = target
         prefixed.upstreamModel = "models/gemini-pro"
-        #expect(GeminiTranslator.url(for: prefixed, streaming: false) == "http://h/v1beta/models/gemini-pro:generateContent")
+        #expect(GeminiAdapter.url(for: prefixed, method: "generateContent") == "http://h/v1beta/models/gemini-pro:generateContent")
         #expect(GeminiAdapter().headers(for: target).map(\.0) == ["x-goog-api-key"])
     }
 

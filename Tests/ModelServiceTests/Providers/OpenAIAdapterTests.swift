@@ -122,10 +122,10 @@ import Testing
             apiKey: Secret("k"),
             settings: ["apiVersion": .string("2025-01-01-preview")]
         )
-        #expect(AzureOpenAIAdapter().url(for: azure) == "https://r.openai.azure.com/openai/deployments/my-gpt/chat/completions?api-version=2025-01-01-preview")
+        #expect(AzureOpenAIAdapter().url(for: azure, operation: "chat/completions") == "https://r.openai.azure.com/openai/deployments/my-gpt/chat/completions?api-version=2025-01-01-preview")
         var defaulted = azure
         defaulted.settings = [:]
-        #expect(AzureOpenAIAdapter().url(for: defaulted).hasSuffix("?api-version=2024-10-21"))
+        #expect(AzureOpenAIAdapter().url(for: defaulted, operation: "chat/completions").hasSuffix("?api-version=2024-10-21"))
         #expect(AzureOpenAIAdapter().headers(for: azure).map(\.0) == ["api-key"])
     }
 }

@@ -1,3 +1,4 @@
+import ModelServiceCore
 /// `count_tokens` for models that are not Anthropic's: about four characters per token over the
 /// system prompt, the messages and the tools. An estimate, and said to be one in the README.
 package enum AnthropicTokenEstimate {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import ModelServiceCore
 
 /// Canonical chunks → Anthropic stream events (`message_start`, `content_block_*`, `message_delta`,
 /// `message_stop`), for models whose provider does not speak Anthropic's format. Pure and stateful:

@@ -1,4 +1,5 @@
 import Foundation
+import ModelServiceCore
 
 /// Canonical answer → Anthropic Messages answer, for models whose provider does not speak Anthropic's format. Pure.
 package enum AnthropicResponseTranslator {

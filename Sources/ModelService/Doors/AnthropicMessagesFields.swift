@@ -1,3 +1,4 @@
+import ModelServiceCore
 /// What admission needs from an Anthropic Messages body; the rest stays the client's bytes.
 package struct AnthropicMessagesFields: Decodable, Sendable {
     package var model: String

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import ModelServiceCore
 
 /// An Anthropic stream passed through event by event: each event's data is the upstream's bytes,
 /// except `message.model` in `message_start`, which names the registry model. Usage is read from
@@ -88,13 +89,13 @@ package struct AnthropicRelayEvents: Sendable {
         package var type: String?
         package var message: Message?
         package var usage: AnthropicUsageCounts?
-        package var error: WireError?
+        package var error: ErrorBody?
 
         package struct Message: Decodable {
             package var usage: AnthropicUsageCounts?
         }
 
-        package struct WireError: Decodable {
+        package struct ErrorBody: Decodable {
             package var type: String?
             package var message: String?
         }

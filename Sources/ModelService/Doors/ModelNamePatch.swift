@@ -1,4 +1,5 @@
 import NIOCore
+import ModelServiceCore
 
 /// Sets `model` in an upstream answer or chunk to the registry name the client knows, leaving
 /// every other byte as the upstream sent it. Only the members up to `model` are scanned (it comes

@@ -1,4 +1,5 @@
 import Foundation
+import ModelServiceCore
 
 /// Anthropic Messages request → the canonical chat request, for models whose provider does not speak
 /// Anthropic's format. Pure; every refusal is a 400 naming the field.

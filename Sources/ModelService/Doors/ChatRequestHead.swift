@@ -1,4 +1,5 @@
 import NIOCore
+import ModelServiceCore
 
 /// The chat door's cheap read of a request that is relayed as sent (every candidate model speaks
 /// OpenAI's format): the few fields the pipeline decides on, scanned from the top level of the

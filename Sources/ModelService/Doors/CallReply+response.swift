@@ -1,0 +1,44 @@
+import HTTPTypes
+import Hummingbird
+import ModelServiceCore
+import NIOCore
+
+extension Response {
+    /// A door's answer: the whole JSON answer, or an event stream whose body the pipeline's one stream loop
+    /// writes (and settles when it ends). Either names the registry model that answered.
+    init(_ reply: CallReply) {
+        switch reply {
+        case .answer(let body, let model):
+            self.init(status: .ok, headers: [.contentType: "application/json", .xModelServiceModel: model.name], body: .init(byteBuffer: body))
+        case .stream(let stream):
+            self = Response.eventStream(
+                answeredBy: stream.model,
+                body: ResponseBody { writer in
+                    var sink = ResponseBodySink(writer: writer)
+                    await stream.relay(into: &sink)
+                    writer = sink.writer
+                    try await writer.finish(nil)
+                })
+        }
+    }
+}
+
+/// The response body as the stream loop's sink.
+struct ResponseBodySink: FrameSink {
+    var writer: any ResponseBodyWriter
+
+    mutating func write(_ frame: ByteBuffer) async throws {
+        try await writer.write(frame)
+    }
+}
+
+extension HTTPField.Name {
+    /// Names the user a service or admin token calls for.
+    static let xUserId = Self("X-User-Id")!
+    /// Names the registry model that answered (a fallback may have).
+    static let xModelServiceModel = Self("X-Model-Service-Model")!
+    /// The client's own timeout in seconds, as the official OpenAI and Anthropic SDKs send it.
+    static let xStainlessTimeout = Self("X-Stainless-Timeout")!
+    static let anthropicVersion = Self("anthropic-version")!
+    static let anthropicBeta = Self("anthropic-beta")!
+}

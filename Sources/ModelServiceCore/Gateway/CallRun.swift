@@ -1,0 +1,200 @@
+import NIOCore
+
+/// One admitted call from its first attempt to its settlement: the attempts (circuit breakers, keys,
+/// retries and fallbacks within the call's deadline), then the whole answer, or the one stream loop every
+/// door's stream goes through. Every ending is settled here, once: success, an upstream error before or
+/// after the first byte, a client that leaves, cancellation, a deadline. No other file settles a call.
+package final class CallRun: Sendable {
+    package let call: Call
+    private let pipeline: CallPipeline
+    private let settlement: CallSettlement
+
+    init(call: Call, pipeline: CallPipeline) {
+        self.call = call
+        self.pipeline = pipeline
+        self.settlement = pipeline.settlement(for: call)
+    }
+
+    /// The attempts; for a whole answer also its encoding and settlement, for a stream the handle to relay it.
+    func start() async throws(ServiceError) -> CallReply {
+        let format = call.format
+        if call.streaming {
+            let (model, stream) = try await attempts { adapter, upstreamCall, target, client in
+                try await adapter.open(upstreamCall, target: target, client: client)
+            }
+            return .stream(CallStream(run: self, model: model, upstream: stream))
+        }
+        let (model, answer) = try await attempts { adapter, upstreamCall, target, client in
+            try await adapter.send(upstreamCall, target: target, client: client)
+        }
+        do {
+            let (body, usage) = try format.encode(answer, model: model, call: call)
+            settlement.received(bytes: body.readableBytes)
+            settlement.settle(.success(usage))
+            return .answer(body, model: model)
+        } catch {
+            let failure = Self.failure(error, model: model)
+            settlement.settle(.failed(failure))
+            throw failure
+        }
+    }
+
+    // MARK: attempts
+
+    /// Tries the candidates in order (``AttemptLoop``: circuit breakers, retries with backoff, then the next
+    /// candidate, within the call's deadline and its bound on attempts) until one upstream accepts the call.
+    /// That happens only before the answer starts: a stream's body is read later, never retried. A failure
+    /// that ends the call is settled here.
+    private func attempts<T: Sendable>(
+        _ operation: @Sendable (any ProviderAdapter, UpstreamCall, UpstreamTarget, UpstreamClient) async throws -> T
+    ) async throws(ServiceError) -> (Model, T) {
+        let endpoints = pipeline.endpoints
+        do {
+            let outcome = try await UpstreamClient.$callDeadline.withValue(call.deadline) {
+                try await pipeline.traffic.attempts.run(
+                    candidates: call.candidates, deadline: call.deadline, circuit: { TrafficControl.circuit(for: $0, endpoints: endpoints) }
+                ) { candidate in
+                    try await attempt(candidate, operation)
+                }
+            }
+            return (outcome.model, outcome.value)
+        } catch let error as ServiceError {
+            settlement.settle(.failed(error))
+            throw error
+        } catch {
+            settlement.settle(.clientGone(nil))
+            throw ServiceError(.upstreamTimeout, "The call was cancelled before an upstream answered.")
+        }
+    }
+
+    /// One upstream call with the key resolved for it. A provider's 401/403 on a stored key marks the key
+    /// invalid (``KeyHealth``) and the same call tries the next key source.
+    private func attempt<T: Sendable>(
+        _ candidate: Model, _ operation: @Sendable (any ProviderAdapter, UpstreamCall, UpstreamTarget, UpstreamClient) async throws -> T
+    ) async throws -> T {
+        let adapter = ProviderAdapters.adapter(for: candidate.provider)
+        let upstreamCall = try call.format.upstreamCall(for: candidate)
+        var rejected: Set<String> = []
+        while true {
+            let (target, key) = try pipeline.target(for: candidate, userId: call.userId, requestId: call.requestId)
+            if let previous = settlement.attempting(candidate, key: key) {
+                if previous.id == candidate.id {
+                    pipeline.metrics.recordRetry(model: candidate.name, provider: candidate.provider)
+                } else {
+                    pipeline.metrics.recordFallback(from: previous.name, to: candidate.name)
+                }
+            }
+            let span = pipeline.tracing.startAttempt(
+                model: candidate, operation: call.door.operationName, streamed: call.streaming, requestId: call.requestId)
+            do {
+                let answer = try await operation(adapter, upstreamCall, target, pipeline.upstream)
+                settlement.answered(by: span)
+                return answer
+            } catch let error as ProviderError {
+                let failure = ServiceError(error, model: candidate, key: key)
+                pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: failure.status, errorKind: failure.code)
+                // Stored keys only (an environment key has no id to mark), each at most once per call.
+                if failure.kind == .providerKeyRejected, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4,
+                    settlement.attempts < pipeline.traffic.attempts.policy.maxAttempts
+                {
+                    pipeline.traffic.keyRejected(keyId: keyId, status: failure.upstreamStatus ?? 401)
+                    continue
+                }
+                throw failure
+            } catch let error as ServiceError {
+                pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: error.status, errorKind: error.code)
+                throw error
+            } catch {
+                pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
+                throw error
+            }
+        }
+    }
+
+    // MARK: the stream loop
+
+    /// Relays a streamed answer to the client through the door's encoder, event by event, and settles the
+    /// call from the stream's own end: done, an upstream error (said in the stream: the 200 is already sent),
+    /// or a client that left (leaving the loop cancels the upstream request).
+    func relay<Sink: FrameSink>(_ upstream: UpstreamStream, model: Model, into sink: inout Sink) async {
+        guard var encoder = call.format.streamEncoder(model: model) else {
+            settlement.settle(.failed(ServiceError(.invalidRequest, "This endpoint does not stream.")))
+            return
+        }
+        var first = true
+        var chatStream: ChatChunkStream?
+        func reported() -> Usage? { chatStream?.usage ?? encoder.usage }
+        do {
+            try await write(encoder.start(), to: &sink)
+            switch upstream {
+            case .chat(let stream):
+                chatStream = stream
+                for try await chunk in stream {
+                    if first { firstByte(model, &first) }
+                    try await write(encoder.encode(.chunk(chunk)), to: &sink)
+                }
+            case .relayed(let events):
+                for try await bytes in events {
+                    if first { firstByte(model, &first) }
+                    try await write(encoder.encode(.bytes(bytes)), to: &sink)
+                }
+            }
+            try await write(encoder.finish(usage: reported()), to: &sink)
+            if let truncation = encoder.truncation { throw truncation }
+            if let relayed = encoder.relayedFailure {
+                // Already in the stream as the upstream's own error event.
+                settlement.settle(.failed(ServiceError(relayed, model: model, key: nil)))
+            } else {
+                settlement.settle(.success(reported()))
+            }
+        } catch let error as ProviderError {
+            let failure = ServiceError(error, model: model, key: nil)
+            settlement.settle(.failed(failure))
+            try? await write(encoder.failure(failure), to: &sink)
+        } catch {
+            // The client went away, or the task was cancelled.
+            settlement.settle(.clientGone(reported()))
+        }
+    }
+
+    private func write<Sink: FrameSink>(_ frames: ByteBuffer, to sink: inout Sink) async throws {
+        guard frames.readableBytes > 0 else { return }
+        settlement.received(bytes: frames.readableBytes)
+        try await sink.write(frames)
+    }
+
+    /// Time to first token, at the first upstream event.
+    private func firstByte(_ model: Model, _ first: inout Bool) {
+        first = false
+        pipeline.metrics.recordTimeToFirstToken(model: model.name, provider: model.provider, door: call.door.metricsLabel, duration: .now - call.started)
+    }
+
+    /// Any failure of a whole answer's encoding as the call's error: an upstream's answer this door cannot read.
+    private static func failure(_ error: any Error, model: Model) -> ServiceError {
+        switch error {
+        case let error as ServiceError: error
+        case let error as ProviderError: ServiceError(error, model: model, key: nil)
+        default: ServiceError(.upstreamInvalidResponse, "The upstream's answer could not be read.")
+        }
+    }
+}
+
+/// What a door gets back from ``CallPipeline/start(_:)``.
+package enum CallReply: Sendable {
+    /// The whole answer in the client's format, already settled; `model` answered (a fallback may have).
+    case answer(ByteBuffer, model: Model)
+    /// A stream the door's response body relays; settled when it ends.
+    case stream(CallStream)
+}
+
+/// A streamed answer whose upstream has accepted the call, waiting for the response body to relay it. If
+/// the body never runs (the client left first), the call's settlement still happens, as "client gone".
+package struct CallStream: Sendable {
+    let run: CallRun
+    package let model: Model
+    let upstream: UpstreamStream
+
+    package func relay<Sink: FrameSink>(into sink: inout Sink) async {
+        await run.relay(upstream, model: model, into: &sink)
+    }
+}
