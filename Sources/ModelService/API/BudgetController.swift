@@ -29,8 +29,8 @@ struct BudgetController {
         }
 
         /// The fields after applying this body to `current` (nil for a create), each checked and named when wrong.
-        func fields(over current: Budget?) throws(ServiceError) -> BudgetLedger.Fields {
-            var fields = BudgetLedger.Fields(
+        func fields(over current: Budget?) throws(ServiceError) -> BudgetRows.Fields {
+            var fields = BudgetRows.Fields(
                 userId: current?.userId, tokenId: current?.tokenId, period: current?.period ?? .month, maxCost: current?.maxCost,
                 maxTokens: current?.maxTokens, softThreshold: current?.softThreshold ?? 0.8)
             if current == nil {
@@ -88,10 +88,10 @@ struct BudgetController {
         let principal = try context.requirePrincipal()
         let query = request.uri.queryParameters
         if principal.actsForAnyUser {
-            return JSONResponse(try await BudgetLedger.list(userId: query.get("userId"), tokenId: query.get("tokenId"), database: traffic.budgets.database).map(traffic.budgets.current))
+            return JSONResponse(try await BudgetRows.list(userId: query.get("userId"), tokenId: query.get("tokenId"), database: traffic.budgets.database).map(traffic.budgets.current))
         }
         return JSONResponse(
-            try await BudgetLedger.list(userId: principal.userId ?? "", tokenId: principal.tokenId, either: true, database: traffic.budgets.database)
+            try await BudgetRows.list(userId: principal.userId ?? "", tokenId: principal.tokenId, either: true, database: traffic.budgets.database)
                 .map(traffic.budgets.current))
     }
 
@@ -103,7 +103,7 @@ struct BudgetController {
         let principal = try context.requireAdmin()
         let current = try await visible(try context.parameters.require("id"), principal: principal)
         let body = try await request.decodeJSON(as: Body.self, context: context)
-        guard let budget = try await BudgetLedger.update(id: current.id, try body.fields(over: current), database: traffic.budgets.database) else {
+        guard let budget = try await BudgetRows.update(id: current.id, try body.fields(over: current), database: traffic.budgets.database) else {
             throw ServiceError.notFound("budget")
         }
         try await traffic.budgets.reload()
@@ -112,7 +112,7 @@ struct BudgetController {
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try context.requireAdmin()
-        guard try await BudgetLedger.delete(id: try context.parameters.require("id"), database: traffic.budgets.database) else {
+        guard try await BudgetRows.delete(id: try context.parameters.require("id"), database: traffic.budgets.database) else {
             throw ServiceError.notFound("budget")
         }
         try await traffic.budgets.reload()
@@ -122,7 +122,7 @@ struct BudgetController {
     /// The budget when the caller may see it, else the same 404 as a budget that does not exist.
     private func visible(_ id: String, principal: Principal) async throws -> Budget {
         let database = traffic.budgets.database
-        guard let budget = try await database.run({ try await BudgetLedger.find(id: id, on: $0) }),
+        guard let budget = try await database.run({ try await BudgetRows.find(id: id, on: $0) }),
             principal.actsForAnyUser || (budget.userId != nil && budget.userId == principal.userId) || budget.tokenId == principal.tokenId
         else { throw ServiceError.notFound("budget") }
         return traffic.budgets.current(budget)

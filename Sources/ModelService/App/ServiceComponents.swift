@@ -129,11 +129,11 @@ public struct ServiceComponents: Sendable {
         if configuration.seedOnStart {
             try await CatalogSeeder(database: database, logger: logger).seed()
         }
-        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter, BudgetLedger.changeCounter])
+        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter, BudgetRows.changeCounter])
         changeFeed.subscribe(ModelStore.changeCounter, changed: { [registry] ids in try await registry.reload(ids: ids) })
         changeFeed.subscribe(AccessTokenStore.changeCounter) { [tokens] in try await tokens.reload() }
         changeFeed.subscribe(KeyVault.changeCounter) { [vault] in try await vault.reload() }
-        changeFeed.subscribe(BudgetLedger.changeCounter) { [traffic] in try await traffic.budgets.reload() }
+        changeFeed.subscribe(BudgetRows.changeCounter) { [traffic] in try await traffic.budgets.reload() }
         try await registry.reload()
         try await tokens.reload()
         try await vault.reload()

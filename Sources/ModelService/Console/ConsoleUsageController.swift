@@ -85,7 +85,7 @@ struct ConsoleUsageController {
         data["byModel"] = byModel.groups.map(Self.row)
         data["action"] = "/console/my-usage"
         // The user's budgets (and its token's), with live spending, as `/api/budgets` shows them.
-        let budgets = try await BudgetLedger.list(
+        let budgets = try await BudgetRows.list(
             userId: viewer.principal.userId ?? "", tokenId: viewer.principal.tokenId, either: true, database: traffic.budgets.database)
         data["budget"] = budgets.map(traffic.budgets.current).map(Self.budgetRow)
         return pages.renderer.page("usage", title: "My usage", viewer: viewer, current: "/console/my-usage", errors: errors, data)

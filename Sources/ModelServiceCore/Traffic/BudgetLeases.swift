@@ -7,15 +7,15 @@ import Synchronization
 /// A lease is part of the budget's room moved into the row's `reserved` (at most an eighth of the
 /// room, at most 256 calls' estimates). A call is admitted on the lease only when its whole estimate
 /// fits in what the lease has left, so leased calls never spend past the lease; a call that does
-/// not fit reserves in the row directly (``BudgetLedger/reserve(_:database:)``), where the
+/// not fit reserves in the row directly (``BudgetRows/reserve(_:database:)``), where the
 /// "budget plus one call" bound is kept. Leases are only taken while the room is worth at least 32
 /// calls: near the end of a budget every call goes to the row, exactly as without leases.
 ///
 /// What leased calls spend is written in batches (``flush(at:)``); headroom a lease no longer needs
 /// (idle, budget edited, shutdown) is handed back. A crashed instance's leases are handed back by
-/// the others (``BudgetLeaseLedger/reclaimAbandoned(on:)``) once its heartbeat row is gone.
+/// the others (``BudgetLeaseRows/reclaimAbandoned(on:)``) once its heartbeat row is gone.
 package final class BudgetLeases: Sendable {
-    private typealias Amount = BudgetLeaseLedger.Amount
+    private typealias Amount = BudgetLeaseRows.Amount
 
     /// One lease: a budget in one period (a new period starts with no lease), and the generation of
     /// the budget's limits (an edited budget starts a new lease; the old one drains apart).
@@ -156,7 +156,7 @@ package final class BudgetLeases: Sendable {
             let granted: Amount?
             do {
                 granted = try await database.run { sql in
-                    try await BudgetLeaseLedger.take(
+                    try await BudgetLeaseRows.take(
                         budgetId: key.budgetId, periodStart: key.periodStart, want: want, least: least, instanceId: self.instanceId, at: now, on: sql)
                 }
                 statementCount.add(1, ordering: .relaxed)
@@ -210,14 +210,14 @@ package final class BudgetLeases: Sendable {
             if !item.spent.isZero {
                 do {
                     let outcome = try await database.run { sql in
-                        try await BudgetLeaseLedger.write(
+                        try await BudgetLeaseRows.write(
                             budgetId: item.key.budgetId, periodStart: item.key.periodStart, spent: item.spent, consumed: item.consumed,
                             instanceId: self.instanceId, on: sql)
                     }
                     statementCount.add(1, ordering: .relaxed)
                     held = outcome.held
                     written(item.spent, consumed: item.consumed, held: held, key: item.key)
-                    if outcome.crossing, let userId = try? await BudgetLedger.markSoftThreshold(budgetId: item.key.budgetId, database: database) {
+                    if outcome.crossing, let userId = try? await BudgetRows.markSoftThreshold(budgetId: item.key.budgetId, database: database) {
                         crossed.append((item.key.budgetId, userId))
                     }
                 } catch {
@@ -230,7 +230,7 @@ package final class BudgetLeases: Sendable {
             guard held, !item.release.isZero else { continue }
             do {
                 try await database.run { sql in
-                    try await BudgetLeaseLedger.release(
+                    try await BudgetLeaseRows.release(
                         budgetId: item.key.budgetId, periodStart: item.key.periodStart, free: item.release, instanceId: self.instanceId, on: sql)
                 }
                 statementCount.add(1, ordering: .relaxed)

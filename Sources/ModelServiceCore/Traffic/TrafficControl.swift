@@ -21,7 +21,7 @@ public final class TrafficControl: Sendable {
 
     /// What admission took, handed back to ``settle(_:cost:tokens:)``.
     public struct Admission: Sendable {
-        package var reservations: [BudgetLedger.Reservation] = []
+        package var reservations: [BudgetRows.Reservation] = []
         package var windows: [RateWindow] = []
         /// The estimate reserved: prompt bytes / 4 plus the call's maximum output tokens.
         public var estimatedTokens = 0

@@ -45,7 +45,7 @@ import Testing
     }
 
     /// Reserves and settles one call at its estimate; nil when the budget refused it.
-    static func call(_ book: BudgetBook) async throws -> [BudgetLedger.Reservation]? {
+    static func call(_ book: BudgetBook) async throws -> [BudgetRows.Reservation]? {
         let limits = book.budgets(userId: "leaser", tokenId: "-")
         do {
             let reservations = try await book.reserve(limits, cost: callCost, tokens: 10, now: Clock.nowMillis())
@@ -76,10 +76,10 @@ import Testing
                 return try await group.reduce(0, +)
             }
             #expect(leased >= 290, "\(leased) of 300 calls admitted on a lease")
-            let statements = books.compactMap { $0.leases?.statements }.reduce(0, +)
+            let statements = books.map(\.leaseStatements).reduce(0, +)
             #expect(statements <= 20, "\(statements) lease statements for 300 calls")
             // Not yet written: each instance shows its own spending on top of the row.
-            let shown = try #require(try await BudgetLedger.list(userId: "leaser", tokenId: nil, database: database).first)
+            let shown = try #require(try await BudgetRows.list(userId: "leaser", tokenId: nil, database: database).first)
             #expect(shown.reserved < 1e-9, "leased headroom is not shown as held by calls: \(shown.reserved)")
             let live = books.map { $0.current(shown).spent - shown.spent }.reduce(shown.spent, +)
             #expect(abs(live - 300 * Self.callCost) < 1e-9)
@@ -88,7 +88,7 @@ import Testing
                 async let first: Void = book.flush()
                 async let second: Void = book.flush()
                 _ = await (first, second)
-                await book.leases?.flush(at: Clock.nowMillis(), releasingAll: true)
+                await book.ledger.finish()
             }
             let row = try await Self.row(budget.id, in: database)
             #expect(abs(row.spent - 300 * Self.callCost) < 1e-9, "spent \(row.spent)")
@@ -123,7 +123,7 @@ import Testing
             #expect(Double(counts.admitted) * Self.callCost <= budgetCost + Self.callCost + 1e-9, "\(counts.admitted) calls admitted")
             #expect(counts.admitted >= 197, "\(counts.admitted) calls admitted of a budget worth 200")
             #expect(counts.leased >= 100, "\(counts.leased) calls admitted on leases")
-            for book in books { await book.leases?.flush(at: Clock.nowMillis(), releasingAll: true) }
+            for book in books { await book.ledger.finish() }
             let row = try await Self.row(budget.id, in: database)
             #expect(abs(row.spent - Double(counts.admitted) * Self.callCost) < 1e-9, "spent \(row.spent) for \(counts.admitted) calls")
             #expect(row.reserved < 1e-9 && row.leased < 1e-9)
@@ -147,10 +147,10 @@ import Testing
             #expect(held.reserved > 4 * Self.callCost && abs(held.leased - held.reserved) < 1e-9, "\(held)")
             // Its heartbeat row deleted as stale: the instance is gone for the others.
             try await database.run { sql in try await sql.raw("DELETE FROM traffic_instances WHERE instance_id = 'instance-a'").run() }
-            await books[1].reclaimAbandonedLeases()
+            await books[1].ledger.housekeeping()
             let reclaimed = try await Self.row(budget.id, in: database)
             #expect(reclaimed.reserved < 1e-9 && reclaimed.leased < 1e-9, "\(reclaimed)")
-            await books[0].leases?.flush(at: Clock.nowMillis(), releasingAll: true)
+            await books[0].ledger.finish()
             let written = try await Self.row(budget.id, in: database)
             #expect(abs(written.spent - Self.callCost) < 1e-9 && written.reserved < 1e-9, "\(written)")
         }
@@ -163,12 +163,12 @@ import Testing
         try await SharedLimitsTests.withDatabase { database in
             let (books, budget) = try await Self.twoBooks(maxCost: 1000 * Self.callCost, in: database)
             let first = try #require(try await Self.call(books[0]).flatMap(\.first?.lease))
-            let fields = BudgetLedger.Fields(userId: "leaser", tokenId: nil, period: .month, maxCost: 500 * Self.callCost, maxTokens: nil, softThreshold: 0.8)
-            _ = try await BudgetLedger.update(id: budget.id, fields, database: database)
+            let fields = BudgetRows.Fields(userId: "leaser", tokenId: nil, period: .month, maxCost: 500 * Self.callCost, maxTokens: nil, softThreshold: 0.8)
+            _ = try await BudgetRows.update(id: budget.id, fields, database: database)
             try await books[0].reload()
             let second = try #require(try await Self.call(books[0]).flatMap(\.first?.lease))
             #expect(second.generation == first.generation + 1)
-            await books[0].leases?.flush(at: Clock.nowMillis())
+            await books[0].ledger.flush()
             let row = try await Self.row(budget.id, in: database)
             // Only the new lease is held: at most an eighth of the new room.
             #expect(row.leased <= 500 * Self.callCost / 8 + 1e-9 && abs(row.leased - row.reserved) < 1e-9, "\(row)")

@@ -57,7 +57,7 @@ import Testing
     /// SQLite: reservations and settlements stay in memory; the spending reaches `budgets` in a batch.
     @Test func theSQLiteLedgerIsWrittenInBatches() async throws {
         try await GatewayHarness.run(database: .sqlite, extra: TrafficTest.environment) { client, _, components in
-            #expect(components.traffic.budgets.memory != nil)
+            #expect(components.traffic.budgets.ledger is MemoryBudgetLedger)
             let budget = try decodeJSON(
                 Budget.self, try await client.call(.post, "/api/budgets", json: #"{"userId": "gus", "period": "day", "maxTokens": 1000}"#).body)
             let model = GatewayHarness.modelName(.openai)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SQLKit
 import Synchronization
 
@@ -6,10 +7,10 @@ import Synchronization
 /// additions in memory, so a budgeted call touches no database on its path.
 ///
 /// Loaded from the `budgets` rows at start and on every budget change; what calls spent is
-/// written back in batches (``flush(on:)``, run by ``BudgetBook``'s service loop and at shutdown).
+/// written back in batches (``flush()``, run by ``BudgetBook``'s service loop and at shutdown).
 /// A soft-threshold crossing is marked here at once (so it is recorded once per period) and
-/// handed back to be audited off the path.
-package final class BudgetMemoryLedger: Sendable {
+/// audited off the path.
+package final class MemoryBudgetLedger: BudgetLedger {
     package struct Entry: Sendable {
         package var limits: BudgetBook.Limits
         package var periodStart: Int64
@@ -44,6 +45,64 @@ package final class BudgetMemoryLedger: Sendable {
     }
 
     private let state = Mutex(State())
+    private let database: Database
+    private let logger: Logger
+
+    package init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    package var flushInterval: Duration { .seconds(1) }
+    package var statements: Int { 0 }
+
+    package func budgetsChanged(_ budgets: [Budget], now: Int64) {
+        load(budgets, now: now)
+    }
+
+    package func reserve(_ budgets: [BudgetBook.Limits], _ reservations: inout [BudgetRows.Reservation], now: Int64) async throws -> String? {
+        reserve(reservations)
+    }
+
+    /// Settles in memory; a soft-threshold crossing is audited off the path.
+    package func settle(_ reservations: [BudgetRows.Reservation], cost: Double, tokens: Int) -> [BudgetRows.Reservation] {
+        let crossed = settle(reservations, cost: cost, tokens: tokens, now: Clock.nowMillis())
+        guard !crossed.isEmpty else { return [] }
+        Task { [database, logger] in
+            do {
+                try await database.transaction { sql in
+                    for budget in crossed {
+                        try await AuditLog.write(
+                            .budgetThreshold, actor: .traffic, subject: .init(keyId: nil, owner: budget.userId, provider: nil), result: "reached",
+                            detail: "budget \(budget.id) crossed its soft threshold", on: sql)
+                    }
+                }
+            } catch {
+                logger.error("auditing a budget threshold failed", metadata: ["error": "\(Database.describe(error))"])
+            }
+        }
+        return []
+    }
+
+    package func settleInRows(_ reservations: [BudgetRows.Reservation], cost: Double, tokens: Int) async {}
+
+    package func current(_ budget: Budget) -> Budget {
+        overlay(budget, now: Clock.nowMillis())
+    }
+
+    package func flush() async {
+        do {
+            try await flush(on: database)
+        } catch {
+            logger.warning("writing budget spending failed; retried at the next flush", metadata: ["error": "\(Database.describe(error))"])
+        }
+    }
+
+    package func finish() async {
+        await flush()
+    }
+
+    package func housekeeping() async {}
 
     /// Installs the rows read from the database, keeping what this instance counted meanwhile
     /// (memory is ahead of the rows until the next flush).
@@ -73,7 +132,7 @@ package final class BudgetMemoryLedger: Sendable {
     }
 
     /// Reserves on every budget or on none; the id of the first without room.
-    package func reserve(_ reservations: [BudgetLedger.Reservation]) -> String? {
+    package func reserve(_ reservations: [BudgetRows.Reservation]) -> String? {
         state.withLock { state in
             for item in reservations {
                 guard var entry = state.entries[item.budgetId] else { continue }
@@ -91,7 +150,7 @@ package final class BudgetMemoryLedger: Sendable {
 
     /// Replaces the reservations with the real spending; the budgets that crossed their soft
     /// threshold for the first time this period (with their owner), to audit.
-    package func settle(_ reservations: [BudgetLedger.Reservation], cost: Double, tokens: Int, now: Int64) -> [(id: String, userId: String?)] {
+    package func settle(_ reservations: [BudgetRows.Reservation], cost: Double, tokens: Int, now: Int64) -> [(id: String, userId: String?)] {
         state.withLock { state in
             var crossed: [(id: String, userId: String?)] = []
             for item in reservations {

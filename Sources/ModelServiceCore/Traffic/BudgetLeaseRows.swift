@@ -5,7 +5,7 @@ import SQLKit
 /// can be handed back by the others.
 ///
 /// Every statement changes the budget row and the lease row together, so the two never disagree.
-package enum BudgetLeaseLedger {
+package enum BudgetLeaseRows {
     /// Headroom in both dimensions (a dimension the budget does not cap stays 0).
     package struct Amount: Sendable, Equatable {
         package var cost = 0.0
@@ -90,7 +90,7 @@ package enum BudgetLeaseLedger {
                 reserved_tokens = CASE WHEN period_start = \(bind: ps) AND EXISTS (SELECT 1 FROM lease) \
                 THEN GREATEST(0, reserved_tokens - \(bind: Int64(consumed.tokens))) ELSE reserved_tokens END \
                 WHERE id = \(bind: budgetId) \
-                RETURNING \(unsafeRaw: BudgetLedger.crossingExpression) AS crossing
+                RETURNING \(unsafeRaw: BudgetRows.crossingExpression) AS crossing
             )
             SELECT (SELECT COUNT(*) FROM lease) AS held, COALESCE((SELECT crossing FROM written), false) AS crossing
             """).first()
