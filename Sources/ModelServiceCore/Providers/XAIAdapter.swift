@@ -1,21 +1,4 @@
-/// xAI (`XAI_BASE_URL`, default `https://api.x.ai/v1`): OpenAI's chat format and bearer key, chat only.
-public struct XAIAdapter: ProviderAdapter {
-    private let openAI = OpenAIAdapter()
-
+/// xAI (`XAI_BASE_URL`, default `https://api.x.ai/v1`, key `XAI_API_KEY`): OpenAI's chat format, chat only.
+public struct XAIAdapter: OpenAIChatProvider {
     public init() {}
-
-    package var capabilities: Set<ProviderCapability> { [.chat] }
-    package var relaysOpenAIChat: Bool { true }
-
-    public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
-        try await openAI.complete(request, target: target, client: client)
-    }
-
-    public func stream(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatChunkStream {
-        try await openAI.stream(request, target: target, client: client)
-    }
-
-    public func validateKey(target: UpstreamTarget, client: UpstreamClient) async -> KeyValidationResult {
-        await openAI.validateKey(target: target, client: client)
-    }
 }

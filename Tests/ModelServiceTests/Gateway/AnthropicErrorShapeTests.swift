@@ -6,7 +6,7 @@ import Testing
 @testable import ModelServiceCore
 
 /// The one error table (``ServiceError``) in Anthropic's shape, as the `/v1/messages` routes render it.
-@Suite struct AnthropicErrorRendererTests {
+@Suite struct AnthropicErrorShapeTests {
     static let types: [(ServiceError.Kind, String)] = [
         (.invalidField, "invalid_request_error"), (.badRequest, "invalid_request_error"), (.invalidJSON, "invalid_request_error"),
         (.jsonTooDeep, "invalid_request_error"), (.unauthorized, "authentication_error"), (.forbidden, "permission_error"),
