@@ -92,21 +92,21 @@ try await tokens.reload()
 print("HotPathBench (\(names.count) models in the registry; times per call)")
 do {
     var index = 0
-    try measure("registry", "model(named:) from cache, 30 models", batch: 1_000, batches: 2_000) {
+    measure("registry", "model(named:) from cache, 30 models", batch: 1_000, batches: 2_000) {
         index &+= 1
         return registry.model(named: names[index % names.count])?.maxTokens ?? 0
     }
     let upper = names.map { $0.uppercased() }
-    try measure("registry", "model(named:) mixed case", batch: 1_000, batches: 1_000) {
+    measure("registry", "model(named:) mixed case", batch: 1_000, batches: 1_000) {
         index &+= 1
         return registry.model(named: upper[index % upper.count])?.maxTokens ?? 0
     }
 }
 let wrongToken = Secret("not-a-token-0123456789abcdef")
-try measure("auth", "AccessTokenStore.authenticate (service token)", batch: 100, batches: 2_000) {
+measure("auth", "AccessTokenStore.authenticate (service token)", batch: 100, batches: 2_000) {
     tokens.authenticate(serviceToken)?.tokenId.utf8.count ?? 0
 }
-try measure("auth", "AccessTokenStore.authenticate (unknown token)", batch: 100, batches: 1_000) {
+measure("auth", "AccessTokenStore.authenticate (unknown token)", batch: 100, batches: 1_000) {
     tokens.authenticate(wrongToken) == nil ? 1 : 0
 }
 try await database.withRunning { _ in }

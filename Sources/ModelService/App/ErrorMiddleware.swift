@@ -67,7 +67,7 @@ extension Request {
         }
         guard buffer.readableBytes > 0 else { throw ServiceError(.invalidJSON, "The request body must be a JSON object.") }
         // Foundation's decoder slows down sharply with depth: refuse deep bodies before it sees them.
-        try JSONBody.checkNesting(buffer.readableBytesView)
+        try JSONBody.checkNesting(buffer)
         return buffer
     }
 

@@ -14,21 +14,10 @@ extension Response {
             self = Response.eventStream(
                 answeredBy: stream.model,
                 body: ResponseBody { writer in
-                    var sink = ResponseBodySink(writer: writer)
-                    await stream.relay(into: &sink)
-                    writer = sink.writer
+                    await stream.relay { frames in try await writer.write(frames) }
                     try await writer.finish(nil)
                 })
         }
-    }
-}
-
-/// The response body as the stream loop's sink.
-struct ResponseBodySink: FrameSink {
-    var writer: any ResponseBodyWriter
-
-    mutating func write(_ frame: ByteBuffer) async throws {
-        try await writer.write(frame)
     }
 }
 

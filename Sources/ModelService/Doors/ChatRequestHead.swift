@@ -42,11 +42,33 @@ extension ChatCompletionRequest {
     package static let boundedFields: [(String, ClosedRange<Int>)] = [("n", 1...128), ("top_logprobs", 0...20)]
 
     /// An optional member: nil when absent or null, a 400 naming it when it has another type.
-    private static func field<T: Decodable>(
+    private static func field<T: HeadField>(
         _ key: String, in body: JSONObjectEditor, as type: T.Type, _ expected: String, path: String = ""
     ) throws(ServiceError) -> T? {
         guard body.presentValue(key) != nil else { return nil }
-        guard let value = body.value(key, as: type) else { throw .invalidField(path + key, "must be \(expected)") }
+        guard let value = T.read(key, from: body) else { throw .invalidField(path + key, "must be \(expected)") }
         return value
     }
+}
+
+/// A scalar the head reads, through the editor's concrete readers (a generic read from this module
+/// would not be specialized in the core).
+private protocol HeadField {
+    static func read(_ key: String, from body: JSONObjectEditor) -> Self?
+}
+
+extension String: HeadField {
+    fileprivate static func read(_ key: String, from body: JSONObjectEditor) -> String? { body.string(key) }
+}
+
+extension Bool: HeadField {
+    fileprivate static func read(_ key: String, from body: JSONObjectEditor) -> Bool? { body.bool(key) }
+}
+
+extension Int: HeadField {
+    fileprivate static func read(_ key: String, from body: JSONObjectEditor) -> Int? { body.int(key) }
+}
+
+extension Double: HeadField {
+    fileprivate static func read(_ key: String, from body: JSONObjectEditor) -> Double? { body.double(key) }
 }

@@ -8,4 +8,19 @@ package enum ModelNamePatch {
     package static func apply(_ json: ByteBuffer, model name: String) -> ByteBuffer {
         JSONObjectEditor.replacingMember("model", in: json, with: JSONStringBytes.quoted(name)) ?? json
     }
+
+    /// `data: <json patched>\n\n` in one buffer, for a stream's chunks; `quotedName` is the name as a
+    /// JSON string (``JSONStringBytes/quoted(_:)``), worked out once per stream.
+    package static func sseFrame(_ json: ByteBuffer, quotedName: [UInt8]) -> ByteBuffer {
+        var frame = ByteBuffer()
+        frame.reserveCapacity(json.readableBytes + quotedName.count + 8)
+        frame.writeStaticString("data: ")
+        if let located = JSONObjectEditor.memberValue("model", in: json) {
+            JSONObjectEditor.write(json, replacing: located, with: quotedName, into: &frame)
+        } else {
+            frame.writeImmutableBuffer(json)
+        }
+        frame.writeStaticString("\n\n")
+        return frame
+    }
 }

@@ -37,7 +37,7 @@ struct OpenAIChatCodec: ClientFormat {
     }
 
     func streamEncoder(model: Model) -> (any StreamEncoder)? {
-        OpenAIChatStreamEncoder(model: model.name)
+        OpenAIChatStreamEncoder(model: model.name, quotedModel: JSONStringBytes.quoted(model.name))
     }
 }
 
@@ -45,6 +45,8 @@ struct OpenAIChatCodec: ClientFormat {
 /// encoded, `data: [DONE]` at the end; a failure after the first byte as an `error` object, then `[DONE]`.
 struct OpenAIChatStreamEncoder: StreamEncoder {
     let model: String
+    /// `model` as a JSON string, patched into every relayed chunk.
+    let quotedModel: [UInt8]
 
     var usage: Usage? { nil }
 
@@ -52,7 +54,7 @@ struct OpenAIChatStreamEncoder: StreamEncoder {
 
     func encode(_ event: UpstreamEvent) throws -> ByteBuffer {
         guard case .chunk(var chunk) = event else { return ByteBuffer() }
-        if let relayed = chunk.upstreamJSON { return SSEWriter.frame(ModelNamePatch.apply(relayed, model: model).readableBytesView) }
+        if let relayed = chunk.upstreamJSON { return ModelNamePatch.sseFrame(relayed, quotedName: quotedModel) }
         chunk.model = model
         return try SSEWriter.sseFrame(for: chunk)
     }
@@ -60,7 +62,7 @@ struct OpenAIChatStreamEncoder: StreamEncoder {
     func finish(usage: Usage?) -> ByteBuffer { SSEWriter.doneBuffer }
 
     func failure(_ error: ServiceError) -> ByteBuffer {
-        var out = SSEWriter.frame(WireError.json(error, shape: .openAI).readableBytesView)
+        var out = SSEWriter.frame(WireError.json(error, shape: .openAI))
         out.writeImmutableBuffer(SSEWriter.doneBuffer)
         return out
     }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// JSON decoding with errors a client can act on.
 public enum JSONBody {
@@ -6,7 +7,19 @@ public enum JSONBody {
     public static let nestingLimit = 128
 
     /// One linear pass counting `{`/`[` depth outside strings; throws a 400 past ``nestingLimit``.
-    public static func checkNesting<Bytes: Sequence>(_ bytes: Bytes, maxDepth: Int = nestingLimit) throws(ServiceError) where Bytes.Element == UInt8 {
+    /// Takes a ByteBuffer (or bytes) rather than a generic sequence: a generic called from the HTTP
+    /// target is not specialized across the module boundary and cost a witness call per byte.
+    public static func checkNesting(_ buffer: ByteBuffer, maxDepth: Int = nestingLimit) throws(ServiceError) {
+        if buffer.withUnsafeReadableBytes({ nests(deeperThan: maxDepth, $0) }) {
+            throw ServiceError(.jsonTooDeep, "The request body is nested deeper than \(maxDepth) levels.")
+        }
+    }
+
+    public static func checkNesting(_ bytes: [UInt8], maxDepth: Int = nestingLimit) throws(ServiceError) {
+        try checkNesting(ByteBuffer(bytes: bytes), maxDepth: maxDepth)
+    }
+
+    private static func nests(deeperThan maxDepth: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var depth = 0
         var inString = false
         var escaped = false
@@ -26,15 +39,14 @@ public enum JSONBody {
                 inString = true
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
-                if depth > maxDepth {
-                    throw ServiceError(.jsonTooDeep, "The request body is nested deeper than \(maxDepth) levels.")
-                }
+                if depth > maxDepth { return true }
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 depth -= 1
             default:
                 break
             }
         }
+        return false
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(ServiceError) -> T {

@@ -116,51 +116,56 @@ package final class CallRun: Sendable {
     /// Relays a streamed answer to the client through the door's encoder, event by event, and settles the
     /// call from the stream's own end: done, an upstream error (said in the stream: the 200 is already sent),
     /// or a client that left (leaving the loop cancels the upstream request).
-    func relay<Sink: FrameSink>(_ upstream: UpstreamStream, model: Model, into sink: inout Sink) async {
+    func relay(_ upstream: UpstreamStream, model: Model, into write: FrameWriter) async {
         guard var encoder = call.format.streamEncoder(model: model) else {
             settlement.settle(.failed(ServiceError(.invalidRequest, "This endpoint does not stream.")))
             return
         }
         var first = true
         var chatStream: ChatChunkStream?
+        // Counted here and handed over once at the end: no lock per frame.
+        var sent = 0
         func reported() -> Usage? { chatStream?.usage ?? encoder.usage }
+        func send(_ frames: ByteBuffer) async throws {
+            guard frames.readableBytes > 0 else { return }
+            sent = Saturating.add(sent, frames.readableBytes)
+            try await write(frames)
+        }
+        func settle(_ outcome: CallSettlement.Outcome) {
+            settlement.received(bytes: sent)
+            settlement.settle(outcome)
+        }
         do {
-            try await write(encoder.start(), to: &sink)
+            try await send(encoder.start())
             switch upstream {
             case .chat(let stream):
                 chatStream = stream
                 for try await chunk in stream {
                     if first { firstByte(model, &first) }
-                    try await write(encoder.encode(.chunk(chunk)), to: &sink)
+                    try await send(encoder.encode(.chunk(chunk)))
                 }
             case .relayed(let events):
                 for try await bytes in events {
                     if first { firstByte(model, &first) }
-                    try await write(encoder.encode(.bytes(bytes)), to: &sink)
+                    try await send(encoder.encode(.bytes(bytes)))
                 }
             }
-            try await write(encoder.finish(usage: reported()), to: &sink)
+            try await send(encoder.finish(usage: reported()))
             if let truncation = encoder.truncation { throw truncation }
             if let relayed = encoder.relayedFailure {
                 // Already in the stream as the upstream's own error event.
-                settlement.settle(.failed(ServiceError(relayed, model: model, key: nil)))
+                settle(.failed(ServiceError(relayed, model: model, key: nil)))
             } else {
-                settlement.settle(.success(reported()))
+                settle(.success(reported()))
             }
         } catch let error as ProviderError {
             let failure = ServiceError(error, model: model, key: nil)
-            settlement.settle(.failed(failure))
-            try? await write(encoder.failure(failure), to: &sink)
+            settle(.failed(failure))
+            try? await write(encoder.failure(failure))
         } catch {
             // The client went away, or the task was cancelled.
-            settlement.settle(.clientGone(reported()))
+            settle(.clientGone(reported()))
         }
-    }
-
-    private func write<Sink: FrameSink>(_ frames: ByteBuffer, to sink: inout Sink) async throws {
-        guard frames.readableBytes > 0 else { return }
-        settlement.received(bytes: frames.readableBytes)
-        try await sink.write(frames)
     }
 
     /// Time to first token, at the first upstream event.
@@ -194,7 +199,7 @@ package struct CallStream: Sendable {
     package let model: Model
     let upstream: UpstreamStream
 
-    package func relay<Sink: FrameSink>(into sink: inout Sink) async {
-        await run.relay(upstream, model: model, into: &sink)
+    package func relay(into write: FrameWriter) async {
+        await run.relay(upstream, model: model, into: write)
     }
 }

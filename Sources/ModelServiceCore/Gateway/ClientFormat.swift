@@ -49,10 +49,9 @@ extension StreamEncoder {
     package var truncation: ProviderError? { nil }
 }
 
-/// Where the one stream loop writes a streamed answer (the HTTP layer's response body).
-package protocol FrameSink {
-    mutating func write(_ frame: ByteBuffer) async throws
-}
+/// Where the one stream loop writes a streamed answer's frames (the HTTP layer's response body). A plain
+/// closure rather than a generic sink: generics are not specialized across the module boundary.
+package typealias FrameWriter = (ByteBuffer) async throws -> Void
 
 /// What one attempt sends, in the terms of the capability it uses.
 package enum UpstreamCall: Sendable {

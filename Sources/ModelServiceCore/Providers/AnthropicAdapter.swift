@@ -9,7 +9,9 @@ public struct AnthropicAdapter: ProviderAdapter {
 
     public init() {}
 
-    package var capabilities: Set<ProviderCapability> { [.chat, .messages] }
+    package var capabilities: Set<ProviderCapability> { Self.supported }
+    /// Built once: the set is read on every call.
+    private static let supported: Set<ProviderCapability> = [.chat, .messages]
 
     public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
         let body = try ProviderJSON.encodeBuffer(AnthropicTranslator.body(for: request, target: target, streaming: false))

@@ -14,7 +14,9 @@ public struct AzureOpenAIAdapter: ProviderAdapter {
 
     public init() {}
 
-    package var capabilities: Set<ProviderCapability> { [.chat, .embeddings, .responses] }
+    package var capabilities: Set<ProviderCapability> { Self.supported }
+    /// Built once: the set is read on every call.
+    private static let supported: Set<ProviderCapability> = [.chat, .embeddings, .responses]
     package var relaysOpenAIChat: Bool { true }
 
     public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {

@@ -52,6 +52,12 @@ package struct JSONObjectEditor {
         return try? JSONDecoder().decode(T.self, from: Data(raw))
     }
 
+    // Concrete readers for callers in other modules, where a generic call is not specialized.
+    package func string(_ key: String) -> String? { value(key, as: String.self) }
+    package func bool(_ key: String) -> Bool? { value(key, as: Bool.self) }
+    package func int(_ key: String) -> Int? { value(key, as: Int.self) }
+    package func double(_ key: String) -> Double? { value(key, as: Double.self) }
+
     private static func scalar<T>(_ raw: ArraySlice<UInt8>, as type: T.Type) -> T? {
         if type == Bool.self {
             return (raw.elementsEqual("true".utf8) ? true : raw.elementsEqual("false".utf8) ? false : nil) as? T
@@ -125,7 +131,17 @@ package struct JSONObjectEditor {
     /// name near the head of every relayed chunk and answer, without walking the rest.
     /// Nil when the bytes are not an object or the member is absent.
     package static func replacingMember(_ key: String, in buffer: ByteBuffer, with json: [UInt8]) -> ByteBuffer? {
-        let located: Range<Int>? = buffer.readableBytesView.withContiguousStorageIfAvailable { b in
+        guard let located = memberValue(key, in: buffer) else { return nil }
+        var out = ByteBuffer()
+        out.reserveCapacity(buffer.readableBytes - located.count + json.count)
+        write(buffer, replacing: located, with: json, into: &out)
+        return out
+    }
+
+    /// Where a top-level member's value lies in `buffer`'s readable bytes (offsets from its reader
+    /// index), scanning only the members before it; nil when the bytes are not an object or lack it.
+    package static func memberValue(_ key: String, in buffer: ByteBuffer) -> Range<Int>? {
+        buffer.readableBytesView.withContiguousStorageIfAvailable { b in
             var i = 0
             skipSpace(b, &i)
             guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
@@ -139,14 +155,14 @@ package struct JSONObjectEditor {
                 i += 1
             }
         } ?? nil
-        guard let located else { return nil }
-        let view = buffer.readableBytesView
-        var out = ByteBuffer()
-        out.reserveCapacity(view.count - located.count + json.count)
-        out.writeBytes(view[view.startIndex..<(view.startIndex + located.lowerBound)])
+    }
+
+    /// Appends `buffer`'s readable bytes to `out` with the bytes at `range` (from ``memberValue(_:in:)``) replaced by `json`.
+    package static func write(_ buffer: ByteBuffer, replacing range: Range<Int>, with json: [UInt8], into out: inout ByteBuffer) {
+        let start = buffer.readerIndex
+        if let head = buffer.getSlice(at: start, length: range.lowerBound) { out.writeImmutableBuffer(head) }
         out.writeBytes(json)
-        out.writeBytes(view[(view.startIndex + located.upperBound)...])
-        return out
+        if let tail = buffer.getSlice(at: start + range.upperBound, length: buffer.readableBytes - range.upperBound) { out.writeImmutableBuffer(tail) }
     }
 
     // MARK: Scanning

@@ -5,7 +5,9 @@ import NIOCore
 public struct OllamaAdapter: ProviderAdapter {
     public init() {}
 
-    package var capabilities: Set<ProviderCapability> { [.chat, .embeddings] }
+    package var capabilities: Set<ProviderCapability> { Self.supported }
+    /// Built once: the set is read on every call.
+    private static let supported: Set<ProviderCapability> = [.chat, .embeddings]
 
     public func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
         let body = try ProviderJSON.encodeBuffer(OllamaTranslator.body(for: request, target: target, streaming: false))

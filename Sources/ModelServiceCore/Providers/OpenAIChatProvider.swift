@@ -2,8 +2,11 @@
 /// relayed as sent, keys checked on `GET /models`, exactly as ``OpenAIAdapter`` does it.
 package protocol OpenAIChatProvider: ProviderAdapter {}
 
+/// Built once: the set is read on every call.
+private let chatOnly: Set<ProviderCapability> = [.chat]
+
 extension OpenAIChatProvider {
-    package var capabilities: Set<ProviderCapability> { [.chat] }
+    package var capabilities: Set<ProviderCapability> { chatOnly }
     package var relaysOpenAIChat: Bool { true }
 
     package func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {

@@ -48,7 +48,7 @@ public enum ProviderCapability: String, Sendable, Hashable, CaseIterable {
 
     /// The one refusal of a capability the provider lacks (a 400 naming the model's field).
     package func refusal(provider: ProviderKind, model: String) -> ServiceError {
-        let supported = ProviderAdapters.all.filter { $0.value.capabilities.contains(self) }.map(\.key.rawValue).sorted()
+        let supported = ProviderAdapters.all.filter { $0.adapter.capabilities.contains(self) }.map(\.provider.rawValue).sorted()
         return ServiceError(
             .unsupportedProvider,
             "The \(provider.rawValue) provider has no \(self.apiName) (model '\(model)'); providers that do: \(supported.joined(separator: ", ")).",
@@ -112,15 +112,23 @@ public enum KeyValidationResult: Sendable, Hashable {
     case notChecked(reason: String)
 }
 
-/// The adapter of each provider: the one list a new provider joins.
+/// The adapter of each provider: the one switch a new provider joins (the compiler insists). A switch
+/// rather than a dictionary, so the lookup on every attempt hashes nothing.
 package enum ProviderAdapters {
-    package static let all: [ProviderKind: any ProviderAdapter] = [
-        .openai: OpenAIAdapter(), .azure: AzureOpenAIAdapter(), .xai: XAIAdapter(), .deepseek: DeepSeekAdapter(),
-        .anthropic: AnthropicAdapter(), .gemini: GeminiAdapter(), .ollama: OllamaAdapter(),
-    ]
-
     package static func adapter(for provider: ProviderKind) -> any ProviderAdapter {
-        all[provider] ?? OpenAIAdapter()
+        switch provider {
+        case .openai: OpenAIAdapter()
+        case .azure: AzureOpenAIAdapter()
+        case .xai: XAIAdapter()
+        case .deepseek: DeepSeekAdapter()
+        case .anthropic: AnthropicAdapter()
+        case .gemini: GeminiAdapter()
+        case .ollama: OllamaAdapter()
+        }
+    }
+
+    package static var all: [(provider: ProviderKind, adapter: any ProviderAdapter)] {
+        ProviderKind.allCases.map { ($0, adapter(for: $0)) }
     }
 
     /// Providers whose adapter relays a client's OpenAI chat JSON as sent.

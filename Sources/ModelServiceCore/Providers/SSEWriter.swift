@@ -11,17 +11,27 @@ public enum SSEWriter {
 
     /// `data: {json}\n\n` for one chunk; the upstream's own bytes when the chunk carries them.
     public static func sseFrame(for chunk: ChatCompletionChunk) throws -> ByteBuffer {
-        if let upstream = chunk.upstreamJSON { return frame(upstream.readableBytesView) }
+        if let upstream = chunk.upstreamJSON { return frame(upstream) }
         return frame(try ProviderJSON.encode(chunk))
     }
 
     /// `data: <payload>\n\n`: one SSE event around a single-line JSON payload.
-    package static func frame(_ payload: some Collection<UInt8>) -> ByteBuffer {
+    /// Concrete rather than generic: the HTTP target's encoders call it per chunk, and a generic is not
+    /// specialized across the module boundary.
+    package static func frame(_ payload: ByteBuffer) -> ByteBuffer {
+        frame(count: payload.readableBytes) { $0.writeImmutableBuffer(payload) }
+    }
+
+    package static func frame(_ payload: Data) -> ByteBuffer {
+        frame(count: payload.count) { $0.writeBytes(payload) }
+    }
+
+    private static func frame(count: Int, _ writePayload: (inout ByteBuffer) -> Void) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(payload.count + 8)
-        buffer.writeString("data: ")
-        buffer.writeBytes(payload)
-        buffer.writeString("\n\n")
+        buffer.reserveCapacity(count + 8)
+        buffer.writeStaticString("data: ")
+        writePayload(&buffer)
+        buffer.writeStaticString("\n\n")
         return buffer
     }
 }

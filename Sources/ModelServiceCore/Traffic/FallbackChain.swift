@@ -9,6 +9,7 @@ public enum FallbackChain {
 
     /// The models to try for `model`, from the registry snapshot in memory.
     public static func candidates(for model: Model, in registry: ModelRegistry) -> [Model] {
+        guard !model.fallbacks.isEmpty else { return [model] }  // most models: no set, no lowercasing
         var seen: Set<String> = [model.name.lowercased()]
         var result = [model]
         for name in model.fallbacks {

@@ -7,6 +7,33 @@ import Testing
 
 /// Budgets: the API, refusal with Retry-After at the limit, the soft threshold recorded once, fallbacks inside the budget.
 @Suite struct BudgetTests {
+    /// The periods are worked out by integer arithmetic; the Gregorian calendar is the judge, at every
+    /// month's edges from 1900 to 2401 (leap days, century years) and at times of day inside them.
+    @Test func periodStartsAgreeWithTheGregorianCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        func expected(_ period: Budget.Period, _ millis: Int64) -> Int64 {
+            let date = Date(timeIntervalSince1970: Double(millis) / 1000)
+            let parts: Set<Calendar.Component> = period == .day ? [.year, .month, .day] : [.year, .month]
+            return Int64((calendar.date(from: calendar.dateComponents(parts, from: date))!.timeIntervalSince1970 * 1000).rounded())
+        }
+        var checked = 0
+        for year in 1900...2401 {
+            for month in 1...12 {
+                let first = calendar.date(from: DateComponents(year: year, month: month, day: 1))!
+                let firstMillis = Int64(first.timeIntervalSince1970 * 1000)
+                for offset: Int64 in [0, 1, 43_200_000, 86_399_999, 86_400_000, -1, -86_400_000, 15 * 86_400_000 + 3_600_000] {
+                    let time = firstMillis + offset
+                    #expect(Budget.Period.month.start(at: time) == expected(.month, time), "month of \(time)")
+                    #expect(Budget.Period.day.start(at: time) == expected(.day, time), "day of \(time)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == 502 * 12 * 8)
+        #expect(Budget.Period.total.start(at: 1_700_000_000_000) == 0)
+    }
+
     @Test(arguments: TestDatabase.available)
     func budgetsAreManagedByAdminsAndUsersSeeTheirOwn(database: TestDatabase) async throws {
         try await TestApp.run(databaseURL: try await database.makeURL(), extra: ["SEED_ON_START": "false"]) { client, _ in
