@@ -90,7 +90,8 @@ struct AnthropicFakeRoutes: FakeDialect {
             "content": [content],
             "stop_reason": stop,
             "stop_sequence": NSNull(),
-            "usage": ["input_tokens": reply.count(reply.promptTokens), "output_tokens": reply.count(reply.completionTokens)],
+            "usage": reply.cache?.anthropicUsage(input: reply.promptTokens, output: reply.completionTokens)
+                ?? ["input_tokens": reply.count(reply.promptTokens), "output_tokens": reply.count(reply.completionTokens)],
         ])
     }
 
@@ -103,7 +104,8 @@ struct AnthropicFakeRoutes: FakeDialect {
         let message: [String: Any] = [
             "id": "msg_fake", "type": "message", "role": "assistant", "model": chat.model, "content": [Any](),
             "stop_reason": NSNull(), "stop_sequence": NSNull(),
-            "usage": ["input_tokens": reply.count(reply.promptTokens), "output_tokens": reply.count(1)],
+            "usage": reply.cache?.anthropicUsage(input: reply.promptTokens, output: 1)
+                ?? ["input_tokens": reply.count(reply.promptTokens), "output_tokens": reply.count(1)],
         ]
         var chunks = [event("message_start", ["message": message])]
         let stop: String

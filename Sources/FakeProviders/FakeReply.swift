@@ -16,6 +16,8 @@ struct FakeReply: Sendable {
     var totalTokens: Int { promptTokens + completionTokens }
     /// What a `hostile-usage-…` model reports in every usage field instead of the real counts.
     let hostileCount: FakeRawJSON?
+    /// What a `cached-…` model reports read from and written to the prompt cache.
+    let cache: FakeCache?
 
     /// A usage field's value as this reply reports it.
     func count(_ value: Int) -> Any { hostileCount ?? value }
@@ -31,6 +33,7 @@ struct FakeReply: Sendable {
         }
         self.promptTokens = chat.promptTokens
         self.hostileCount = FakeHostile.usageCount(model: chat.model)
+        self.cache = FakeCache.counts(model: chat.model)
     }
 
     /// The text of a text answer, empty for a tool call.

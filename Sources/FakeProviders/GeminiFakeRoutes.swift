@@ -139,11 +139,20 @@ struct GeminiFakeRoutes: FakeDialect {
         var object: [String: Any] = ["modelVersion": model]
         if let reply {
             candidate["finishReason"] = "STOP"
-            object["usageMetadata"] = [
-                "promptTokenCount": reply.count(reply.promptTokens),
-                "candidatesTokenCount": reply.count(reply.completionTokens),
-                "totalTokenCount": reply.count(reply.totalTokens),
-            ]
+            if let cache = reply.cache {
+                // Gemini counts cached content in the prompt and names it in `cachedContentTokenCount`.
+                let prompt = reply.promptTokens + cache.read
+                object["usageMetadata"] = [
+                    "promptTokenCount": prompt, "candidatesTokenCount": reply.completionTokens,
+                    "totalTokenCount": prompt + reply.completionTokens, "cachedContentTokenCount": cache.read,
+                ]
+            } else {
+                object["usageMetadata"] = [
+                    "promptTokenCount": reply.count(reply.promptTokens),
+                    "candidatesTokenCount": reply.count(reply.completionTokens),
+                    "totalTokenCount": reply.count(reply.totalTokens),
+                ]
+            }
         }
         object["candidates"] = [candidate]
         return object

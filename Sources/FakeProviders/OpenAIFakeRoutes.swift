@@ -165,7 +165,15 @@ struct OpenAIFakeRoutes: FakeDialect {
     private static var now: Int { Int(Date().timeIntervalSince1970) }
 
     private static func usage(_ reply: FakeReply) -> [String: Any] {
-        ["prompt_tokens": reply.count(reply.promptTokens), "completion_tokens": reply.count(reply.completionTokens), "total_tokens": reply.count(reply.totalTokens)]
+        if let cache = reply.cache {
+            // OpenAI counts cached tokens in the prompt and names them in `prompt_tokens_details`.
+            let prompt = reply.promptTokens + cache.read
+            return [
+                "prompt_tokens": prompt, "completion_tokens": reply.completionTokens, "total_tokens": prompt + reply.completionTokens,
+                "prompt_tokens_details": ["cached_tokens": cache.read],
+            ]
+        }
+        return ["prompt_tokens": reply.count(reply.promptTokens), "completion_tokens": reply.count(reply.completionTokens), "total_tokens": reply.count(reply.totalTokens)]
     }
 
     private static func toolCall(arguments: String, index: Int?) -> [String: Any] {

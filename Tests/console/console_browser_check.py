@@ -114,14 +114,16 @@ def admin_flows(browser):
     page.get_by_role("button", name="Save model").click()
     page.wait_for_url("**/console/models?done=created")
     check(model_row(page, "console/echo").count() == 1, "the new model is not listed")
+    check("unpriced" in model_row(page, "console/echo").inner_text(), "a model saved without prices is not flagged unpriced")
 
     model_row(page, "console/echo").get_by_role("link", name="console/echo", exact=True).click()
     page.get_by_label("Display name").fill("Console echo")
-    page.get_by_label("Input price per 1k tokens (USD)").fill("2")
+    page.get_by_label("Input price per million tokens (USD)").fill("2")
+    page.get_by_label("Cache read price per million tokens (USD)").fill("0.2")
     page.get_by_role("button", name="Save model").click()
     page.wait_for_url("**/console/models?done=saved")
     status, model = api("GET", "/api/models/console%2Fecho")
-    check(status == 200 and model["displayName"] == "Console echo" and model["inputCostPer1kTokens"] == 2, f"edit not stored: {model}")
+    check(status == 200 and model["displayName"] == "Console echo" and model["inputCostPerMillion"] == 2 and model["cacheReadCostPerMillion"] == 0.2 and model["inputCostPer1kTokens"] == 0.002, f"edit not stored: {model}")
     check(model and model.get("fallbacks") == ["test-openai/fake-error-500"], f"fallbacks not stored: {model}")
 
     page.get_by_role("button", name="Disable console/echo").click()

@@ -178,9 +178,12 @@ def main():
                       "providerSettings": {"maxOutputTokens": 50}}
         api = [
             ("POST", "/api/models", model_body, list(model_body.keys()) + ["providerSettings.maxOutputTokens", "rateLimitPerHour",
-                                                                           "rateLimitPerDay", "tokenLimitPerDay", "fallbacks", "mode"]),
+                                                                           "rateLimitPerDay", "tokenLimitPerDay", "fallbacks", "mode",
+                                                                           "inputCostPerMillion", "cacheReadCostPerMillion",
+                                                                           "cacheWrite1hCostPerMillion", "priceTiers", "allowUnpriced"]),
             ("PATCH", "/api/models/openai/gpt-4o-mini", {"isActive": True}, ["maxTokens", "inputCostPer1kTokens", "rateLimitPerMinute",
-                                                                              "tokenLimitPerDay", "providerSettings.maxOutputTokens"]),
+                                                                              "tokenLimitPerDay", "providerSettings.maxOutputTokens",
+                                                                              "outputCostPerMillion", "cacheWriteCostPerMillion", "priceTiers"]),
             ("POST", "/api/budgets", {"userId": "fuzz-user", "period": "day", "maxCost": 1}, ["maxCost", "maxTokens", "softThreshold", "period", "userId"]),
             ("POST", "/api/tokens", {"role": "user", "userId": "fuzz-user"}, ["role", "userId", "name", "expiresAt"]),
             ("POST", "/api/api-keys?skipValidation=true", {"userId": "fuzz-user", "provider": "openai", "keyName": "k", "apiKey": "sk-fuzz-0123456789"},

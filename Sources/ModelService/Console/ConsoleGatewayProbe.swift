@@ -34,7 +34,7 @@ enum ConsoleGatewayProbe {
             return Outcome(
                 answer: response.choices.first?.message.content?.text ?? "",
                 latencyMs: Self.millis(clock.now - started),
-                cost: usage.map { answered.cost(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens) },
+                cost: usage.flatMap { answered.cost($0) },
                 promptTokens: usage?.promptTokens, completionTokens: usage?.completionTokens
             )
         } catch let error as ServiceError {

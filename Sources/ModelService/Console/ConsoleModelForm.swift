@@ -9,7 +9,8 @@ enum ConsoleModelForm {
     static let labels = [
         "name": "Name", "displayName": "Display name", "provider": "Provider", "modelId": "Model ID", "description": "Description",
         "mode": "Mode", "maxTokens": "Max tokens", "defaultTemperature": "Default temperature",
-        "inputCostPer1kTokens": "Input price per 1k tokens", "outputCostPer1kTokens": "Output price per 1k tokens",
+        "inputCostPerMillion": "Input price", "outputCostPerMillion": "Output price", "cacheReadCostPerMillion": "Cache read price",
+        "cacheWriteCostPerMillion": "Cache write price", "cacheWrite1hCostPerMillion": "1-hour cache write price", "priceTiers": "Price tiers",
         "rateLimitPerMinute": "Rate limit per minute", "rateLimitPerHour": "Rate limit per hour", "rateLimitPerDay": "Rate limit per day",
         "tokenLimitPerMinute": "Token limit per minute", "tokenLimitPerDay": "Token limit per day",
         "fallbacks": "Fallbacks", "providerSettings": "Provider settings", "apiKeyEnvVar": "API key environment variable",
@@ -29,9 +30,19 @@ enum ConsoleModelForm {
                               type: "text"),
             ConsoleField.text("defaultTemperature", "Default temperature", value: value("defaultTemperature"), error: errors["defaultTemperature"],
                               hint: "From 0 to 2; leave empty for the provider's default."),
-            ConsoleField.text("inputCostPer1kTokens", "Input price per 1k tokens (USD)", value: value("inputCostPer1kTokens"), error: errors["inputCostPer1kTokens"]),
-            ConsoleField.text("outputCostPer1kTokens", "Output price per 1k tokens (USD)", value: value("outputCostPer1kTokens"),
-                              error: errors["outputCostPer1kTokens"]),
+            ConsoleField.text("inputCostPerMillion", "Input price per million tokens (USD)", value: value("inputCostPerMillion"),
+                              error: errors["inputCostPerMillion"], hint: "Leave input and output empty for a model without prices: its calls record no cost."),
+            ConsoleField.text("outputCostPerMillion", "Output price per million tokens (USD)", value: value("outputCostPerMillion"),
+                              error: errors["outputCostPerMillion"], hint: "Reasoning tokens are charged as output."),
+            ConsoleField.text("cacheReadCostPerMillion", "Cache read price per million tokens (USD)", value: value("cacheReadCostPerMillion"),
+                              error: errors["cacheReadCostPerMillion"], hint: "Empty: cache reads cost the input price."),
+            ConsoleField.text("cacheWriteCostPerMillion", "Cache write price per million tokens (USD)", value: value("cacheWriteCostPerMillion"),
+                              error: errors["cacheWriteCostPerMillion"], hint: "Anthropic's 5-minute cache writes. Empty: the input price."),
+            ConsoleField.text("cacheWrite1hCostPerMillion", "1-hour cache write price per million tokens (USD)", value: value("cacheWrite1hCostPerMillion"),
+                              error: errors["cacheWrite1hCostPerMillion"], hint: "Empty: the cache write price."),
+            ConsoleField.textarea("priceTiers", "Price tiers (JSON)", value: value("priceTiers"), error: errors["priceTiers"],
+                                  hint: "Prices for prompts above a size, for example [{\"aboveInputTokens\": 200000, \"inputCostPerMillion\": 2.5, \"outputCostPerMillion\": 15}]."),
+            ConsoleField.checkbox("allowUnpriced", "Allow calls under a cost budget while the model has no prices", checked: form.checked("allowUnpriced")),
             ConsoleField.text("rateLimitPerMinute", "Rate limit per minute", value: value("rateLimitPerMinute"), error: errors["rateLimitPerMinute"]),
             ConsoleField.text("rateLimitPerHour", "Rate limit per hour", value: value("rateLimitPerHour"), error: errors["rateLimitPerHour"]),
             ConsoleField.text("rateLimitPerDay", "Rate limit per day", value: value("rateLimitPerDay"), error: errors["rateLimitPerDay"]),
@@ -54,7 +65,10 @@ enum ConsoleModelForm {
             "name": model.name, "displayName": model.displayName ?? "", "provider": model.provider.rawValue, "modelId": model.modelId,
             "description": model.description ?? "", "maxTokens": model.maxTokens.map(String.init) ?? "",
             "defaultTemperature": model.defaultTemperature.map { "\($0)" } ?? "",
-            "inputCostPer1kTokens": "\(model.inputCostPer1kTokens)", "outputCostPer1kTokens": "\(model.outputCostPer1kTokens)",
+            "inputCostPerMillion": price(model.prices?.rates.input), "outputCostPerMillion": price(model.prices?.rates.output),
+            "cacheReadCostPerMillion": price(model.prices?.rates.cacheRead), "cacheWriteCostPerMillion": price(model.prices?.rates.cacheWrite),
+            "cacheWrite1hCostPerMillion": price(model.prices?.rates.cacheWrite1h),
+            "priceTiers": ModelPrices.encodeTiers(model.prices?.tiers ?? []),
             "rateLimitPerMinute": model.rateLimitPerMinute.map(String.init) ?? "", "rateLimitPerHour": model.rateLimitPerHour.map(String.init) ?? "",
             "rateLimitPerDay": model.rateLimitPerDay.map(String.init) ?? "",
             "tokenLimitPerMinute": model.tokenLimitPerMinute.map(String.init) ?? "", "tokenLimitPerDay": model.tokenLimitPerDay.map(String.init) ?? "", "apiKeyEnvVar": model.apiKeyEnvVar ?? "",
@@ -65,7 +79,12 @@ enum ConsoleModelForm {
         if model.supportsStreaming { values["supportsStreaming"] = "true" }
         if model.isActive { values["isActive"] = "true" }
         if model.isDefault { values["isDefault"] = "true" }
+        if model.allowUnpriced { values["allowUnpriced"] = "true" }
         return ConsoleForm(values: values)
+    }
+
+    private static func price(_ value: Double?) -> String {
+        value.map { "\($0)" } ?? ""
     }
 
     /// The form as a full replacement of the model's fields (an empty optional field clears it).
@@ -101,8 +120,20 @@ enum ConsoleModelForm {
         fields.description = text("description")
         fields.maxTokens = integer("maxTokens")
         fields.defaultTemperature = number("defaultTemperature")
-        fields.inputCostPer1kTokens = number("inputCostPer1kTokens", emptyAs: 0)
-        fields.outputCostPer1kTokens = number("outputCostPer1kTokens", emptyAs: 0)
+        fields.inputCostPerMillion = number("inputCostPerMillion")
+        fields.outputCostPerMillion = number("outputCostPerMillion")
+        fields.cacheReadCostPerMillion = number("cacheReadCostPerMillion")
+        fields.cacheWriteCostPerMillion = number("cacheWriteCostPerMillion")
+        fields.cacheWrite1hCostPerMillion = number("cacheWrite1hCostPerMillion")
+        fields.allowUnpriced = .set(form.checked("allowUnpriced"))
+        let tiersText = form.text("priceTiers") ?? "[]"
+        if tiersText.count > 16_384 {
+            errors.add("priceTiers", "must be at most 16384 characters")
+        } else if let tiers = try? JSONDecoder().decode([ModelPrices.Tier].self, from: Data(tiersText.utf8)) {
+            fields.priceTiers = .set(tiers)
+        } else {
+            errors.add("priceTiers", "must be a JSON array of tiers, for example []")
+        }
         fields.rateLimitPerMinute = integer("rateLimitPerMinute")
         fields.rateLimitPerHour = integer("rateLimitPerHour")
         fields.rateLimitPerDay = integer("rateLimitPerDay")

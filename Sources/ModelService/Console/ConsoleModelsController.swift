@@ -51,7 +51,7 @@ struct ConsoleModelsController {
         let rows: [[String: Any]] = onPage.map { model in
             [
                 "id": model.id, "name": model.name, "provider": model.provider.consoleName, "modelId": model.modelId,
-                "prices": "\(ConsoleField.money(model.inputCostPer1kTokens)) / \(ConsoleField.money(model.outputCostPer1kTokens))",
+                "prices": model.prices.map { "\(ConsoleField.money($0.rates.input)) / \(ConsoleField.money($0.rates.output))" } ?? "", "priced": model.prices != nil,
                 "isActive": model.isActive, "isDefault": model.isDefault,
             ]
         }
@@ -79,7 +79,7 @@ struct ConsoleModelsController {
     @Sendable func newForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try await pages.viewer(request, .admin)
         let form = ConsoleForm(values: ["isActive": "true", "supportsStreaming": "true", "mode": "chat",
-                                        "inputCostPer1kTokens": "0", "outputCostPer1kTokens": "0", "providerSettings": "{}"])
+                                        "providerSettings": "{}", "priceTiers": "[]"])
         return formPage(viewer: viewer, model: nil, form: form, errors: FieldErrors())
     }
 

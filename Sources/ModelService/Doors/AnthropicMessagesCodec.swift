@@ -57,7 +57,7 @@ struct AnthropicMessagesCodec: ClientFormat {
     static func relayedAnswer(_ json: ByteBuffer, model: String) throws -> (body: ByteBuffer, usage: Usage?) {
         guard var editor = JSONObjectEditor(json) else { throw ProviderError.invalidResponse("the answer is not a JSON object") }
         if editor.contains("model") { editor.set("model", model) }
-        return (editor.result(), editor.value("usage", as: AnthropicUsageCounts.self)?.usage)
+        return (editor.result(), editor.value("usage", as: AnthropicUsage.self)?.usage)
     }
 
     /// The canonical request for a translated call; a body error is a 400 naming the field.

@@ -8,7 +8,7 @@ import ModelServiceCore
 package struct AnthropicRelayEvents: Sendable {
     package let model: String
     private var parser = ServerSentEventParser()
-    package private(set) var usage = AnthropicUsageCounts()
+    package private(set) var usage = AnthropicUsage()
     package private(set) var sawUsage = false
     package private(set) var stopped = false
     /// The upstream's own `error` event, already relayed to the client.
@@ -63,7 +63,7 @@ package struct AnthropicRelayEvents: Sendable {
         return Array(event.result().readableBytesView)
     }
 
-    private mutating func record(_ counts: AnthropicUsageCounts) {
+    private mutating func record(_ counts: AnthropicUsage) {
         sawUsage = true
         usage.merge(counts)
     }
@@ -88,46 +88,16 @@ package struct AnthropicRelayEvents: Sendable {
     private struct Peek: Decodable {
         package var type: String?
         package var message: Message?
-        package var usage: AnthropicUsageCounts?
+        package var usage: AnthropicUsage?
         package var error: ErrorBody?
 
         package struct Message: Decodable {
-            package var usage: AnthropicUsageCounts?
+            package var usage: AnthropicUsage?
         }
 
         package struct ErrorBody: Decodable {
             package var type: String?
             package var message: String?
         }
-    }
-}
-
-/// Anthropic's token counts, cache reads and writes included: all of them are input the call paid for.
-package struct AnthropicUsageCounts: Decodable, Sendable, Equatable {
-    package var inputTokens: UpstreamCount?
-    package var outputTokens: UpstreamCount?
-    package var cacheCreationInputTokens: UpstreamCount?
-    package var cacheReadInputTokens: UpstreamCount?
-
-    package enum CodingKeys: String, CodingKey {
-        case inputTokens = "input_tokens"
-        case outputTokens = "output_tokens"
-        case cacheCreationInputTokens = "cache_creation_input_tokens"
-        case cacheReadInputTokens = "cache_read_input_tokens"
-    }
-
-    /// Later events repeat or update counts (`message_delta` carries the final output tokens).
-    package mutating func merge(_ other: AnthropicUsageCounts) {
-        inputTokens = other.inputTokens ?? inputTokens
-        outputTokens = other.outputTokens ?? outputTokens
-        cacheCreationInputTokens = other.cacheCreationInputTokens ?? cacheCreationInputTokens
-        cacheReadInputTokens = other.cacheReadInputTokens ?? cacheReadInputTokens
-    }
-
-    /// Prompt tokens are input plus cache writes and reads, as Anthropic bills them all as input.
-    package var usage: Usage {
-        Usage(
-            promptTokens: TokenCount.sum(TokenCount.sum(inputTokens.count, cacheCreationInputTokens.count), cacheReadInputTokens.count),
-            completionTokens: outputTokens.count)
     }
 }

@@ -43,11 +43,19 @@ package enum AnthropicResponseTranslator {
         ])
     }
 
+    /// Anthropic's usage shape: `input_tokens` without the cached parts, which have fields of their own.
     package static func usage(_ usage: Usage?) -> JSONValue {
-        .object([
-            "input_tokens": .number(Double(usage?.promptTokens ?? 0)),
-            "output_tokens": .number(Double(usage?.completionTokens ?? 0)),
-        ])
+        guard let usage else { return .object(["input_tokens": .number(0), "output_tokens": .number(0)]) }
+        let detail = TokenDetail(usage)
+        var fields: [String: JSONValue] = [
+            "input_tokens": .number(Double(detail.uncachedInput)),
+            "output_tokens": .number(Double(detail.output)),
+        ]
+        if usage.cachedTokens != nil { fields["cache_read_input_tokens"] = .number(Double(detail.cacheRead)) }
+        if usage.cacheWriteTokens != nil || usage.cacheWrite1hTokens != nil {
+            fields["cache_creation_input_tokens"] = .number(Double(TokenCount.sum(detail.cacheWrite, detail.cacheWrite1h)))
+        }
+        return .object(fields)
     }
 
     /// The model's reasoning as a `thinking` block. It has no Anthropic signature (another provider wrote

@@ -39,21 +39,36 @@ struct ResponsesCodec: ClientFormat {
         return (editor.result(), usage)
     }
 
-    /// The token counts of a response object (`usage.input_tokens`, `usage.output_tokens`).
+    /// The token counts of a response object (`usage.input_tokens`, `usage.output_tokens`, and their details:
+    /// `input_tokens_details.cached_tokens`, `output_tokens_details.reasoning_tokens`).
     static func usage(ofResponse json: Data) -> Usage? {
         struct Envelope: Decodable {
             struct Counts: Decodable {
                 var inputTokens: UpstreamCount?
                 var outputTokens: UpstreamCount?
+                var inputTokensDetails: Details?
+                var outputTokensDetails: Details?
                 enum CodingKeys: String, CodingKey {
                     case inputTokens = "input_tokens"
                     case outputTokens = "output_tokens"
+                    case inputTokensDetails = "input_tokens_details"
+                    case outputTokensDetails = "output_tokens_details"
+                }
+            }
+            struct Details: Decodable {
+                var cachedTokens: UpstreamCount?
+                var reasoningTokens: UpstreamCount?
+                enum CodingKeys: String, CodingKey {
+                    case cachedTokens = "cached_tokens"
+                    case reasoningTokens = "reasoning_tokens"
                 }
             }
             var usage: Counts?
         }
         guard let counts = (try? JSONDecoder().decode(Envelope.self, from: json))?.usage else { return nil }
-        return Usage(promptTokens: counts.inputTokens.count, completionTokens: counts.outputTokens.count)
+        return Usage(
+            promptTokens: counts.inputTokens.count, completionTokens: counts.outputTokens.count,
+            cachedTokens: counts.inputTokensDetails?.cachedTokens?.value, reasoningTokens: counts.outputTokensDetails?.reasoningTokens?.value)
     }
 }
 

@@ -83,6 +83,8 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         case upstreamInvalidResponse
         /// A budget of the caller has no room left this period (traffic control).
         case budgetExceeded
+        /// The call is under a cost budget and a model it may reach has no prices (and does not allow that).
+        case modelUnpriced
         /// Every candidate's circuit is open (traffic control).
         case providerUnavailable
         /// `LIMITS_WHEN_DB_DOWN=closed` and the shared counters cannot be reached (traffic control).
@@ -140,6 +142,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .upstreamUnreachable: Rule(status: 502, code: "upstream_unreachable", logLevel: .warning, retryable: true, openAIType: "upstream_error", anthropicType: "api_error")
             case .upstreamInvalidResponse: Rule(status: 502, code: "upstream_invalid_response", logLevel: .warning, retryable: true, openAIType: "upstream_error", anthropicType: "api_error")
             case .budgetExceeded: Rule(status: 429, code: "budget_exceeded", logLevel: .info, retryable: false, openAIType: "insufficient_quota", anthropicType: "rate_limit_error")
+            case .modelUnpriced: Rule(status: 403, code: "model_unpriced", logLevel: .info, retryable: false, openAIType: "permission_error", anthropicType: "permission_error")
             case .providerUnavailable: Rule(status: 503, code: "provider_unavailable", logLevel: .warning, retryable: false, openAIType: "api_error", anthropicType: "overloaded_error")
             case .limitsUnavailable: Rule(status: 503, code: "limits_unavailable", logLevel: .error, retryable: false, openAIType: "api_error", anthropicType: "overloaded_error")
             }

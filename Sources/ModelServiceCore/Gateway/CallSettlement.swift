@@ -115,15 +115,16 @@ public final class CallSettlement: Sendable {
             reported = usage
         }
         if let reported {
-            record.promptTokens = reported.promptTokens
-            record.completionTokens = reported.completionTokens
+            record.setTokens(reported)
         } else if state.attempts > 0, Self.mayHaveBeenBilled(outcome) {
             // No figure from the provider, but it did (or may have done) the work: estimate and say so.
             record.promptTokens = TokenEstimate.tokens(bytes: call.body.readableBytes)
             record.completionTokens = TokenEstimate.tokens(bytes: state.bytesReceived)
             record.usageEstimated = true
         }
-        record.cost = model.cost(promptTokens: record.promptTokens, completionTokens: record.completionTokens)
+        let cost = model.cost(record.usage)
+        record.cost = cost ?? 0
+        record.priced = cost != nil
         record.latencyMs = Saturating.milliseconds(ContinuousClock.now - call.started)
         return record
     }

@@ -12,7 +12,8 @@ package struct UsageRowsInsert: SQLExpression {
     package static let columns = [
         "id", "at", "user_id", "token_id", "model", "provider", "key_id", "key_source", "prompt_tokens",
         "completion_tokens", "total_tokens", "cost", "latency_ms", "status", "streamed", "error_code",
-        "request_id", "attempts", "usage_estimated", "requested_model",
+        "request_id", "attempts", "usage_estimated", "requested_model", "cache_read_tokens", "cache_write_tokens",
+        "cache_write_1h_tokens", "reasoning_tokens", "priced",
     ]
     private static let head = "INSERT INTO usage_records (\(columns.joined(separator: ", "))) VALUES "
 
@@ -51,6 +52,11 @@ package struct UsageRowsInsert: SQLExpression {
             binds.append(record.attempts)
             binds.append(record.usageEstimated)
             binds.append(record.requestedModel)
+            binds.append(record.cacheReadTokens)
+            binds.append(record.cacheWriteTokens)
+            binds.append(record.cacheWrite1hTokens)
+            binds.append(record.reasoningTokens)
+            binds.append(record.priced)
         }
         serializer.binds = binds
     }

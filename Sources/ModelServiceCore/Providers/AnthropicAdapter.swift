@@ -71,15 +71,13 @@ package struct AnthropicStreamDecoder: ChatStreamDecoder {
     private var builder: ChunkBuilder
     private let forwardUsage: Bool
     private let apiKey: Secret?
-    private var inputTokens = 0
-    private var outputTokens = 0
-    private var cachedTokens: Int?
+    private var counts = AnthropicUsage()
     private var sawUsage = false
     private var stopped = false
     /// Anthropic content-block index → OpenAI tool-call index.
     private var toolIndexByBlock: [Int: Int] = [:]
 
-    package var usage: Usage? { sawUsage ? Usage(promptTokens: inputTokens, completionTokens: outputTokens, cachedTokens: cachedTokens) : nil }
+    package var usage: Usage? { sawUsage ? counts.usage : nil }
 
     package init(model: String, forwardUsage: Bool, apiKey: Secret?, maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes) {
         self.builder = ChunkBuilder(model: model)
@@ -147,9 +145,7 @@ package struct AnthropicStreamDecoder: ChatStreamDecoder {
     private mutating func record(_ usage: AnthropicUsage?) {
         guard let usage else { return }
         sawUsage = true
-        if usage.inputTokens != nil { inputTokens = usage.promptTokens }
-        if let cached = usage.cacheReadInputTokens { cachedTokens = cached.value }
-        if let output = usage.outputTokens { outputTokens = output.value }
+        counts.merge(usage)
     }
 
     private struct Event: Decodable {

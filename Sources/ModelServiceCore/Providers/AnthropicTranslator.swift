@@ -160,7 +160,7 @@ package enum AnthropicTranslator {
             id: message.id ?? makeCompletionID(),
             model: message.model ?? "",
             choices: [.init(index: 0, message: reply, finishReason: finishReason(message.stopReason) ?? "stop")],
-            usage: message.usage.map { Usage(promptTokens: $0.promptTokens, completionTokens: $0.outputTokens.count, cachedTokens: $0.cacheReadInputTokens?.value) }
+            usage: message.usage?.usage
         )
     }
 }
@@ -195,21 +195,4 @@ package struct AnthropicMessage: Decodable {
         stopReason = try c.decodeIfPresent(String.self, forKey: .stopReason)
         usage = try c.decodeIfPresent(AnthropicUsage.self, forKey: .usage)
     }
-}
-
-package struct AnthropicUsage: Decodable {
-    package var inputTokens: UpstreamCount?
-    package var outputTokens: UpstreamCount?
-    package var cacheReadInputTokens: UpstreamCount?
-    package var cacheCreationInputTokens: UpstreamCount?
-
-    package enum CodingKeys: String, CodingKey {
-        case inputTokens = "input_tokens"
-        case outputTokens = "output_tokens"
-        case cacheReadInputTokens = "cache_read_input_tokens"
-        case cacheCreationInputTokens = "cache_creation_input_tokens"
-    }
-
-    /// Anthropic's `input_tokens` leave out cached and cache-written tokens; OpenAI's `prompt_tokens` count them.
-    package var promptTokens: Int { TokenCount.sum(TokenCount.sum(inputTokens.count, cacheReadInputTokens.count), cacheCreationInputTokens.count) }
 }

@@ -54,21 +54,31 @@ public struct ChatCompletionResponse: Codable, Sendable, Hashable {
 
 /// Token counts of one call, the figure usage and cost recording rely on.
 ///
-/// `cachedTokens` (part of the prompt) and `reasoningTokens` (part of the completion) are OpenAI's
-/// `prompt_tokens_details.cached_tokens` and `completion_tokens_details.reasoning_tokens`, filled from
-/// whatever the provider reports. Every count is clamped to `0...TokenCount.max` (outside data never traps).
+/// `promptTokens` counts every input token, cached or not, as OpenAI's `prompt_tokens` does. Parts of it:
+/// `cachedTokens` (cache reads: OpenAI's `prompt_tokens_details.cached_tokens`, DeepSeek's
+/// `prompt_cache_hit_tokens`, Anthropic's `cache_read_input_tokens`, Gemini's `cachedContentTokenCount`),
+/// `cacheWriteTokens` and `cacheWrite1hTokens` (Anthropic's 5-minute and 1-hour cache writes).
+/// `reasoningTokens` is part of the completion. Every count is clamped to `0...TokenCount.max`
+/// (outside data never traps); ``TokenDetail`` splits them for pricing.
 public struct Usage: Codable, Sendable, Hashable {
     public var promptTokens: Int
     public var completionTokens: Int
     public var totalTokens: Int
     public var cachedTokens: Int?
+    public var cacheWriteTokens: Int?
+    public var cacheWrite1hTokens: Int?
     public var reasoningTokens: Int?
 
-    public init(promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil, cachedTokens: Int? = nil, reasoningTokens: Int? = nil) {
+    public init(
+        promptTokens: Int, completionTokens: Int, totalTokens: Int? = nil, cachedTokens: Int? = nil,
+        cacheWriteTokens: Int? = nil, cacheWrite1hTokens: Int? = nil, reasoningTokens: Int? = nil
+    ) {
         self.promptTokens = TokenCount.bounded(promptTokens)
         self.completionTokens = TokenCount.bounded(completionTokens)
         self.totalTokens = totalTokens.map(TokenCount.bounded) ?? TokenCount.sum(promptTokens, completionTokens)
         self.cachedTokens = cachedTokens.map(TokenCount.bounded)
+        self.cacheWriteTokens = cacheWriteTokens.map(TokenCount.bounded)
+        self.cacheWrite1hTokens = cacheWrite1hTokens.map(TokenCount.bounded)
         self.reasoningTokens = reasoningTokens.map(TokenCount.bounded)
     }
 
@@ -78,6 +88,7 @@ public struct Usage: Codable, Sendable, Hashable {
         case totalTokens = "total_tokens"
         case promptTokensDetails = "prompt_tokens_details"
         case completionTokensDetails = "completion_tokens_details"
+        case promptCacheHitTokens = "prompt_cache_hit_tokens"
     }
 
     private struct PromptDetails: Codable {
@@ -96,7 +107,8 @@ public struct Usage: Codable, Sendable, Hashable {
             promptTokens: try c.decodeIfPresent(UpstreamCount.self, forKey: .promptTokens).count,
             completionTokens: try c.decodeIfPresent(UpstreamCount.self, forKey: .completionTokens).count,
             totalTokens: try c.decodeIfPresent(UpstreamCount.self, forKey: .totalTokens)?.value,
-            cachedTokens: (try? c.decodeIfPresent(PromptDetails.self, forKey: .promptTokensDetails))?.cachedTokens?.value,
+            cachedTokens: (try? c.decodeIfPresent(PromptDetails.self, forKey: .promptTokensDetails))?.cachedTokens?.value
+                ?? (try? c.decodeIfPresent(UpstreamCount.self, forKey: .promptCacheHitTokens))??.value,
             reasoningTokens: (try? c.decodeIfPresent(CompletionDetails.self, forKey: .completionTokensDetails))?.reasoningTokens?.value)
     }
 

@@ -22,7 +22,8 @@ extension Usage {
         self.init(
             promptTokens: prompt, completionTokens: completion,
             totalTokens: totalCount,
-            cachedTokens: usage.rawValue("prompt_tokens_details").flatMap { JSONObjectEditor(Array($0))?.value("cached_tokens", as: UpstreamCount.self)?.value },
+            cachedTokens: usage.rawValue("prompt_tokens_details").flatMap { JSONObjectEditor(Array($0))?.value("cached_tokens", as: UpstreamCount.self)?.value }
+                ?? usage.value("prompt_cache_hit_tokens", as: UpstreamCount.self)?.value,
             reasoningTokens: usage.rawValue("completion_tokens_details").flatMap {
                 JSONObjectEditor(Array($0))?.value("reasoning_tokens", as: UpstreamCount.self)?.value
             })

@@ -22,8 +22,10 @@ public struct Model: Sendable, Codable, Equatable {
     public var fallbacks: [String]
     public var tokenLimitPerMinute: Int?
     public var tokenLimitPerDay: Int?
-    public var inputCostPer1kTokens: Double
-    public var outputCostPer1kTokens: Double
+    /// What the provider charges; nil when nobody set prices (a call then records no cost, not $0).
+    public var prices: ModelPrices?
+    /// Calls under a cost budget may use the model while it has no prices (otherwise they are refused).
+    public var allowUnpriced: Bool
     public var providerSettings: [String: JSONValue]
     public var apiKeyEnvVar: String?
     public var isActive: Bool
@@ -35,15 +37,20 @@ public struct Model: Sendable, Codable, Equatable {
     /// The environment variable holding the server-wide fallback key: the model's own, else the provider's.
     public var fallbackKeyEnvVar: String? { apiKeyEnvVar ?? provider.defaultAPIKeyEnvVar }
 
-    /// Cost in USD of a call with these token counts, from the model's list prices.
-    public func cost(promptTokens: Int, completionTokens: Int) -> Double {
-        (Double(promptTokens) * inputCostPer1kTokens + Double(completionTokens) * outputCostPer1kTokens) / 1000
+    /// Cost in USD of a call's tokens at the model's prices; nil when the model has none.
+    public func cost(_ usage: Usage) -> Double? {
+        prices?.cost(usage)
     }
+
+    /// The input price per 1,000 tokens, as the API showed prices before they were per million.
+    public var inputCostPer1kTokens: Double? { prices.map { ModelPrices.rounded($0.rates.input / 1000) } }
+    public var outputCostPer1kTokens: Double? { prices.map { ModelPrices.rounded($0.rates.output / 1000) } }
 
     package enum CodingKeys: String, CodingKey {
         case id, name, displayName, provider, modelId, mode, description, maxTokens, supportsStreaming, defaultTemperature
         case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, fallbacks, tokenLimitPerMinute, tokenLimitPerDay
-        case inputCostPer1kTokens, outputCostPer1kTokens, providerSettings
+        case inputCostPerMillion, outputCostPerMillion, cacheReadCostPerMillion, cacheWriteCostPerMillion, cacheWrite1hCostPerMillion
+        case priceTiers, priced, allowUnpriced, inputCostPer1kTokens, outputCostPer1kTokens, providerSettings
         case apiKeyEnvVar, isActive, isDefault, metadata, createdAt, updatedAt
     }
 
@@ -66,8 +73,8 @@ public struct Model: Sendable, Codable, Equatable {
         fallbacks = try c.decodeIfPresent([String].self, forKey: .fallbacks) ?? []
         tokenLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokenLimitPerMinute)
         tokenLimitPerDay = try c.decodeIfPresent(Int.self, forKey: .tokenLimitPerDay)
-        inputCostPer1kTokens = try c.decode(Double.self, forKey: .inputCostPer1kTokens)
-        outputCostPer1kTokens = try c.decode(Double.self, forKey: .outputCostPer1kTokens)
+        prices = try ModelPrices.decodeFlat(c)
+        allowUnpriced = try c.decodeIfPresent(Bool.self, forKey: .allowUnpriced) ?? false
         providerSettings = try c.decode([String: JSONValue].self, forKey: .providerSettings)
         apiKeyEnvVar = try c.decodeIfPresent(String.self, forKey: .apiKeyEnvVar)
         isActive = try c.decode(Bool.self, forKey: .isActive)
@@ -75,6 +82,35 @@ public struct Model: Sendable, Codable, Equatable {
         metadata = try c.decode([String: JSONValue].self, forKey: .metadata)
         createdAt = try c.decode(String.self, forKey: .createdAt)
         updatedAt = try c.decode(String.self, forKey: .updatedAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encodeIfPresent(displayName, forKey: .displayName)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(modelId, forKey: .modelId)
+        try c.encode(mode, forKey: .mode)
+        try c.encodeIfPresent(description, forKey: .description)
+        try c.encodeIfPresent(maxTokens, forKey: .maxTokens)
+        try c.encode(supportsStreaming, forKey: .supportsStreaming)
+        try c.encodeIfPresent(defaultTemperature, forKey: .defaultTemperature)
+        try c.encodeIfPresent(rateLimitPerMinute, forKey: .rateLimitPerMinute)
+        try c.encodeIfPresent(rateLimitPerHour, forKey: .rateLimitPerHour)
+        try c.encodeIfPresent(rateLimitPerDay, forKey: .rateLimitPerDay)
+        try c.encode(fallbacks, forKey: .fallbacks)
+        try c.encodeIfPresent(tokenLimitPerMinute, forKey: .tokenLimitPerMinute)
+        try c.encodeIfPresent(tokenLimitPerDay, forKey: .tokenLimitPerDay)
+        try ModelPrices.encodeFlat(prices, into: &c)
+        try c.encode(allowUnpriced, forKey: .allowUnpriced)
+        try c.encode(providerSettings, forKey: .providerSettings)
+        try c.encodeIfPresent(apiKeyEnvVar, forKey: .apiKeyEnvVar)
+        try c.encode(isActive, forKey: .isActive)
+        try c.encode(isDefault, forKey: .isDefault)
+        try c.encode(metadata, forKey: .metadata)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
     }
 
     package init(row: any SQLRow) throws {
@@ -98,8 +134,8 @@ public struct Model: Sendable, Codable, Equatable {
         fallbacks = (try? JSONDecoder().decode([String].self, from: Data(try row.decode(column: "fallbacks", as: String.self).utf8))) ?? []
         tokenLimitPerMinute = try row.decode(column: "token_limit_per_minute", as: Int?.self)
         tokenLimitPerDay = try row.decode(column: "token_limit_per_day", as: Int?.self)
-        inputCostPer1kTokens = try row.decode(column: "input_cost_per_1k_tokens", as: Double.self)
-        outputCostPer1kTokens = try row.decode(column: "output_cost_per_1k_tokens", as: Double.self)
+        prices = try ModelPrices(row: row)
+        allowUnpriced = try row.decode(column: "allow_unpriced", as: Bool.self)
         providerSettings = Self.decodeObject(try row.decode(column: "provider_settings", as: String.self))
         apiKeyEnvVar = try row.decode(column: "api_key_env_var", as: String?.self)
         isActive = try row.decode(column: "is_active", as: Bool.self)

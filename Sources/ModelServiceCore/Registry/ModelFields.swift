@@ -21,6 +21,14 @@ public struct ModelFields: Sendable, Decodable {
     public var fallbacks: FieldUpdate<[String]> = .unchanged
     public var tokenLimitPerMinute: FieldUpdate<Int> = .unchanged
     public var tokenLimitPerDay: FieldUpdate<Int> = .unchanged
+    public var inputCostPerMillion: FieldUpdate<Double> = .unchanged
+    public var outputCostPerMillion: FieldUpdate<Double> = .unchanged
+    public var cacheReadCostPerMillion: FieldUpdate<Double> = .unchanged
+    public var cacheWriteCostPerMillion: FieldUpdate<Double> = .unchanged
+    public var cacheWrite1hCostPerMillion: FieldUpdate<Double> = .unchanged
+    public var priceTiers: FieldUpdate<[ModelPrices.Tier]> = .unchanged
+    public var allowUnpriced: FieldUpdate<Bool> = .unchanged
+    /// Prices per 1,000 tokens, as the API took them before prices were per million; still accepted.
     public var inputCostPer1kTokens: FieldUpdate<Double> = .unchanged
     public var outputCostPer1kTokens: FieldUpdate<Double> = .unchanged
     public var providerSettings: FieldUpdate<[String: JSONValue]> = .unchanged
@@ -34,6 +42,8 @@ public struct ModelFields: Sendable, Decodable {
         case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, inputCostPer1kTokens, outputCostPer1kTokens
         case providerSettings, apiKeyEnvVar, isActive, isDefault, metadata
         case fallbacks, tokenLimitPerMinute, tokenLimitPerDay
+        case inputCostPerMillion, outputCostPerMillion, cacheReadCostPerMillion, cacheWriteCostPerMillion, cacheWrite1hCostPerMillion
+        case priceTiers, allowUnpriced
     }
 
     public init() {}
@@ -46,6 +56,11 @@ public struct ModelFields: Sendable, Decodable {
             (.defaultTemperature, defaultTemperature.isSet), (.rateLimitPerMinute, rateLimitPerMinute.isSet),
             (.rateLimitPerHour, rateLimitPerHour.isSet), (.rateLimitPerDay, rateLimitPerDay.isSet),
             (.inputCostPer1kTokens, inputCostPer1kTokens.isSet), (.outputCostPer1kTokens, outputCostPer1kTokens.isSet),
+            (.inputCostPerMillion, inputCostPerMillion.isSet), (.outputCostPerMillion, outputCostPerMillion.isSet),
+            (.cacheReadCostPerMillion, cacheReadCostPerMillion.isSet), (.cacheWriteCostPerMillion, cacheWriteCostPerMillion.isSet),
+            (.cacheWrite1hCostPerMillion, cacheWrite1hCostPerMillion.isSet), (.priceTiers, priceTiers.isSet),
+            (.allowUnpriced, allowUnpriced.isSet), (.fallbacks, fallbacks.isSet), (.mode, mode.isSet),
+            (.tokenLimitPerMinute, tokenLimitPerMinute.isSet), (.tokenLimitPerDay, tokenLimitPerDay.isSet),
             (.providerSettings, providerSettings.isSet), (.apiKeyEnvVar, apiKeyEnvVar.isSet), (.isActive, isActive.isSet),
             (.isDefault, isDefault.isSet), (.metadata, metadata.isSet),
         ]
@@ -76,6 +91,13 @@ public struct ModelFields: Sendable, Decodable {
         fallbacks = try .decode(container, .fallbacks)
         tokenLimitPerMinute = try .decode(container, .tokenLimitPerMinute)
         tokenLimitPerDay = try .decode(container, .tokenLimitPerDay)
+        inputCostPerMillion = try .decode(container, .inputCostPerMillion)
+        outputCostPerMillion = try .decode(container, .outputCostPerMillion)
+        cacheReadCostPerMillion = try .decode(container, .cacheReadCostPerMillion)
+        cacheWriteCostPerMillion = try .decode(container, .cacheWriteCostPerMillion)
+        cacheWrite1hCostPerMillion = try .decode(container, .cacheWrite1hCostPerMillion)
+        priceTiers = try .decode(container, .priceTiers)
+        allowUnpriced = try .decode(container, .allowUnpriced)
     }
 
     /// Checks bounds; for a create, also that the required fields are there and not null.
@@ -122,10 +144,8 @@ public struct ModelFields: Sendable, Decodable {
             if names.count > FallbackChain.maxLength { throw .invalidField("fallbacks", "must name at most \(FallbackChain.maxLength) models") }
             for name in names { try Self.checkText("fallbacks", name, maxLength: 200) }
         }
-        for (field, cost) in [("inputCostPer1kTokens", inputCostPer1kTokens), ("outputCostPer1kTokens", outputCostPer1kTokens)] {
-            if creating == false, cost.isNull { throw .invalidField(field, "cannot be null (use 0)") }
-            if let value = cost.value, !(value >= 0 && value <= 1000 && value.isFinite) { throw .invalidField(field, "must be a number from 0 to 1000") }
-        }
+        try validatePrices()
+        if !creating, allowUnpriced.isNull { throw .invalidField("allowUnpriced", "cannot be null") }
         if let variable = apiKeyEnvVar.value {
             let valid = !variable.isEmpty && variable.count <= 100
                 && variable.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") }

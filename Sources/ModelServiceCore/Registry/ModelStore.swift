@@ -53,25 +53,27 @@ package struct ModelStore: Sendable {
         if isDefault { try await clearDefault(provider: provider, except: id, on: sql) }
         try await sql.insert(into: "models")
             .columns(
+                [
                 "id", "name", "display_name", "provider", "model_id", "description", "max_tokens", "supports_streaming",
                 "default_temperature", "rate_limit_per_minute", "rate_limit_per_hour", "rate_limit_per_day",
-                "input_cost_per_1k_tokens", "output_cost_per_1k_tokens", "provider_settings", "api_key_env_var",
+                "provider_settings", "api_key_env_var",
                 "is_active", "is_default", "metadata", "created_at", "updated_at", "mode",
-                "fallbacks", "token_limit_per_minute", "token_limit_per_day"
+                "fallbacks", "token_limit_per_minute", "token_limit_per_day", "allow_unpriced",
+                ] + ModelPrices.columns
             )
             .values(
-                SQLBind(id), SQLBind(name), SQLBind(fields.displayName.value), SQLBind(provider.rawValue), SQLBind(modelId),
+                [SQLBind(id), SQLBind(name), SQLBind(fields.displayName.value), SQLBind(provider.rawValue), SQLBind(modelId),
                 SQLBind(fields.description.value), SQLBind(fields.maxTokens.value), SQLBind(fields.supportsStreaming.value ?? true),
                 SQLBind(fields.defaultTemperature.value), SQLBind(fields.rateLimitPerMinute.value),
                 SQLBind(fields.rateLimitPerHour.value), SQLBind(fields.rateLimitPerDay.value),
-                SQLBind(fields.inputCostPer1kTokens.value ?? 0), SQLBind(fields.outputCostPer1kTokens.value ?? 0),
                 SQLBind(Model.encodeObject(fields.providerSettings.value ?? [:])),
                 SQLBind(fields.apiKeyEnvVar.value ?? provider.defaultAPIKeyEnvVar),
                 SQLBind(fields.isActive.value ?? true), SQLBind(isDefault),
                 SQLBind(Model.encodeObject(fields.metadata.value ?? [:])), SQLBind(now), SQLBind(now),
                 SQLBind(fields.mode.value ?? ModelMode.chat.rawValue),
                 SQLBind(FallbackChain.encode(fields.fallbacks.value ?? [])), SQLBind(fields.tokenLimitPerMinute.value),
-                SQLBind(fields.tokenLimitPerDay.value)
+                SQLBind(fields.tokenLimitPerDay.value), SQLBind(fields.allowUnpriced.value ?? false)]
+                    + ModelPrices.binds(fields.prices(over: nil)).map { SQLBind($0) }
             )
             .run()
         try await ChangeFeed.bump(changeCounter, subject: id, on: sql)
@@ -112,8 +114,12 @@ package struct ModelStore: Sendable {
                 apply("rate_limit_per_minute", fields.rateLimitPerMinute)
                 apply("rate_limit_per_hour", fields.rateLimitPerHour)
                 apply("rate_limit_per_day", fields.rateLimitPerDay)
-                apply("input_cost_per_1k_tokens", fields.inputCostPer1kTokens)
-                apply("output_cost_per_1k_tokens", fields.outputCostPer1kTokens)
+                apply("allow_unpriced", fields.allowUnpriced)
+                if fields.changesPrices {
+                    for (column, value) in zip(ModelPrices.columns, ModelPrices.binds(fields.prices(over: current.prices))) {
+                        update = update.set(SQLIdentifier(column), to: SQLBind(value))
+                    }
+                }
                 apply("api_key_env_var", fields.apiKeyEnvVar)
                 apply("is_active", fields.isActive)
                 apply("token_limit_per_minute", fields.tokenLimitPerMinute)

@@ -13,8 +13,16 @@ public struct PublicModel: Sendable, Codable, Equatable {
     public var rateLimitPerMinute: Int?
     public var rateLimitPerHour: Int?
     public var rateLimitPerDay: Int?
-    public var inputCostPer1kTokens: Double
-    public var outputCostPer1kTokens: Double
+    /// False when the model has no prices: its calls record no cost. Prices are per million tokens.
+    public var priced: Bool
+    public var inputCostPerMillion: Double?
+    public var outputCostPerMillion: Double?
+    public var cacheReadCostPerMillion: Double?
+    public var cacheWriteCostPerMillion: Double?
+    public var cacheWrite1hCostPerMillion: Double?
+    public var priceTiers: [ModelPrices.Tier]
+    public var inputCostPer1kTokens: Double?
+    public var outputCostPer1kTokens: Double?
     public var isActive: Bool
     public var isDefault: Bool
     public var metadata: [String: JSONValue]
@@ -34,6 +42,13 @@ public struct PublicModel: Sendable, Codable, Equatable {
         rateLimitPerMinute = model.rateLimitPerMinute
         rateLimitPerHour = model.rateLimitPerHour
         rateLimitPerDay = model.rateLimitPerDay
+        priced = model.prices != nil
+        inputCostPerMillion = model.prices?.rates.input
+        outputCostPerMillion = model.prices?.rates.output
+        cacheReadCostPerMillion = model.prices?.rates.cacheRead
+        cacheWriteCostPerMillion = model.prices?.rates.cacheWrite
+        cacheWrite1hCostPerMillion = model.prices?.rates.cacheWrite1h
+        priceTiers = model.prices?.tiers ?? []
         inputCostPer1kTokens = model.inputCostPer1kTokens
         outputCostPer1kTokens = model.outputCostPer1kTokens
         isActive = model.isActive

@@ -295,5 +295,26 @@ extension Migrations {
             """,
             "CREATE INDEX IF NOT EXISTS change_log_at ON change_log (at)",
         ]),
+        // Prices per million tokens with cache prices and tiers (ModelPrices); NULL input and output prices mean
+        // "unpriced". Each usage record keeps the token detail it was priced from, and whether it had a price.
+        Migration(name: "014_prices", steps: [
+            .addColumn(table: "models", column: "input_cost_per_million", type: "DOUBLE PRECISION"),
+            .addColumn(table: "models", column: "output_cost_per_million", type: "DOUBLE PRECISION"),
+            .addColumn(table: "models", column: "cache_read_cost_per_million", type: "DOUBLE PRECISION"),
+            .addColumn(table: "models", column: "cache_write_cost_per_million", type: "DOUBLE PRECISION"),
+            .addColumn(table: "models", column: "cache_write_1h_cost_per_million", type: "DOUBLE PRECISION"),
+            .addColumn(table: "models", column: "price_tiers", type: "TEXT NOT NULL DEFAULT '[]'"),
+            .addColumn(table: "models", column: "allow_unpriced", type: "BOOLEAN NOT NULL DEFAULT FALSE"),
+            .sql(
+                """
+                UPDATE models SET input_cost_per_million = input_cost_per_1k_tokens * 1000, \
+                output_cost_per_million = output_cost_per_1k_tokens * 1000 WHERE input_cost_per_million IS NULL
+                """),
+            .addColumn(table: "usage_records", column: "cache_read_tokens", type: "BIGINT NOT NULL DEFAULT 0"),
+            .addColumn(table: "usage_records", column: "cache_write_tokens", type: "BIGINT NOT NULL DEFAULT 0"),
+            .addColumn(table: "usage_records", column: "cache_write_1h_tokens", type: "BIGINT NOT NULL DEFAULT 0"),
+            .addColumn(table: "usage_records", column: "reasoning_tokens", type: "BIGINT NOT NULL DEFAULT 0"),
+            .addColumn(table: "usage_records", column: "priced", type: "BOOLEAN NOT NULL DEFAULT TRUE"),
+        ]),
     ]
 }

@@ -62,9 +62,17 @@ public final class TrafficControl: Sendable {
         if !budgets.isEmpty {
             let promptTokens = TokenEstimate.tokens(bytes: promptBytes)
             admission.estimatedTokens = TokenCount.sum(promptTokens, maxOutputTokens)
-            let input = candidates.map(\.inputCostPer1kTokens).max() ?? model.inputCostPer1kTokens
-            let output = candidates.map(\.outputCostPer1kTokens).max() ?? model.outputCostPer1kTokens
-            admission.estimatedCost = (Double(promptTokens) * input + Double(maxOutputTokens) * output) / 1000
+            let reachable = candidates.isEmpty ? [model] : candidates
+            if budgets.contains(where: { $0.maxCost != nil }), let unpriced = reachable.first(where: { $0.prices == nil && !$0.allowUnpriced }) {
+                throw ServiceError(
+                    .modelUnpriced,
+                    "Model '\(unpriced.name)' has no prices, so a call to it cannot be counted against your cost budget. "
+                        + "An admin can set its prices, or allowUnpriced on the model.")
+            }
+            let dearest = reachable.compactMap { $0.prices?.dearest }
+            let input = dearest.map(\.input).max() ?? 0
+            let output = dearest.map(\.output).max() ?? 0
+            admission.estimatedCost = (Double(promptTokens) * input + Double(maxOutputTokens) * output) / 1_000_000
             admission.reservations = try await self.budgets.reserve(
                 budgets, cost: admission.estimatedCost, tokens: admission.estimatedTokens, now: Clock.nowMillis())
         }

@@ -183,7 +183,7 @@ import Testing
             #expect(bad.body.contains(#"id="field-maxTokens-error""#) && bad.body.contains("There is a problem"))
             #expect(bad.body.contains(#"value="form/model""#) && bad.body.contains(#"value="-5""#))
             #expect(components.registry.model(named: "form/model") == nil)
-            for (field, value) in [("maxTokens", "many"), ("providerSettings", "[1"), ("inputCostPer1kTokens", "-1"), ("fallbacks", "no/such-model")] {
+            for (field, value) in [("maxTokens", "many"), ("providerSettings", "[1"), ("inputCostPerMillion", "-1"), ("fallbacks", "no/such-model")] {
                 var changed = fields
                 changed["maxTokens"] = "100"
                 changed[field] = value

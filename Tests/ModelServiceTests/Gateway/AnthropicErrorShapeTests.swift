@@ -20,7 +20,7 @@ import Testing
         (.refusedKeyVariable, "invalid_request_error"), (.providerKeyRejected, "api_error"), (.upstreamModelNotFound, "api_error"),
         (.upstreamRejected, "invalid_request_error"), (.upstreamRateLimited, "rate_limit_error"), (.upstreamFailed, "api_error"),
         (.upstreamTimeout, "api_error"), (.upstreamUnreachable, "api_error"), (.upstreamInvalidResponse, "api_error"),
-        (.budgetExceeded, "rate_limit_error"), (.providerUnavailable, "overloaded_error"), (.limitsUnavailable, "overloaded_error"),
+        (.budgetExceeded, "rate_limit_error"), (.modelUnpriced, "permission_error"), (.providerUnavailable, "overloaded_error"), (.limitsUnavailable, "overloaded_error"),
     ]
 
     @Test(arguments: types)

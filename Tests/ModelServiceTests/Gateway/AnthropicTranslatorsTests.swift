@@ -245,7 +245,7 @@ import Testing
         #expect(!text.contains("claude-up"))
         #expect(text.contains(#"data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"},"extra_field":true}"#))
         #expect(relay.stopped)
-        #expect(relay.recordedUsage == Usage(promptTokens: 11, completionTokens: 6))
+        #expect(relay.recordedUsage == Usage(promptTokens: 11, completionTokens: 6, cachedTokens: 2))
     }
 
     // MARK: Errors and estimates

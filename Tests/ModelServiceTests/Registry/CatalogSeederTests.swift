@@ -15,7 +15,7 @@ import Testing
             #expect(defaults.count == 1, "\(provider)")
         }
         #expect(Set(catalog.compactMap(\.name.value)).count == catalog.count)
-        #expect(catalog.contains { $0.name.value == "openai/gpt-4o-mini" && $0.inputCostPer1kTokens.value == 0.00015 })
+        #expect(catalog.contains { $0.name.value == "openai/gpt-4o-mini" && $0.inputCostPerMillion.value == 0.15 && $0.cacheReadCostPerMillion.value == 0.075 })
     }
 
     @Test(arguments: TestDatabase.available)
