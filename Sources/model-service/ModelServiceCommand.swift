@@ -9,7 +9,7 @@ struct ModelServiceCommand: AsyncParsableCommand {
         commandName: "model-service",
         abstract: "Model registry, encrypted provider keys and one OpenAI-compatible gateway for LLM calls.",
         subcommands: [
-            Serve.self, Migrate.self, Seed.self, Tokens.self, RotateEncryptionKey.self, ImportEnvKeys.self, FakeProvidersCommand.self, Audit.self,
+            Serve.self, Migrate.self, Seed.self, Tokens.self, RotateEncryptionKey.self, ImportEnvKeys.self, FakeProvidersCommand.self, Audit.self, Prices.self,
         ],
         defaultSubcommand: Serve.self
     )

@@ -10,6 +10,7 @@ struct ModelController {
         group.get(use: list)
         group.post(use: create)
         group.get("stats", use: stats)
+        for path: RouterPath in ["{id}/prices", "{id}/{rest}/prices"] { group.get(path, use: prices) }
         // Names such as `openai/gpt-4o` hold a slash: accept it raw (two segments) or percent-encoded (one).
         for path: RouterPath in ["{id}", "{id}/{rest}"] {
             group.get(path, use: show)
@@ -50,6 +51,13 @@ struct ModelController {
         let principal = try context.requirePrincipal()
         guard let model = registry.model(idOrName: Self.identifier(context)) else { throw ServiceError.notFound("model") }
         return JSONResponse(ModelView(model, for: principal))
+    }
+
+    /// Every price the model has had, newest first: what explains the cost of older usage records.
+    @Sendable func prices(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[PriceChange]> {
+        _ = try context.requirePrincipal()
+        guard let model = registry.model(idOrName: Self.identifier(context)) else { throw ServiceError.notFound("model") }
+        return JSONResponse(try await registry.priceHistory(modelId: model.id))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Model> {

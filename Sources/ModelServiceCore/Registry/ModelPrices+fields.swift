@@ -63,6 +63,18 @@ extension ModelPrices {
         "cache_write_1h_cost_per_million", "price_tiers", "input_cost_per_1k_tokens", "output_cost_per_1k_tokens",
     ]
 
+    /// A short line for the audit log: input / output per million, the cache prices and tiers when there are any.
+    package static func summary(_ prices: ModelPrices?) -> String {
+        guard let prices else { return "unpriced" }
+        let rates = prices.rates
+        var text = "\(rates.input)/\(rates.output) per 1M"
+        if let read = rates.cacheRead { text += ", cache read \(read)" }
+        if let write = rates.cacheWrite { text += ", cache write \(write)" }
+        if let write1h = rates.cacheWrite1h { text += ", 1h write \(write1h)" }
+        if !prices.tiers.isEmpty { text += ", \(prices.tiers.count) tier(s) above \(prices.tiers.map { String($0.aboveInputTokens) }.joined(separator: ", "))" }
+        return text
+    }
+
     package static func encodeTiers(_ tiers: [Tier]) -> String {
         (try? String(decoding: JSONEncoder().encode(tiers), as: UTF8.self)) ?? "[]"
     }

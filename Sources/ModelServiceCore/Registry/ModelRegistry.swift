@@ -168,6 +168,11 @@ public final class ModelRegistry: Sendable {
         }
     }
 
+    /// The model's prices over time, newest first (`GET /api/models/{id}/prices`).
+    public func priceHistory(modelId: String) async throws -> [PriceChange] {
+        try await PriceHistory.list(modelId: modelId, database: store.database)
+    }
+
     /// Counts for `GET /api/models/stats`.
     public func stats() -> ModelStats {
         let models = snapshot.models

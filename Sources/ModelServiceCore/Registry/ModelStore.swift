@@ -76,6 +76,7 @@ package struct ModelStore: Sendable {
                     + ModelPrices.binds(fields.prices(over: nil)).map { SQLBind($0) }
             )
             .run()
+        try await PriceHistory.record(modelId: id, prices: fields.prices(over: nil), at: now, on: sql)
         try await ChangeFeed.bump(changeCounter, subject: id, on: sql)
         return try await fetch(id: id, on: sql)
     }
@@ -115,10 +116,12 @@ package struct ModelStore: Sendable {
                 apply("rate_limit_per_hour", fields.rateLimitPerHour)
                 apply("rate_limit_per_day", fields.rateLimitPerDay)
                 apply("allow_unpriced", fields.allowUnpriced)
+                let prices = fields.prices(over: current.prices)
                 if fields.changesPrices {
-                    for (column, value) in zip(ModelPrices.columns, ModelPrices.binds(fields.prices(over: current.prices))) {
+                    for (column, value) in zip(ModelPrices.columns, ModelPrices.binds(prices)) {
                         update = update.set(SQLIdentifier(column), to: SQLBind(value))
                     }
+                    if prices != current.prices { try await PriceHistory.record(modelId: id, prices: prices, at: Clock.nowMillis(), on: sql) }
                 }
                 apply("api_key_env_var", fields.apiKeyEnvVar)
                 apply("is_active", fields.isActive)
@@ -138,7 +141,9 @@ package struct ModelStore: Sendable {
                 let model = try await Self.fetch(id: id, on: sql)
                 try await AuditLog.write(
                     .update, actor: actor, subject: .model(model), result: "ok",
-                    detail: "model \(model.name); changed \(fields.namedFields.joined(separator: ", "))", on: sql)
+                    detail: "model \(model.name); changed \(fields.namedFields.joined(separator: ", "))"
+                        + (prices != current.prices ? "; prices \(ModelPrices.summary(current.prices)) -> \(ModelPrices.summary(prices))" : ""),
+                    on: sql)
                 return model
             }
         } catch where Database.isUniqueViolation(error) {
@@ -152,6 +157,7 @@ package struct ModelStore: Sendable {
             guard let row = try await sql.raw("SELECT * FROM models WHERE id = \(bind: id)").first() else { return false }
             let model = try Model(row: row)
             try await sql.raw("DELETE FROM models WHERE id = \(bind: id)").run()
+            try await PriceHistory.delete(modelId: id, on: sql)
             try await ChangeFeed.bump(Self.changeCounter, subject: id, on: sql)
             try await AuditLog.write(.delete, actor: actor, subject: .model(model), result: "ok", detail: "model \(model.name)", on: sql)
             return true

@@ -315,6 +315,28 @@ extension Migrations {
             .addColumn(table: "usage_records", column: "cache_write_1h_tokens", type: "BIGINT NOT NULL DEFAULT 0"),
             .addColumn(table: "usage_records", column: "reasoning_tokens", type: "BIGINT NOT NULL DEFAULT 0"),
             .addColumn(table: "usage_records", column: "priced", type: "BOOLEAN NOT NULL DEFAULT TRUE"),
+            .sql(
+                """
+                CREATE TABLE IF NOT EXISTS model_prices (
+                    id TEXT PRIMARY KEY,
+                    model_id TEXT NOT NULL,
+                    effective_at BIGINT NOT NULL,
+                    input_cost_per_million DOUBLE PRECISION,
+                    output_cost_per_million DOUBLE PRECISION,
+                    cache_read_cost_per_million DOUBLE PRECISION,
+                    cache_write_cost_per_million DOUBLE PRECISION,
+                    cache_write_1h_cost_per_million DOUBLE PRECISION,
+                    price_tiers TEXT NOT NULL DEFAULT '[]'
+                )
+                """),
+            .sql("CREATE INDEX IF NOT EXISTS model_prices_model ON model_prices (model_id, effective_at)"),
+            // The prices every existing model has had since it was last changed: the start of its history.
+            .sql(
+                """
+                INSERT INTO model_prices (id, model_id, effective_at, input_cost_per_million, output_cost_per_million) \
+                SELECT id, id, updated_at, input_cost_per_million, output_cost_per_million FROM models WHERE 1 = 1 \
+                ON CONFLICT (id) DO NOTHING
+                """),
         ]),
     ]
 }

@@ -171,4 +171,40 @@ import Testing
             #expect(cleared.status == .ok && cleared.body.contains(#""priced":false"#), "\(cleared.body)")
         }
     }
+
+    /// A price change takes effect from its time: records before keep the cost they were charged, records after
+    /// use the new price; the history lists both, newest first, and the audit log names the change.
+    @Test(arguments: TestDatabase.available)
+    func aPriceChangeAppliesFromItsTimeAndIsListedAndAudited(database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database) { client, _, components in
+            let body = #"{"name": "cost/history", "provider": "openai", "modelId": "fake-echo", "inputCostPerMillion": 1, "outputCostPerMillion": 2}"#
+            #expect(try await client.call(.post, "/api/models", json: body).status == .created)
+            _ = try await TrafficTest.chat(client, model: "cost/history")
+            let before = try await Self.lastRow(components)
+            #expect(abs(before.cost - Self.invoice(before, .init(input: 1, output: 2))) < 1e-15, "\(before)")
+
+            let changed = try await client.call(.patch, "/api/models/cost%2Fhistory", json: #"{"inputCostPerMillion": 10, "outputCostPerMillion": 20}"#)
+            #expect(changed.status == .ok, "\(changed.body)")
+            _ = try await TrafficTest.chat(client, model: "cost/history")
+            let after = try await Self.lastRow(components)
+            #expect(abs(after.cost - Self.invoice(after, .init(input: 10, output: 20))) < 1e-15, "\(after)")
+            let costs = try await components.database.run { sql in
+                try await sql.raw("SELECT cost FROM usage_records WHERE model = \(bind: "cost/history") ORDER BY at, id").all()
+                    .map { try $0.decode(column: "cost", as: Double.self) }
+            }
+            #expect(costs == [before.cost, after.cost], "an earlier record was repriced: \(costs)")
+
+            let history = try await client.call(.get, "/api/models/cost/history/prices")
+            let entries = try #require(try JSONSerialization.jsonObject(with: Data(history.body.utf8)) as? [[String: Any]], "\(history.body)")
+            #expect(entries.map { $0["inputCostPerMillion"] as? Double } == [10, 1], "\(history.body)")
+            #expect(entries.allSatisfy { $0["effectiveAt"] is String && $0["priced"] as? Bool == true }, "\(history.body)")
+            // A change that leaves the prices as they were adds no entry.
+            _ = try await client.call(.patch, "/api/models/cost%2Fhistory", json: #"{"inputCostPerMillion": 10, "description": "same price"}"#)
+            let unchanged = try await client.call(.get, "/api/models/cost%2Fhistory/prices")
+            #expect((try JSONSerialization.jsonObject(with: Data(unchanged.body.utf8)) as? [Any])?.count == 2, "\(unchanged.body)")
+
+            let audit = try await client.call(.get, "/api/audit")
+            #expect(audit.body.contains("prices 1.0/2.0 per 1M -> 10.0/20.0 per 1M"), "\(audit.body.prefix(2000))")
+        }
+    }
 }
