@@ -113,6 +113,19 @@ enum ConsoleModelForm {
             }
             return .set(value)
         }
+        /// A JSON field of the form: its value, or an error next to it (nil).
+        func json<T: Decodable>(_ name: String, as type: T.Type, empty: String, expected: String) -> T? {
+            let text = form.text(name) ?? empty
+            guard text.count <= 16_384 else {
+                errors.add(name, "must be at most 16384 characters")
+                return nil
+            }
+            guard let value = try? JSONDecoder().decode(type, from: Data(text.utf8)) else {
+                errors.add(name, "must be \(expected)")
+                return nil
+            }
+            return value
+        }
         fields.name = form.text("name").map { FieldUpdate<String>.set($0) } ?? (creating ? .unchanged : .set(""))
         fields.displayName = text("displayName")
         fields.provider = form.text("provider").map { FieldUpdate<String>.set($0) } ?? .unchanged
@@ -126,13 +139,8 @@ enum ConsoleModelForm {
         fields.cacheWriteCostPerMillion = number("cacheWriteCostPerMillion")
         fields.cacheWrite1hCostPerMillion = number("cacheWrite1hCostPerMillion")
         fields.allowUnpriced = .set(form.checked("allowUnpriced"))
-        let tiersText = form.text("priceTiers") ?? "[]"
-        if tiersText.count > 16_384 {
-            errors.add("priceTiers", "must be at most 16384 characters")
-        } else if let tiers = try? JSONDecoder().decode([ModelPrices.Tier].self, from: Data(tiersText.utf8)) {
+        if let tiers = json("priceTiers", as: [ModelPrices.Tier].self, empty: "[]", expected: "a JSON array of tiers, for example []") {
             fields.priceTiers = .set(tiers)
-        } else {
-            errors.add("priceTiers", "must be a JSON array of tiers, for example []")
         }
         fields.rateLimitPerMinute = integer("rateLimitPerMinute")
         fields.rateLimitPerHour = integer("rateLimitPerHour")
@@ -145,13 +153,8 @@ enum ConsoleModelForm {
         fields.isDefault = .set(form.checked("isDefault"))
         if creating && form.text("name") == nil { errors.add("name", "is required") }
         if creating && form.text("modelId") == nil { errors.add("modelId", "is required") }
-        let settingsText = form.text("providerSettings") ?? "{}"
-        if settingsText.count > 16_384 {
-            errors.add("providerSettings", "must be at most 16384 characters")
-        } else if let settings = try? JSONDecoder().decode([String: JSONValue].self, from: Data(settingsText.utf8)) {
+        if let settings = json("providerSettings", as: [String: JSONValue].self, empty: "{}", expected: "a JSON object, for example {}") {
             fields.providerSettings = .set(settings)
-        } else {
-            errors.add("providerSettings", "must be a JSON object, for example {}")
         }
         let metadata = existing?.metadata ?? [:]
         let mode = form.text("mode") ?? "chat"

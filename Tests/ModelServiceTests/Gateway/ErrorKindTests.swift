@@ -38,7 +38,7 @@ import Testing
         let badKey = "bad-key-0123456789-SECRET-PART"
         try await GatewayHarness.run(extra: ["XAI_API_KEY": badKey]) { client, _, _ in
             _ = try await client.call(.post, "/api/models", json: #"{"name": "e/embed", "provider": "openai", "modelId": "fake-echo", "mode": "embedding"}"#)
-            _ = try await client.call(.post, "/api/models", json: #"{"name": "limited/one", "provider": "openai", "modelId": "fake-echo", "rateLimitPerMinute": 1}"#)
+            _ = try await client.call(.post, "/api/models", json: #"{"name": "limited/one", "provider": "openai", "modelId": "fake-echo", "rateLimitPerDay": 1}"#)
             _ = try await client.call(.post, "/api/models", json: #"{"name": "nostream/x", "provider": "openai", "modelId": "fake-echo", "supportsStreaming": false}"#)
             let user = try decodeJSON(
                 AccessTokenTests.Created.self, try await client.call(.post, "/api/tokens", json: #"{"role": "user", "userId": "alice"}"#).body)
