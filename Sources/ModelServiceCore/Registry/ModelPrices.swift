@@ -72,10 +72,11 @@ public struct ModelPrices: Sendable, Codable, Equatable {
         return perMillion / 1_000_000
     }
 
-    /// The dearest input and output price of any tier, for an estimate made before the prompt's size is known.
-    package var dearest: (input: Double, output: Double) {
-        let all = [rates] + tiers.map(\.rates)
-        return (all.map(\.dearestInput).max() ?? rates.input, all.map(\.output).max() ?? rates.output)
+    /// The dearest price any input token and the output of a prompt of about `promptTokens` tokens may be charged
+    /// at, for the budget reservation made before the call.
+    package func dearest(promptTokens: Int) -> (input: Double, output: Double) {
+        let rates = rates(promptTokens: promptTokens)
+        return (rates.dearestInput, rates.output)
     }
 
     /// The largest price the registry accepts, per million tokens.

@@ -69,7 +69,7 @@ public final class TrafficControl: Sendable {
                     "Model '\(unpriced.name)' has no prices, so a call to it cannot be counted against your cost budget. "
                         + "An admin can set its prices, or allowUnpriced on the model.")
             }
-            let dearest = reachable.compactMap { $0.prices?.dearest }
+            let dearest = reachable.compactMap { $0.prices?.dearest(promptTokens: promptTokens) }
             let input = dearest.map(\.input).max() ?? 0
             let output = dearest.map(\.output).max() ?? 0
             admission.estimatedCost = (Double(promptTokens) * input + Double(maxOutputTokens) * output) / 1_000_000
