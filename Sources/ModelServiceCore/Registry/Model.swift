@@ -43,8 +43,8 @@ public struct Model: Sendable, Codable, Equatable {
     }
 
     /// The input price per 1,000 tokens, as the API showed prices before they were per million.
-    public var inputCostPer1kTokens: Double? { prices.map { ModelPrices.rounded($0.rates.input / 1000) } }
-    public var outputCostPer1kTokens: Double? { prices.map { ModelPrices.rounded($0.rates.output / 1000) } }
+    public var inputCostPer1kTokens: Double? { prices?.per1k.input }
+    public var outputCostPer1kTokens: Double? { prices?.per1k.output }
 
     package enum CodingKeys: String, CodingKey {
         case id, name, displayName, provider, modelId, mode, description, maxTokens, supportsStreaming, defaultTemperature

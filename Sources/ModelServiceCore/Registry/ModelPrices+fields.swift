@@ -29,8 +29,8 @@ extension ModelPrices {
         try c.encodeIfPresent(prices?.rates.cacheWrite, forKey: .cacheWriteCostPerMillion)
         try c.encodeIfPresent(prices?.rates.cacheWrite1h, forKey: .cacheWrite1hCostPerMillion)
         try c.encode(prices?.tiers ?? [], forKey: .priceTiers)
-        try c.encode(prices.map { rounded($0.rates.input / 1000) }, forKey: .inputCostPer1kTokens)
-        try c.encode(prices.map { rounded($0.rates.output / 1000) }, forKey: .outputCostPer1kTokens)
+        try c.encode(prices?.per1k.input, forKey: .inputCostPer1kTokens)
+        try c.encode(prices?.per1k.output, forKey: .outputCostPer1kTokens)
     }
 
     /// The model row's prices: nil when both the input and the output price are NULL.
@@ -48,20 +48,33 @@ extension ModelPrices {
             tiers: (try? JSONDecoder().decode([Tier].self, from: Data(tiersText.utf8))) ?? [])
     }
 
-    /// The column values of these prices (or of none), in ``columns`` order.
+    /// The input and output prices per 1,000 tokens, as the API showed prices before they were per million.
+    package var per1k: (input: Double, output: Double) {
+        (Self.rounded(rates.input / 1000), Self.rounded(rates.output / 1000))
+    }
+
+    /// The price columns of a `models` row and of a `model_prices` history row.
+    package static let columns = [
+        "input_cost_per_million", "output_cost_per_million", "cache_read_cost_per_million", "cache_write_cost_per_million",
+        "cache_write_1h_cost_per_million", "price_tiers",
+    ]
+
+    /// The values of ``columns`` for these prices (or for none).
     package static func binds(_ prices: ModelPrices?) -> [any Encodable & Sendable] {
         [
             prices?.rates.input, prices?.rates.output, prices?.rates.cacheRead, prices?.rates.cacheWrite, prices?.rates.cacheWrite1h,
             encodeTiers(prices?.tiers ?? []),
-            // The per-1k columns of earlier versions, kept filled so that a downgrade reads the same prices.
-            prices.map { $0.rates.input / 1000 } ?? 0, prices.map { $0.rates.output / 1000 } ?? 0,
         ]
     }
 
-    package static let columns = [
-        "input_cost_per_million", "output_cost_per_million", "cache_read_cost_per_million", "cache_write_cost_per_million",
-        "cache_write_1h_cost_per_million", "price_tiers", "input_cost_per_1k_tokens", "output_cost_per_1k_tokens",
-    ]
+    /// A `models` row's price columns: ``columns`` and the per-1k columns of earlier versions, kept filled so
+    /// that a downgrade reads the same prices.
+    package static let modelColumns = columns + ["input_cost_per_1k_tokens", "output_cost_per_1k_tokens"]
+
+    /// The values of ``modelColumns``.
+    package static func modelBinds(_ prices: ModelPrices?) -> [any Encodable & Sendable] {
+        binds(prices) + [prices.map { $0.rates.input / 1000 } ?? 0, prices.map { $0.rates.output / 1000 } ?? 0]
+    }
 
     /// A short line for the audit log: input / output per million, the cache prices and tiers when there are any.
     package static func summary(_ prices: ModelPrices?) -> String {

@@ -51,6 +51,7 @@ package struct ModelStore: Sendable {
             throw ServiceError.conflict("a model named '\(name)' already exists")
         }
         if isDefault { try await clearDefault(provider: provider, except: id, on: sql) }
+        let prices = fields.prices(over: nil)
         try await sql.insert(into: "models")
             .columns(
                 [
@@ -59,7 +60,7 @@ package struct ModelStore: Sendable {
                 "provider_settings", "api_key_env_var",
                 "is_active", "is_default", "metadata", "created_at", "updated_at", "mode",
                 "fallbacks", "token_limit_per_minute", "token_limit_per_day", "allow_unpriced",
-                ] + ModelPrices.columns
+                ] + ModelPrices.modelColumns
             )
             .values(
                 [SQLBind(id), SQLBind(name), SQLBind(fields.displayName.value), SQLBind(provider.rawValue), SQLBind(modelId),
@@ -73,10 +74,10 @@ package struct ModelStore: Sendable {
                 SQLBind(fields.mode.value ?? ModelMode.chat.rawValue),
                 SQLBind(FallbackChain.encode(fields.fallbacks.value ?? [])), SQLBind(fields.tokenLimitPerMinute.value),
                 SQLBind(fields.tokenLimitPerDay.value), SQLBind(fields.allowUnpriced.value ?? false)]
-                    + ModelPrices.binds(fields.prices(over: nil)).map { SQLBind($0) }
+                    + ModelPrices.modelBinds(prices).map { SQLBind($0) }
             )
             .run()
-        try await PriceHistory.record(modelId: id, prices: fields.prices(over: nil), at: now, on: sql)
+        try await PriceHistory.record(modelId: id, prices: prices, at: now, on: sql)
         try await ChangeFeed.bump(changeCounter, subject: id, on: sql)
         return try await fetch(id: id, on: sql)
     }
@@ -118,7 +119,7 @@ package struct ModelStore: Sendable {
                 apply("allow_unpriced", fields.allowUnpriced)
                 let prices = fields.prices(over: current.prices)
                 if fields.changesPrices {
-                    for (column, value) in zip(ModelPrices.columns, ModelPrices.binds(prices)) {
+                    for (column, value) in zip(ModelPrices.modelColumns, ModelPrices.modelBinds(prices)) {
                         update = update.set(SQLIdentifier(column), to: SQLBind(value))
                     }
                     if prices != current.prices { try await PriceHistory.record(modelId: id, prices: prices, at: Clock.nowMillis(), on: sql) }

@@ -5,13 +5,10 @@ import SQLKit
 /// with each change of its prices, in the change's own transaction, so the history is never out of step with the
 /// model. Usage records keep the cost they were charged, so history explains old records; it never reprices them.
 package enum PriceHistory {
-    /// The price columns a history row keeps: the model's, without the per-1k copies.
-    static let columns = Array(ModelPrices.columns.prefix(6))
-
     package static func record(modelId: String, prices: ModelPrices?, at millis: Int64, on sql: any SQLDatabase) async throws {
         let values: [any SQLExpression] = [SQLBind(RandomIdentifier.timeOrderedUUID()), SQLBind(modelId), SQLBind(millis)]
-            + ModelPrices.binds(prices).prefix(6).map { SQLBind($0) }
-        try await sql.insert(into: "model_prices").columns(["id", "model_id", "effective_at"] + columns).values(values).run()
+            + ModelPrices.binds(prices).map { SQLBind($0) }
+        try await sql.insert(into: "model_prices").columns(["id", "model_id", "effective_at"] + ModelPrices.columns).values(values).run()
     }
 
     /// The model's prices, newest first.

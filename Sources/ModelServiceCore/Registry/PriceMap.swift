@@ -52,7 +52,9 @@ public struct PriceMap: Sendable {
                     cacheWriteCostPerMillion: perMillion("cache_creation_input_token_cost" + suffix),
                     cacheWrite1hCostPerMillion: nil))
         }
-        return ModelPrices(rates: rates, tiers: Array(tiers.prefix(ModelPrices.maxTiers)))
+        // The lowest thresholds when a map has more tiers than the registry keeps: the same ones on every run.
+        let kept = tiers.sorted { $0.aboveInputTokens < $1.aboveInputTokens }.prefix(ModelPrices.maxTiers)
+        return ModelPrices(rates: rates, tiers: Array(kept))
     }
 
     /// The map's entry for a registry model, and the key it was found under.
