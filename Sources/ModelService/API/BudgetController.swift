@@ -103,10 +103,9 @@ struct BudgetController {
         let principal = try context.requireAdmin()
         let current = try await visible(try context.parameters.require("id"), principal: principal)
         let body = try await request.decodeJSON(as: Body.self, context: context)
-        guard let budget = try await BudgetRows.update(id: current.id, try body.fields(over: current), database: traffic.budgets.database) else {
+        guard let budget = try await traffic.budgets.update(id: current.id, try body.fields(over: current)) else {
             throw ServiceError.notFound("budget")
         }
-        try await traffic.budgets.reload()
         return JSONResponse(traffic.budgets.current(budget))
     }
 

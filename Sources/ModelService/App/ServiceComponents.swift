@@ -60,18 +60,20 @@ public struct ServiceComponents: Sendable {
         let metrics = GatewayMetrics()
         let tracingService = try TracingBootstrap.start(configuration.observability, logger: logger)
         let tracing = GatewayTracing(enabled: configuration.observability.tracingEnabled)
+        let traffic = TrafficControl(
+            database: database, registry: registry, keyHealth: KeyHealth(vault: vault, logger: logger), settings: configuration.traffic, logger: logger)
         let usage = UsageRecorder(
             database: database, interval: configuration.usageFlushInterval, queueLimit: configuration.usageQueueMax,
             shutdownBound: configuration.usageShutdownBound,
-            spill: UsageSpillFile(directory: configuration.dataDirectory, logger: logger), logger: logger, metrics: metrics
+            spill: UsageSpillFile(directory: configuration.dataDirectory, logger: logger), logger: logger, metrics: metrics,
+            hooks: [traffic.budgets]
         )
-        let traffic = TrafficControl(
-            database: database, registry: registry, keyHealth: KeyHealth(vault: vault, logger: logger), settings: configuration.traffic, logger: logger)
         return ServiceComponents(
             configuration: configuration,
             database: database,
             changeFeed: ChangeFeed(
-                database: database, interval: configuration.changePollInterval, fullReloadInterval: configuration.changeFullReloadInterval, logger: logger),
+                database: database, interval: configuration.changePollInterval, fullReloadInterval: configuration.changeFullReloadInterval,
+                listens: configuration.changeListen, logger: logger),
             registry: registry,
             tokens: AccessTokenStore(database: database, environmentAdminToken: configuration.adminToken, logger: logger),
             upstream: upstream,

@@ -20,6 +20,9 @@ public struct AppConfiguration: Sendable {
     public var changePollInterval: Duration
     /// How often every listener of the change feed reloads everything anyway (`CHANGE_FULL_RELOAD_SECONDS`).
     public var changeFullReloadInterval: Duration
+    /// PostgreSQL: hear other instances' changes by `LISTEN` at once (`CHANGE_LISTEN`; off behind a
+    /// pooler in transaction mode, which does not pass notifications).
+    public var changeListen: Bool
     /// Limit for a whole non-streamed upstream call (and the wait for a stream's first byte).
     public var upstreamTimeout: Duration
     /// Limit for opening a connection to an upstream.
@@ -107,6 +110,7 @@ public struct AppConfiguration: Sendable {
         seedOnStart = (environment["SEED_ON_START"] ?? "true").lowercased() != "false"
         let pollMillis = Int(environment["CHANGE_POLL_MS"] ?? "") ?? 250
         changePollInterval = .milliseconds(max(20, pollMillis))
+        changeListen = (environment["CHANGE_LISTEN"] ?? "true").lowercased() != "false"
         changeFullReloadInterval = .seconds(try Self.positiveInt(environment, "CHANGE_FULL_RELOAD_SECONDS", default: 60))
         upstreamTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_TIMEOUT_SECONDS", default: 600))
         upstreamConnectTimeout = .seconds(try Self.positiveInt(environment, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", default: 10))

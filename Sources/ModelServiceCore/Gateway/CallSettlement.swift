@@ -101,6 +101,7 @@ public final class CallSettlement: Sendable {
         record.keyId = state.key?.keyId
         record.keySource = state.key.flatMap { $0.source == .none ? nil : $0.source.rawValue }
         record.streamed = call.streaming
+        record.budgetIds = call.admission.reservations.map(\.budgetId)
         let reported: Usage?
         switch outcome {
         case .success(let usage):

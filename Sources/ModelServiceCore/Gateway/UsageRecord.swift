@@ -35,6 +35,10 @@ public struct UsageRecord: Sendable, Equatable, Codable {
     public var usageEstimated: Bool = false
     /// The model the client asked for; `model` is the one that answered (they differ after a fallback).
     public var requestedModel: String?
+    /// The budgets the call reserved on at admission (not a column): the budgets it settles on. Any
+    /// other budget of its user or token that existed when it settled is charged when the record is
+    /// written (a budget created on another instance this one had not seen yet).
+    public var budgetIds: [String] = []
 
     public var totalTokens: Int { TokenCount.sum(promptTokens, completionTokens) }
 
@@ -51,6 +55,7 @@ public struct UsageRecord: Sendable, Equatable, Codable {
         record.cost = cost.isFinite && cost >= 0 ? min(cost, 1_000_000_000) : 0
         record.latencyMs = max(0, latencyMs)
         record.attempts = Saturating.clamp(attempts, to: 0...1_000)
+        record.budgetIds = budgetIds.prefix(64).filter { $0.utf8.count <= 64 }
         return record
     }
 
@@ -109,5 +114,6 @@ extension UsageRecord {
         attempts = try c.decode(Int.self, forKey: .attempts)
         usageEstimated = try c.decode(Bool.self, forKey: .usageEstimated)
         requestedModel = try c.decodeIfPresent(String.self, forKey: .requestedModel)
+        budgetIds = try c.decodeIfPresent([String].self, forKey: .budgetIds) ?? []
     }
 }

@@ -23,6 +23,8 @@ public final class UsageRecorder: Service, Sendable {
     private let logger: Logger
     /// Counts write failures for `/metrics`.
     private let metrics: GatewayMetrics?
+    /// Run with every batch's inserted records (late budget charges).
+    private let hooks: [any UsageWriteHook]
     private let state = Mutex(State())
     /// One flush at a time: a caller of ``flush()`` returns only after a flush already under way has written too.
     private let writing = AsyncLock()
@@ -36,16 +38,18 @@ public final class UsageRecorder: Service, Sendable {
         package var overflowLogged = false
     }
 
-    public init(
+    package init(
         database: Database,
         interval: Duration = .milliseconds(200),
         queueLimit: Int = 100_000,
         shutdownBound: Duration = .seconds(10),
         spill: UsageSpillFile,
         logger: Logger,
-        metrics: GatewayMetrics? = nil
+        metrics: GatewayMetrics? = nil,
+        hooks: [any UsageWriteHook] = []
     ) {
         self.metrics = metrics
+        self.hooks = hooks
         self.database = database
         self.interval = interval
         self.queueLimit = queueLimit
@@ -209,9 +213,9 @@ public final class UsageRecorder: Service, Sendable {
         if recovered { logger.notice("usage records are being written again") }
     }
 
-    /// One transaction: the rows (existing ids skipped), then counters for the rows that went in.
+    /// One transaction: the rows (existing ids skipped), then counters and hooks for the rows that went in.
     private func insert(_ batch: [UsageRecord]) async throws {
-        try await database.transaction { sql in
+        let written = try await database.transaction { sql in
             var inserted = Set<String>()
             var start = 0
             while start < batch.count {
@@ -233,6 +237,10 @@ public final class UsageRecorder: Service, Sendable {
                     WHERE id = \(bind: keyId)
                     """).run()
             }
+            let insertedRecords = inserted.count == batch.count ? batch : batch.filter { inserted.contains($0.id) }
+            for hook in hooks { try await hook.writing(insertedRecords, on: sql) }
+            return insertedRecords
         }
+        for hook in hooks { hook.written(written) }
     }
 }

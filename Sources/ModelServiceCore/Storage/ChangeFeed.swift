@@ -18,6 +18,11 @@ import Synchronization
 /// A change counts as seen only once every listener reloaded it without error (a failed reload is
 /// retried on the next poll), and every `fullReloadInterval` all listeners reload anyway, so a
 /// change missed for any reason is caught within that time.
+///
+/// On PostgreSQL a bump also sends `NOTIFY` on ``notifyChannel`` (delivered when its transaction
+/// commits), and each instance `LISTEN`s on one pooled connection and polls as soon as one arrives:
+/// a change reaches the other instances within milliseconds, and the poll stays as the fallback
+/// (a lost connection, or a pooler that does not pass `LISTEN`, with `CHANGE_LISTEN=false`).
 public final class ChangeFeed: Service, Sendable {
     /// Called with the subjects that changed, or nil when everything must be reloaded.
     public typealias Listener = @Sendable (_ subjects: Set<String>?) async throws -> Void
@@ -29,7 +34,14 @@ public final class ChangeFeed: Service, Sendable {
     private let interval: Duration
     private let fullReloadInterval: Duration
     private let logger: Logger
+    /// Whether to `LISTEN` for other instances' changes (PostgreSQL only).
+    private let listens: Bool
     private let state = Mutex(State())
+    /// One poll at a time: a notification and the timer may both ask for one.
+    private let polling = AsyncLock()
+
+    /// The channel every bump notifies on PostgreSQL; the payload is the counter's name.
+    package static let notifyChannel = "model_service_changes"
 
     private struct State {
         package var listeners: [String: [Listener]] = [:]
@@ -40,8 +52,11 @@ public final class ChangeFeed: Service, Sendable {
         package var failing = false
     }
 
-    public init(database: Database, interval: Duration = .milliseconds(250), fullReloadInterval: Duration = .seconds(60), logger: Logger) {
+    public init(
+        database: Database, interval: Duration = .milliseconds(250), fullReloadInterval: Duration = .seconds(60), listens: Bool = true, logger: Logger
+    ) {
         self.database = database
+        self.listens = listens
         self.interval = interval
         self.fullReloadInterval = fullReloadInterval
         self.logger = logger
@@ -58,17 +73,20 @@ public final class ChangeFeed: Service, Sendable {
     }
 
     /// Bumps counter `name`; call inside the transaction that made the change. With a `subject` (a
-    /// row's id) the change is also logged, so other instances reload only that row.
-    public static func bump(_ name: String, subject: String? = nil, on sql: any SQLDatabase) async throws {
-        guard let subject else {
-            try await sql.raw("UPDATE change_counters SET version = version + 1 WHERE name = \(bind: name)").run()
-            return
-        }
+    /// row's id) the change is also logged, so other instances reload only that row. Returns the
+    /// counter's new version.
+    @discardableResult
+    public static func bump(_ name: String, subject: String? = nil, on sql: any SQLDatabase) async throws -> Int64? {
         let row = try await sql.raw("UPDATE change_counters SET version = version + 1 WHERE name = \(bind: name) RETURNING version").first()
-        guard let version = try row?.decode(column: "version", as: Int64.self) else { return }
+        guard let version = try row?.decode(column: "version", as: Int64.self) else { return nil }
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("SELECT pg_notify(\(bind: notifyChannel), \(bind: name))").run()
+        }
+        guard let subject else { return version }
         try await sql.raw(
             "INSERT INTO change_log (counter, version, subject, at) VALUES (\(bind: name), \(bind: version), \(bind: subject), \(bind: Clock.nowMillis()))"
         ).run()
+        return version
     }
 
     /// Creates the counters (idempotent) and records their current values, so the first poll does
@@ -93,6 +111,35 @@ public final class ChangeFeed: Service, Sendable {
     package static let maxBackoff: Duration = .seconds(10)
 
     public func run() async throws {
+        guard listens, database.dialect == .postgres else { return await pollLoop() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.listenLoop() }
+            await pollLoop()
+            group.cancelAll()
+        }
+    }
+
+    /// Listens for notifications while the service runs, polling on each; a lost connection is
+    /// re-listened after a pause (the timer's polls go on meanwhile).
+    private func listenLoop() async {
+        var failing = false
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            do {
+                try await database.listen(Self.notifyChannel) { await self.poll() }
+                failing = false
+            } catch {
+                if !failing, !Task.isCancelled {
+                    logger.warning("change feed cannot listen for notifications; polling only until it can", metadata: [
+                        "error": "\(Database.describe(error))",
+                    ])
+                }
+                failing = true
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        }
+    }
+
+    private func pollLoop() async {
         var delay = interval
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let wait = delay
@@ -110,6 +157,10 @@ public final class ChangeFeed: Service, Sendable {
     /// starts and once when it ends.
     @discardableResult
     package func poll() async -> Bool {
+        (try? await polling.withLock { await self.pollNow() }) ?? false
+    }
+
+    private func pollNow() async -> Bool {
         guard state.withLock({ $0.armed }) else { return true }
         let current: [String: Int64]
         do {

@@ -171,6 +171,18 @@ public final class Database: Sendable {
         }
     }
 
+    /// Holds one pooled connection listening on `channel` and calls `notified` for each notification,
+    /// until the task is cancelled or the connection is lost (which throws). SQLite has no
+    /// notifications: returns at once.
+    package func listen(_ channel: String, _ notified: @Sendable () async -> Void) async throws {
+        guard case .postgres(let client) = backend else { return }
+        try await client.withConnection { connection in
+            try await connection.listen(on: channel) { notifications in
+                for try await _ in notifications { await notified() }
+            }
+        }
+    }
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {

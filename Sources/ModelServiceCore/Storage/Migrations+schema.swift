@@ -338,5 +338,16 @@ extension Migrations {
                 ON CONFLICT (id) DO NOTHING
                 """),
         ]),
+        // The budget version each instance has loaded (PostgreSQL), so a budget's creator can wait until
+        // every instance enforces it (BudgetViews).
+        Migration(name: "015_budget_views", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS budget_views (
+                instance_id TEXT PRIMARY KEY,
+                version BIGINT NOT NULL,
+                at BIGINT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

@@ -15,6 +15,9 @@ public final class BudgetBook: Service, Sendable {
         package var period: Budget.Period
         package var label: String
         package var userId: String?
+        package var tokenId: String?
+        /// When the budget was created: it counts the calls that settle from then on.
+        package var createdAt: Int64
         package var maxCost: Double?
         package var maxTokens: Int?
         package var softThreshold: Double
@@ -24,6 +27,8 @@ public final class BudgetBook: Service, Sendable {
             period = budget.period
             label = budget.label
             userId = budget.userId
+            tokenId = budget.tokenId
+            createdAt = Clock.parseISO8601(budget.createdAt).map(Clock.millis(from:)) ?? 0
             maxCost = budget.maxCost
             maxTokens = budget.maxTokens
             softThreshold = budget.softThreshold
@@ -41,6 +46,8 @@ public final class BudgetBook: Service, Sendable {
     private let logger: Logger
     private let flushInterval: Duration
     private let index = Mutex(Index())
+    /// Which budget version each instance has loaded (PostgreSQL).
+    private let views: BudgetViews
     private let reloads = Mutex<(started: Int, installed: Int)>((0, 0))
 
     /// `instanceId` names this instance's leases (its heartbeat row, ``TrafficInstances``).
@@ -51,6 +58,7 @@ public final class BudgetBook: Service, Sendable {
             database.dialect == .postgres
             ? LeasedBudgetLedger(database: database, instanceId: instanceId, logger: logger) : MemoryBudgetLedger(database: database, logger: logger)
         self.flushInterval = flushInterval ?? ledger.flushInterval
+        views = BudgetViews(database: database, instanceId: instanceId, logger: logger)
     }
 
     /// A user's budgets as the API shows them (this instance's live figures included).
@@ -61,9 +69,13 @@ public final class BudgetBook: Service, Sendable {
     /// Lease statements this instance ran (take, write, hand back); 0 on SQLite. For the benchmarks.
     public var leaseStatements: Int { ledger.statements }
 
-    public func reload() async throws {
+    /// Reads every budget and installs them; returns the version of the `budgets` change counter the
+    /// rows are at least as new as (read first), which this instance then reports as seen (PostgreSQL).
+    @discardableResult
+    public func reload() async throws -> Int64? {
         let ticket = reloads.withLock { $0.started += 1; return $0.started }
         let now = Clock.nowMillis()
+        let version = try await BudgetViews.version(database: database)
         let budgets = try await BudgetRows.list(userId: nil, tokenId: nil, database: database)
         var fresh = Index()
         for budget in budgets {
@@ -72,12 +84,15 @@ public final class BudgetBook: Service, Sendable {
             if let tokenId = budget.tokenId { fresh.byToken[tokenId, default: []].append(limits) }
         }
         // An earlier reload finishing later holds older rows: only the newest is installed.
-        reloads.withLock { reloads in
-            guard ticket > reloads.installed else { return }
+        let installed = reloads.withLock { reloads in
+            guard ticket > reloads.installed else { return false }
             reloads.installed = ticket
             ledger.budgetsChanged(budgets, now: now)
             index.withLock { $0 = fresh }
+            return true
         }
+        if installed, let version { await views.seen(version) }
+        return version
     }
 
     /// Creates a budget (validated by the caller) and makes it apply at once on this instance.
@@ -87,8 +102,23 @@ public final class BudgetBook: Service, Sendable {
         let fields = BudgetRows.Fields(
             userId: userId, tokenId: tokenId, period: period, maxCost: maxCost, maxTokens: maxTokens, softThreshold: softThreshold)
         let budget = try await BudgetRows.insert(fields, database: database)
-        try await reload()
+        await inForceEverywhere(version: try await reload())
         return budget
+    }
+
+    /// Changes a budget's limits; nil when it does not exist. In force on every instance on return, as ``create``.
+    package func update(id: String, _ fields: BudgetRows.Fields) async throws -> Budget? {
+        guard let budget = try await BudgetRows.update(id: id, fields, database: database) else { return nil }
+        await inForceEverywhere(version: try await reload())
+        return budget
+    }
+
+    /// Waits (briefly) until the other live instances have loaded budgets as new as `version`, so a
+    /// budget is enforced everywhere once its API call answers. An instance that does not answer in
+    /// time is not waited for longer: the calls it admits meanwhile are charged when they settle.
+    private func inForceEverywhere(version: Int64?) async {
+        guard let version else { return }
+        await views.waitForOthers(version: version, within: .seconds(2))
     }
 
     package func budgets(userId: String?, tokenId: String) -> [Limits] {

@@ -15,6 +15,7 @@ import Testing
     /// Runs `test` with two live instances on one fresh PostgreSQL database, both in front of the same fakes.
     static func twoInstances(
         extra: [String: String] = [:],
+        secondExtra: [String: String] = [:],
         _ test: @Sendable (_ ports: [Int], _ client: any TestClientProtocol, _ first: ServiceComponents, _ second: ServiceComponents) async throws -> Void
     ) async throws {
         let url = try await TestDatabase.postgres.makeURL()
@@ -25,6 +26,7 @@ import Testing
                 if let variable = provider.defaultAPIKeyEnvVar { environment[variable] = GatewayHarness.envKey(provider) }
             }
             environment.merge(shared) { _, new in new }
+            environment.merge(secondExtra) { _, new in new }
             environment["SEED_ON_START"] = "false"
             try await TestApp.run(databaseURL: url, extra: environment, live: true) { secondClient, second in
                 try await test([try #require(client.port), try #require(secondClient.port)], client, first, second)
@@ -94,6 +96,61 @@ import Testing
             #expect(spent <= budget + callCost + 1e-9, "spent \(spent) of a budget of \(budget)")
             let after = try decodeJSON(Budget.self, try await client.call(.get, "/api/budgets/\(try decodeJSON(Budget.self, created.body).id)").body)
             #expect(abs(after.spent - spent) < 1e-9 && after.reserved < 1e-9)
+        }
+    }
+
+    /// The issue's case: a $-budget worth five calls is created on one instance and 24 calls arrive at
+    /// once on both right after. Polling is slowed to a minute, so only `NOTIFY` can carry the budget to
+    /// the second instance, and the creating call answers once both enforce it.
+    @Test(.enabled(if: enabled))
+    func aBudgetCreatedOnOneInstanceHoldsOnBothFromTheFirstCallAfter() async throws {
+        let slowPolls = ["CHANGE_POLL_MS": "60000", "CHANGE_FULL_RELOAD_SECONDS": "600"]
+        try await Self.twoInstances(extra: slowPolls) { ports, client, first, second in
+            #expect(try await eventually(timeout: .seconds(10)) { first.traffic.limiter.instances?.count == 2 } != nil)
+            let callCost = 0.0175
+            let budget = 5 * callCost
+            let created = try await client.call(.post, "/api/budgets", json: #"{"userId": "burst", "period": "day", "maxCost": \#(budget)}"#)
+            #expect(created.status == .created)
+            #expect(!second.traffic.budgets.budgets(userId: "burst", tokenId: "-").isEmpty, "the second instance enforces it on the answer")
+            let model = GatewayHarness.modelName(.openai)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<24 {
+                    group.addTask { try await Self.chat(port: ports[index % 2], model: model, user: "burst") }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == 200 || $0 == 429 } && statuses.contains(429))
+            await second.usage.flush()
+            await second.traffic.budgets.flush()
+            await first.traffic.budgets.flush()
+            let id = try decodeJSON(Budget.self, created.body).id
+            let since = Clock.millis(from: try #require(Clock.parseISO8601(try decodeJSON(Budget.self, created.body).createdAt)))
+            let recorded = try await LateBudgetChargeTests.recorded(first, user: "burst", since: since)
+            #expect(recorded.cost <= budget + callCost + 1e-9, "spent \(recorded.cost) of a budget of \(budget)")
+            let after = try decodeJSON(Budget.self, try await client.call(.get, "/api/budgets/\(id)").body)
+            #expect(abs(after.spent - recorded.cost) < 1e-9, "spent \(after.spent), records \(recorded.cost)")
+        }
+    }
+
+    /// An instance that cannot hear the change (no `LISTEN`, a minute between polls) admits calls the
+    /// budget would refuse; they are still charged to it, so `spent` is the records' sum.
+    @Test(.enabled(if: enabled))
+    func callsALaggingInstanceAdmittedAreChargedToTheBudget() async throws {
+        let deaf = ["CHANGE_LISTEN": "false", "CHANGE_POLL_MS": "60000", "CHANGE_FULL_RELOAD_SECONDS": "600"]
+        try await Self.twoInstances(secondExtra: deaf) { ports, client, first, second in
+            let created = try await client.call(.post, "/api/budgets", json: #"{"userId": "lag", "period": "day", "maxCost": 0.02}"#)
+            #expect(created.status == .created)
+            #expect(second.traffic.budgets.budgets(userId: "lag", tokenId: "-").isEmpty, "the second instance has not heard of it")
+            let model = GatewayHarness.modelName(.openai)
+            for _ in 0..<4 { #expect(try await Self.chat(port: ports[1], model: model, user: "lag") == 200) }
+            await second.usage.flush()
+            let budget = try decodeJSON(Budget.self, created.body)
+            let since = Clock.millis(from: try #require(Clock.parseISO8601(budget.createdAt)))
+            let recorded = try await LateBudgetChargeTests.recorded(first, user: "lag", since: since)
+            let after = try decodeJSON(Budget.self, try await client.call(.get, "/api/budgets/\(budget.id)").body)
+            #expect(recorded.cost > 0.05)
+            #expect(abs(after.spent - recorded.cost) < 1e-9, "spent \(after.spent), records \(recorded.cost)")
+            #expect(after.remaining == 0)
         }
     }
 
