@@ -129,6 +129,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "UsageBench",
+            dependencies: ["ModelServiceCore", .product(name: "SQLKit", package: "sql-kit")],
+            path: "Benchmarks/UsageBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "FloorProxy",
             dependencies: [
                 "ModelServiceCore",

@@ -18,6 +18,8 @@ public struct ServiceComponents: Sendable {
     /// Picks the key for each gateway call, from memory.
     public let keyResolver: KeyResolver
     public let usage: UsageRecorder
+    /// Deletes usage records past `USAGE_RETENTION_DAYS` (idle without it).
+    public let usagePruner: UsagePruner
     /// Refused decrypt attempts: rate limit per address and aggregated audit rows.
     public let decryptRefusals: DecryptRefusals
     /// The database check behind `/api/health`, shared by all callers.
@@ -80,6 +82,7 @@ public struct ServiceComponents: Sendable {
             vault: vault,
             keyResolver: keyResolver,
             usage: usage,
+            usagePruner: UsagePruner(database: database, retentionDays: configuration.usageRetentionDays, logger: logger),
             decryptRefusals: DecryptRefusals(database: database, limitPerMinute: configuration.decryptRefusalsPerMinute, logger: logger),
             health: HealthProbe(database: database),
             pipeline: CallPipeline(
@@ -100,7 +103,7 @@ public struct ServiceComponents: Sendable {
     public var services: [any Service] {
         // The exporter first, so it stops last and sends the final spans.
         (tracingService.map { [$0] } ?? [])
-            + [database.service, changeFeed, usage, decryptRefusals, HTTPClientService(client: upstream.httpClient), traffic.limiter, traffic.budgets]
+            + [database.service, changeFeed, usage, usagePruner, decryptRefusals, HTTPClientService(client: upstream.httpClient), traffic.limiter, traffic.budgets]
             + (traffic.keyHealth.map { [$0] } ?? [])
     }
 

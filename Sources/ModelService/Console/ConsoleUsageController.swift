@@ -4,7 +4,7 @@ import Hummingbird
 import ModelServiceCore
 
 /// `/console/usage` (admin), its CSV, and `/console/my-usage` (a user's own): per-day charts and
-/// tables from ``UsageReport``, the aggregate `/api/usage` runs, read by the `at` indexes.
+/// tables from ``UsageReport``, the aggregate `/api/usage` runs, read from the usage rollups.
 struct ConsoleUsageController {
     let pages: ConsolePages
     let database: Database

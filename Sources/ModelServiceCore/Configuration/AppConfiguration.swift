@@ -33,6 +33,8 @@ public struct AppConfiguration: Sendable {
     public var decryptRefusalsPerMinute: Int
     /// Most usage records held in memory before new ones go to the pending spill file (`USAGE_QUEUE_MAX`).
     public var usageQueueMax: Int
+    /// Days usage records are kept (`USAGE_RETENTION_DAYS`); nil keeps them all. Rollups are always kept.
+    public var usageRetentionDays: Int?
     /// How long shutdown may spend writing usage before the rest goes to the pending file (`USAGE_SHUTDOWN_SECONDS`).
     public var usageShutdownBound: Duration
     /// Longest wait for a database connection (PostgreSQL pool) or lock (SQLite) before a 503 (`DATABASE_TIMEOUT_SECONDS`).
@@ -122,6 +124,11 @@ public struct AppConfiguration: Sendable {
         consoleSecureCookies = ["true", "1", "yes"].contains((environment["CONSOLE_SECURE_COOKIES"] ?? "").lowercased())
         observability = try ObservabilitySettings(environment: environment)
         usageQueueMax = try Self.positiveInt(environment, "USAGE_QUEUE_MAX", default: 100_000)
+        if let raw = environment["USAGE_RETENTION_DAYS"], !raw.isEmpty, raw != "0" {
+            let days = try Self.positiveInt(environment, "USAGE_RETENTION_DAYS", default: 0)
+            guard days <= 36_500 else { throw .invalid("USAGE_RETENTION_DAYS must be at most 36500 (a hundred years), got '\(raw)'") }
+            usageRetentionDays = days
+        }
         usageShutdownBound = .seconds(try Self.positiveInt(environment, "USAGE_SHUTDOWN_SECONDS", default: 10))
         databaseTimeout = .seconds(try Self.positiveInt(environment, "DATABASE_TIMEOUT_SECONDS", default: 5))
         maxAPIBodyBytes = try Self.positiveInt(environment, "MAX_API_BODY_BYTES", default: 1024 * 1024)

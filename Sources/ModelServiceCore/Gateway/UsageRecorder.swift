@@ -213,34 +213,43 @@ public final class UsageRecorder: Service, Sendable {
         if recovered { logger.notice("usage records are being written again") }
     }
 
-    /// One transaction: the rows (existing ids skipped), then counters and hooks for the rows that went in.
+    /// One transaction: the rows (existing ids skipped), then counters, rollups and hooks for the rows that went in.
     private func insert(_ batch: [UsageRecord]) async throws {
-        let written = try await database.transaction { sql in
-            var inserted = Set<String>()
-            var start = 0
-            while start < batch.count {
-                let slice = batch[start..<min(start + Self.rowsPerStatement, batch.count)]
-                let rows = try await sql.raw("\(UsageRowsInsert(slice, dialect: database.dialect))").all()
-                for row in rows { inserted.insert(try row.decode(column: "id", as: String.self)) }
-                start += Self.rowsPerStatement
-            }
-            var perKey: [String: (count: Int64, lastUsed: Int64)] = [:]
-            for record in batch where (200..<300).contains(record.status) && inserted.contains(record.id) {
-                guard let keyId = record.keyId else { continue }
-                let current = perKey[keyId] ?? (0, 0)
-                perKey[keyId] = (current.count + 1, max(current.lastUsed, record.at))
-            }
-            for (keyId, counter) in perKey {
-                try await sql.raw("""
-                    UPDATE api_keys SET usage_count = usage_count + \(bind: counter.count),
-                    last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < \(bind: counter.lastUsed) THEN \(bind: counter.lastUsed) ELSE last_used_at END
-                    WHERE id = \(bind: keyId)
-                    """).run()
-            }
-            let insertedRecords = inserted.count == batch.count ? batch : batch.filter { inserted.contains($0.id) }
-            for hook in hooks { try await hook.writing(insertedRecords, on: sql) }
-            return insertedRecords
+        let written = try await database.transaction { [hooks, dialect = database.dialect] sql in
+            let inserted = try await Self.insertRows(batch, dialect: dialect, on: sql)
+            for hook in hooks { try await hook.writing(inserted, on: sql) }
+            return inserted
         }
         for hook in hooks { hook.written(written) }
+    }
+
+    /// Inserts `batch` in the caller's transaction (ids already there are skipped), then adds the records
+    /// that went in to their keys' counters and to the rollups; returns those records.
+    package static func insertRows(_ batch: [UsageRecord], dialect: SQLDialectKind, on sql: any SQLDatabase) async throws -> [UsageRecord] {
+        var inserted = Set<String>()
+        var start = 0
+        while start < batch.count {
+            let slice = batch[start..<min(start + rowsPerStatement, batch.count)]
+            let rows = try await sql.raw("\(UsageRowsInsert(slice, dialect: dialect))").all()
+            for row in rows { inserted.insert(try row.decode(column: "id", as: String.self)) }
+            start += rowsPerStatement
+        }
+        let records = inserted.count == batch.count ? batch : batch.filter { inserted.contains($0.id) }
+        var perKey: [String: (count: Int64, lastUsed: Int64)] = [:]
+        for record in records where (200..<300).contains(record.status) {
+            guard let keyId = record.keyId else { continue }
+            let current = perKey[keyId] ?? (0, 0)
+            perKey[keyId] = (current.count + 1, max(current.lastUsed, record.at))
+        }
+        // In id order, so that instances writing at once lock the key rows in the same order.
+        for (keyId, counter) in perKey.sorted(by: { $0.key < $1.key }) {
+            try await sql.raw("""
+                UPDATE api_keys SET usage_count = usage_count + \(bind: counter.count),
+                last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < \(bind: counter.lastUsed) THEN \(bind: counter.lastUsed) ELSE last_used_at END
+                WHERE id = \(bind: keyId)
+                """).run()
+        }
+        try await UsageRollups.add(records, on: sql)
+        return records
     }
 }

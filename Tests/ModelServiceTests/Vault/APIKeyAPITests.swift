@@ -171,7 +171,8 @@ import Testing
             // Refusals are aggregated per source and minute (issue 11), never one row per attempt with the raw id.
             await components.decryptRefusals.flush(all: true)
             let denied = try decodeJSON([AuditLog.Entry].self, try await client.call(.get, "/api/audit?action=decrypt").body).filter { $0.result == "denied" }
-            #expect(denied.count == 1 && denied.first?.count == 3 && denied.first?.keyId == nil)
+            // One row, or two when the three refusals straddle a minute.
+            #expect((1...2).contains(denied.count) && denied.map(\.count).reduce(0, +) == 3 && denied.allSatisfy { $0.keyId == nil })
             let all = try await client.call(.get, "/api/audit")
             #expect(!all.body.contains("sk-decrypt-me-123456"))
             let created = try decodeJSON([AuditLog.Entry].self, try await client.call(.get, "/api/audit?action=create").body)
