@@ -12,7 +12,8 @@ struct Prices: AsyncParsableCommand {
 
 /// `prices import FILE [--apply]`: the differences between the registry's models and a
 /// `model_prices_and_context_window.json` file (new, changed, gone); with `--apply`, the new and changed
-/// prices are written, each change audited and added to the model's price history. Without it nothing changes.
+/// prices are written, each change audited and added to the model's price history. Without it no price
+/// changes: the differences are staged for an admin to apply or discard on the console's Prices page.
 struct PricesImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
@@ -26,6 +27,7 @@ struct PricesImport: AsyncParsableCommand {
     var apply = false
 
     func run() async throws {
+        let file = self.file
         let data: Data
         do {
             let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
@@ -42,10 +44,15 @@ struct PricesImport: AsyncParsableCommand {
             let changes = map.diff(components.registry.models())
             say("price map: \(map.prices.count) entries; registry: \(components.registry.models().count) models; \(changes.count) differences")
             for change in changes { say(change.line) }
+            let imports = PriceImports(database: components.database)
             guard apply else {
-                if changes.contains(where: { $0.kind != .gone }) { say("nothing changed; run again with --apply to write the new and changed prices") }
+                if changes.contains(where: { $0.kind != .gone }) {
+                    _ = try await imports.stage(changes, source: (file as NSString).lastPathComponent)
+                    say("no price changed; approve these on the console's Prices page (/console/prices), or run again with --apply")
+                }
                 return 0
             }
+            try await imports.supersedePending()
             var count = 0
             for change in changes {
                 guard let fields = change.fields else { continue }

@@ -38,6 +38,7 @@ struct ConsoleRenderer: Sendable {
 
     static let navigation: [NavItem] = [
         .init(label: "Models", path: "/console/models", adminOnly: true),
+        .init(label: "Prices", path: "/console/prices", adminOnly: true),
         .init(label: "Keys", path: "/console/keys", adminOnly: true),
         .init(label: "Tokens", path: "/console/tokens", adminOnly: true),
         .init(label: "Usage", path: "/console/usage", adminOnly: true),

@@ -106,7 +106,11 @@ public struct PriceMapChange: Sendable {
 
     /// The registry change that applies the map's prices: every price field set, so absent ones are cleared.
     public var fields: ModelFields? {
-        guard let proposed else { return nil }
+        proposed.map(Self.fields(for:))
+    }
+
+    /// The registry change that sets a model's prices to `proposed`, absent ones cleared.
+    public static func fields(for proposed: ModelPrices) -> ModelFields {
         var fields = ModelFields()
         fields.inputCostPerMillion = .set(proposed.rates.input)
         fields.outputCostPerMillion = .set(proposed.rates.output)

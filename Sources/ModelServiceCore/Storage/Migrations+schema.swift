@@ -357,5 +357,20 @@ extension Migrations {
             "CREATE INDEX IF NOT EXISTS usage_records_at ON usage_records (at)",
             "CREATE INDEX IF NOT EXISTS usage_records_user_at ON usage_records (user_id, at)",
         ]),
+        // Price-map imports staged by `prices import`, waiting for an admin's approval on the console (PriceImports).
+        Migration(name: "018_price_imports", statements: [
+            """
+            CREATE TABLE IF NOT EXISTS price_imports (
+                id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                changes TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                decided_at BIGINT,
+                decided_by TEXT
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS price_imports_status ON price_imports (status, created_at)",
+        ]),
     ]
 }

@@ -69,7 +69,9 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("gone     imp/gone") && $0.contains("left as it is") }, "\(shown.output)")
         #expect(!shown.output.contains("imp/same") && shown.output.contains("--apply"), "\(shown.output)")
         let unchanged = try await TestApp.run(databaseURL: url, extra: ["SEED_ON_START": "false"]) { _, components in
-            try await Self.prices(components)
+            let staged = try await PriceImports(database: components.database).pending()
+            #expect(staged?.changes.map(\.modelName).sorted() == ["imp/changed", "imp/gone", "imp/new"], "staged for the console")
+            return try await Self.prices(components)
         }
         #expect(unchanged == before, "prices changed without --apply")
 
@@ -86,6 +88,7 @@ import Testing
             #expect(after["imp/gone"] == before["imp/gone"] && after["imp/same"] == before["imp/same"])
             let audit = try await client.call(.get, "/api/audit")
             #expect(audit.body.contains("model imp/changed; changed") && audit.body.contains(#""actorRole":"cli""#), "\(audit.body.prefix(3000))")
+            #expect(try await PriceImports(database: components.database).pending() == nil, "--apply supersedes the staged import")
             let history = try await client.call(.get, "/api/models/imp%2Fchanged/prices")
             #expect((try JSONSerialization.jsonObject(with: Data(history.body.utf8)) as? [Any])?.count == 2, "\(history.body)")
         }
