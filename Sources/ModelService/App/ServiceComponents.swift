@@ -34,6 +34,10 @@ public struct ServiceComponents: Sendable {
     let tracingService: (any Service)?
     /// Budgets, rate limits, retries, fallbacks, circuit breakers and key health.
     public let traffic: TrafficControl
+    /// Alert webhooks: the admin operations, the queue of alerts raised on the call's path, and their delivery.
+    public let webhooks: Webhooks
+    public let webhookEmitter: WebhookEmitter
+    public let webhookDispatcher: WebhookDispatcher
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -65,8 +69,10 @@ public struct ServiceComponents: Sendable {
             shutdownBound: configuration.usageShutdownBound,
             spill: UsageSpillFile(directory: configuration.dataDirectory, logger: logger), logger: logger, metrics: metrics
         )
+        let webhookEmitter = WebhookEmitter(database: database, logger: logger)
         let traffic = TrafficControl(
-            database: database, registry: registry, keyHealth: KeyHealth(vault: vault, logger: logger), settings: configuration.traffic, logger: logger)
+            database: database, registry: registry, keyHealth: KeyHealth(vault: vault, logger: logger), settings: configuration.traffic, logger: logger,
+            events: webhookEmitter)
         return ServiceComponents(
             configuration: configuration,
             database: database,
@@ -89,6 +95,11 @@ public struct ServiceComponents: Sendable {
             tracing: tracing,
             tracingService: tracingService,
             traffic: traffic,
+            webhooks: Webhooks(database: database, vault: vault),
+            webhookEmitter: webhookEmitter,
+            // Deliveries share the upstream client's pool; each send has its own timeout (`WEBHOOK_TIMEOUT_MS`).
+            webhookDispatcher: WebhookDispatcher(
+                database: database, vault: vault, httpClient: upstream.httpClient, settings: configuration.webhooks, logger: logger),
             logger: logger,
             httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )
@@ -100,6 +111,8 @@ public struct ServiceComponents: Sendable {
         (tracingService.map { [$0] } ?? [])
             + [database.service, changeFeed, usage, decryptRefusals, HTTPClientService(client: upstream.httpClient), traffic.limiter, traffic.budgets]
             + (traffic.keyHealth.map { [$0] } ?? [])
+            // After the HTTP client and the database, so they stop first and both are still there while they stop.
+            + [webhookEmitter, webhookDispatcher]
     }
 
     /// Runs `body` with the database usable and shuts the HTTP client down afterwards, for
