@@ -151,6 +151,7 @@ public struct ServiceComponents: Sendable {
         try await tokens.reload()
         try await vault.reload()
         try await traffic.budgets.reload()
+        webhookDispatcher.arm()
         return adminToken
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// Sends queued webhook deliveries: polls due rows, claims each (one instance wins), signs and POSTs it,
 /// and records the outcome. 2xx is delivered and never sent again; anything else is retried with
@@ -20,6 +21,8 @@ public final class WebhookDispatcher: Service, Sendable {
     private let httpClient: HTTPClient
     private let settings: WebhookSettings
     private let logger: Logger
+    /// Set by start-up once the tables exist and the vault is unlocked (``arm()``): no poll runs before.
+    private let armed = Atomic<Bool>(false)
 
     public init(database: Database, vault: KeyVault, httpClient: HTTPClient, settings: WebhookSettings, logger: Logger) {
         self.database = database
@@ -29,12 +32,21 @@ public final class WebhookDispatcher: Service, Sendable {
         self.logger = logger
     }
 
+    /// Lets the polls begin; called by start-up after migrating and unlocking the vault.
+    public func arm() {
+        armed.store(true, ordering: .relaxed)
+    }
+
     /// Polls until the group shuts down; a send under way is cancelled then (its claim lapses and
     /// another poll retries it after the timeout).
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var lastPrune: Int64 = 0
             while !Task.isCancelled {
+                guard self.armed.load(ordering: .relaxed) else {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    continue
+                }
                 let sent = await self.deliverDue()
                 let now = Clock.nowMillis()
                 if now - lastPrune > 3_600_000 {

@@ -44,7 +44,8 @@ import Testing
                     try await components.webhooks.deliveries(webhookId: webhook.id)?.first?.status == .delivered
                 }
                 #expect(delivered != nil)
-                #expect(await receiver.seen.count == 2 && receiver.seen.allSatisfy { $0.signatureVerifies(secret: secret) })
+                let seen = await receiver.seen
+                #expect(seen.count == 2 && seen.allSatisfy { $0.signatureVerifies(secret: secret) })
 
                 let page = try await Page.get(client, "/console/webhooks", cookie: browser.cookie)
                 #expect(page.status == .ok && !page.body.contains(secret))

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import SQLKit
 import Testing
 @testable import ModelService
@@ -155,7 +156,8 @@ import Testing
                 }
                 #expect(refused == 3)
                 let both = try await eventually(timeout: .seconds(10)) {
-                    await !receiver.events("budget.threshold").isEmpty && !receiver.events("budget.exceeded").isEmpty
+                    let first = await receiver.events("budget.threshold"), second = await receiver.events("budget.exceeded")
+                    return !first.isEmpty && !second.isEmpty
                 }
                 #expect(both != nil)
                 try await Task.sleep(for: .milliseconds(500))
@@ -191,7 +193,8 @@ import Testing
                 _ = try await TrafficTest.chat(client, model: rejecting, user: "kate")
 
                 let both = try await eventually(timeout: .seconds(10)) {
-                    await !receiver.events("circuit.open").isEmpty && !receiver.events("key.invalid").isEmpty
+                    let first = await receiver.events("circuit.open"), second = await receiver.events("key.invalid")
+                    return !first.isEmpty && !second.isEmpty
                 }
                 #expect(both != nil)
                 try await Task.sleep(for: .milliseconds(400))
