@@ -67,6 +67,7 @@ public final class WebhookDispatcher: Service, Sendable {
         do {
             due = try await database.run { try await WebhookDeliveryRows.due(now: now, limit: Self.batchSize, on: $0) }
         } catch {
+            if Task.isCancelled { return 0 }
             logger.warning("reading due webhook deliveries failed", metadata: ["error": "\(Database.describe(error))"])
             return 0
         }
@@ -92,6 +93,8 @@ public final class WebhookDispatcher: Service, Sendable {
         do {
             guard try await database.run({ try await WebhookDeliveryRows.claim(item, now: now, leaseUntil: leaseUntil, on: $0) }) else { return }
         } catch {
+            // Shutting down mid-statement is not a fault to report.
+            if Task.isCancelled { return }
             logger.warning("claiming a webhook delivery failed", metadata: ["error": "\(Database.describe(error))"])
             return
         }
@@ -115,6 +118,8 @@ public final class WebhookDispatcher: Service, Sendable {
                     now: finished, on: sql)
             }
         } catch {
+            // Shutting down mid-statement is not a fault to report.
+            if Task.isCancelled { return }
             logger.warning("recording a webhook delivery failed", metadata: ["webhook.delivery": "\(item.id)", "error": "\(Database.describe(error))"])
         }
         if status == .failed {
@@ -193,6 +198,8 @@ public final class WebhookDispatcher: Service, Sendable {
         do {
             try await database.run { try await WebhookDeliveryRows.prune(before: cutoff, on: $0) }
         } catch {
+            // Shutting down mid-statement is not a fault to report.
+            if Task.isCancelled { return }
             logger.warning("pruning the webhook delivery log failed", metadata: ["error": "\(Database.describe(error))"])
         }
     }
