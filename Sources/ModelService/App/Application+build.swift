@@ -84,6 +84,7 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
     UsageController(database: components.database).register(on: api.group("usage"))
     BudgetController(traffic: components.traffic).register(on: api.group("budgets"))
     ProvidersHealthController(breakers: components.traffic.breakers).register(on: api.group("providers"))
+    WebhookController(webhooks: components.webhooks).register(on: api.group("webhooks"))
 
     let v1 = router.group("v1")
         .add(middleware: BodyLimitMiddleware(limit: components.configuration.maxRequestBytes, budget: bodies))

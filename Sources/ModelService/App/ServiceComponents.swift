@@ -36,6 +36,10 @@ public struct ServiceComponents: Sendable {
     let tracingService: (any Service)?
     /// Budgets, rate limits, retries, fallbacks, circuit breakers and key health.
     public let traffic: TrafficControl
+    /// Alert webhooks: the admin operations, the queue of alerts raised on the call's path, and their delivery.
+    public let webhooks: Webhooks
+    public let webhookEmitter: WebhookEmitter
+    public let webhookDispatcher: WebhookDispatcher
     public let logger: Logger
     private let httpClientLifetime: HTTPClientLifetime
 
@@ -62,8 +66,10 @@ public struct ServiceComponents: Sendable {
         let metrics = GatewayMetrics()
         let tracingService = try TracingBootstrap.start(configuration.observability, logger: logger)
         let tracing = GatewayTracing(enabled: configuration.observability.tracingEnabled)
+        let webhookEmitter = WebhookEmitter(database: database, logger: logger)
         let traffic = TrafficControl(
-            database: database, registry: registry, keyHealth: KeyHealth(vault: vault, logger: logger), settings: configuration.traffic, logger: logger)
+            database: database, registry: registry, keyHealth: KeyHealth(vault: vault, logger: logger), settings: configuration.traffic, logger: logger,
+            events: webhookEmitter)
         let usage = UsageRecorder(
             database: database, interval: configuration.usageFlushInterval, queueLimit: configuration.usageQueueMax,
             shutdownBound: configuration.usageShutdownBound,
@@ -94,6 +100,11 @@ public struct ServiceComponents: Sendable {
             tracing: tracing,
             tracingService: tracingService,
             traffic: traffic,
+            webhooks: Webhooks(database: database, vault: vault),
+            webhookEmitter: webhookEmitter,
+            // Deliveries share the upstream client's pool; each send has its own timeout (`WEBHOOK_TIMEOUT_MS`).
+            webhookDispatcher: WebhookDispatcher(
+                database: database, vault: vault, httpClient: upstream.httpClient, settings: configuration.webhooks, logger: logger),
             logger: logger,
             httpClientLifetime: HTTPClientLifetime(client: upstream.httpClient)
         )
@@ -105,6 +116,8 @@ public struct ServiceComponents: Sendable {
         (tracingService.map { [$0] } ?? [])
             + [database.service, changeFeed, usage, usagePruner, decryptRefusals, HTTPClientService(client: upstream.httpClient), traffic.limiter, traffic.budgets]
             + (traffic.keyHealth.map { [$0] } ?? [])
+            // After the HTTP client and the database, so they stop first and both are still there while they stop.
+            + [webhookEmitter, webhookDispatcher]
     }
 
     /// Runs `body` with the database usable and shuts the HTTP client down afterwards, for
@@ -143,6 +156,7 @@ public struct ServiceComponents: Sendable {
         try await tokens.reload()
         try await vault.reload()
         try await traffic.budgets.reload()
+        webhookDispatcher.arm()
         return adminToken
     }
 }

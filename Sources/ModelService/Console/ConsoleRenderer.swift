@@ -44,6 +44,7 @@ struct ConsoleRenderer: Sendable {
         .init(label: "Usage", path: "/console/usage", adminOnly: true),
         .init(label: "Audit", path: "/console/audit", adminOnly: true),
         .init(label: "Health", path: "/console/health", adminOnly: true),
+        .init(label: "Webhooks", path: "/console/webhooks", adminOnly: true),
         .init(label: "Settings", path: "/console/settings", adminOnly: false),
         .init(label: "My usage", path: "/console/my-usage", adminOnly: false),
     ]

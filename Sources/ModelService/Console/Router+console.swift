@@ -26,5 +26,6 @@ func buildConsole(on router: Router<AppRequestContext>, components: ServiceCompo
     ConsoleUsageController(pages: pages, database: components.database, traffic: components.traffic).register(on: console)
     ConsoleAuditController(pages: pages, database: components.database).register(on: console)
     ConsoleHealthController(pages: pages, health: health, breakers: components.traffic.breakers).register(on: console)
+    ConsoleWebhooksController(pages: pages, webhooks: components.webhooks).register(on: console)
     ConsoleSettingsController(pages: pages, registry: components.registry, vault: components.vault).register(on: console)
 }

@@ -357,6 +357,45 @@ extension Migrations {
             "CREATE INDEX IF NOT EXISTS usage_records_at ON usage_records (at)",
             "CREATE INDEX IF NOT EXISTS usage_records_user_at ON usage_records (user_id, at)",
         ]),
+        // Alert webhooks (Webhooks/): the endpoints with their encrypted signing secret, the delivery log that is
+        // also the outbox the dispatcher polls, and the mark that sends `budget.exceeded` once per budget and period.
+        Migration(name: "017_webhooks", steps: [
+            .sql(
+                """
+                CREATE TABLE IF NOT EXISTS webhooks (
+                    id TEXT PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    events TEXT NOT NULL,
+                    format TEXT NOT NULL DEFAULT 'json',
+                    secret_ciphertext TEXT NOT NULL,
+                    key_version BIGINT NOT NULL,
+                    active BOOLEAN NOT NULL DEFAULT TRUE,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """),
+            .sql(
+                """
+                CREATE TABLE IF NOT EXISTS webhook_deliveries (
+                    id TEXT PRIMARY KEY,
+                    webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+                    event TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts BIGINT NOT NULL DEFAULT 0,
+                    next_attempt_at BIGINT NOT NULL,
+                    last_status_code BIGINT,
+                    last_error TEXT,
+                    created_at BIGINT NOT NULL,
+                    delivered_at BIGINT
+                )
+                """),
+            // The dispatcher's poll: due pending rows, oldest first.
+            .sql("CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)"),
+            // One webhook's log, newest first (and the cascade on delete).
+            .sql("CREATE INDEX IF NOT EXISTS webhook_deliveries_webhook ON webhook_deliveries (webhook_id, created_at)"),
+            .addColumn(table: "budgets", column: "exceeded_period", type: "BIGINT"),
+        ]),
         // Price-map imports staged by `prices import`, waiting for an admin's approval on the console (PriceImports).
         Migration(name: "018_price_imports", statements: [
             """

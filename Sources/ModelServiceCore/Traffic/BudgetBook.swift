@@ -44,6 +44,8 @@ public final class BudgetBook: Service, Sendable {
     /// Where the spending is counted: memory (SQLite) or the shared rows with leases (PostgreSQL).
     package let ledger: any BudgetLedger
     private let logger: Logger
+    /// Where a refusal is reported (`budget.exceeded`); nil sends no alert.
+    private let events: WebhookEmitter?
     private let flushInterval: Duration
     private let index = Mutex(Index())
     /// Which budget version each instance has loaded (PostgreSQL).
@@ -51,9 +53,10 @@ public final class BudgetBook: Service, Sendable {
     private let reloads = Mutex<(started: Int, installed: Int)>((0, 0))
 
     /// `instanceId` names this instance's leases (its heartbeat row, ``TrafficInstances``).
-    package init(database: Database, instanceId: String, logger: Logger, flushInterval: Duration? = nil) {
+    package init(database: Database, instanceId: String, logger: Logger, events: WebhookEmitter? = nil, flushInterval: Duration? = nil) {
         self.database = database
         self.logger = logger
+        self.events = events
         ledger =
             database.dialect == .postgres
             ? LeasedBudgetLedger(database: database, instanceId: instanceId, logger: logger) : MemoryBudgetLedger(database: database, logger: logger)
@@ -141,7 +144,9 @@ public final class BudgetBook: Service, Sendable {
             throw ServiceError.refusal(.limitsUnavailable, "Budgets cannot be checked right now; retry shortly.", retryAfterSeconds: 5)
         }
         guard let refusedId, let refused = budgets.first(where: { $0.id == refusedId }) else { return reservations }
-        let end = refused.period.end(after: refused.period.start(at: now))
+        let start = refused.period.start(at: now)
+        let end = refused.period.end(after: start)
+        events?.budgetExceeded(budgetId: refused.id, periodStart: start, periodEnd: end, now: now)
         let wait = end.map { Int(($0 - now + 999) / 1000) } ?? 86_400
         let until = end.map { " until the period ends at \(Clock.iso8601(millis: $0))" } ?? "; a total budget does not renew, an admin must raise it"
         throw ServiceError.refusal(.budgetExceeded, "The \(refused.label) is used up\(until).", retryAfterSeconds: wait)

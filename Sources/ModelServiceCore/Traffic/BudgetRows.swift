@@ -104,6 +104,7 @@ package enum BudgetRows {
             try await AuditLog.write(
                 .budgetThreshold, actor: .traffic, subject: .init(keyId: nil, owner: userId, provider: nil), result: "reached",
                 detail: "budget \(budgetId) crossed its soft threshold", on: sql)
+            try await WebhookRows.enqueueBudgetThreshold(budgetId: budgetId, on: sql)
             return .some(userId)
         }
     }
@@ -153,6 +154,8 @@ package enum BudgetRows {
                 .set("max_cost", to: SQLBind(fields.maxCost))
                 .set("max_tokens", to: SQLBind(fields.maxTokens.map(Int64.init)))
                 .set("soft_threshold", to: SQLBind(fields.softThreshold))
+                // A changed budget can be used up again this period: its next refusal alerts again (`budget.exceeded`).
+                .set("exceeded_period", to: SQLLiteral.null)
                 .set("updated_at", to: SQLBind(Clock.nowMillis()))
                 .run()
             try await ChangeFeed.bump(changeCounter, on: sql)

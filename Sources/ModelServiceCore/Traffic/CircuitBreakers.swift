@@ -62,10 +62,16 @@ public final class CircuitBreakers: Sendable {
     package let settings: Settings
     private let circuits = Mutex<[Key: Circuit]>([:])
     private let now: @Sendable () -> Int64
+    /// Told once per opening (closed or half-open to open), outside the lock: the `circuit.open` alert.
+    private let opened: (@Sendable (Key, _ lastError: String?, _ retryAfterSeconds: Int) -> Void)?
 
-    public init(settings: Settings = Settings(), now: @escaping @Sendable () -> Int64 = Clock.nowMillis) {
+    public init(
+        settings: Settings = Settings(), now: @escaping @Sendable () -> Int64 = Clock.nowMillis,
+        opened: (@Sendable (Key, _ lastError: String?, _ retryAfterSeconds: Int) -> Void)? = nil
+    ) {
         self.settings = settings
         self.now = now
+        self.opened = opened
     }
 
     /// Asks to send one call; a half-open circuit lets only its single probe through.
@@ -95,14 +101,15 @@ public final class CircuitBreakers: Sendable {
     /// it ended without telling anything about the upstream (cancelled, client error).
     public func record(_ key: Key, success: Bool?, error: String? = nil) {
         let time = now()
-        circuits.withLock { circuits in
+        let justOpened: String?? = circuits.withLock { circuits -> String?? in
             var circuit = circuits[key] ?? Circuit()
             let wasProbe = circuit.state == .halfOpen && circuit.probeInFlight
             circuit.probeInFlight = false
             guard let success else {
                 if circuits[key] != nil { circuits[key] = circuit }
-                return
+                return nil
             }
+            let wasOpen = circuit.state == .open
             circuit.recent.append(success)
             if circuit.recent.count > settings.window { circuit.recent.removeFirst(circuit.recent.count - settings.window) }
             if success {
@@ -125,6 +132,10 @@ public final class CircuitBreakers: Sendable {
             }
             if circuits[key] == nil, circuits.count >= settings.maxCircuits { Self.evict(&circuits, keeping: settings.maxCircuits / 2) }
             circuits[key] = circuit
+            return circuit.state == .open && !wasOpen ? .some(circuit.lastError) : nil
+        }
+        if let opened, case .some(let lastError) = justOpened {
+            opened(key, lastError, Int(min(settings.openMillis / 1000 + 1, Int64(Int32.max))))
         }
     }
 

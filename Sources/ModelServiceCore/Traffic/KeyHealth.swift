@@ -49,10 +49,14 @@ public final class KeyHealth: Service, Sendable {
                     """).first()
                 guard let row else { return }
                 let owner = try row.decode(column: "user_id", as: String.self)
-                let provider = ProviderKind(name: try row.decode(column: "provider", as: String.self))
+                let providerName = try row.decode(column: "provider", as: String.self)
+                let provider = ProviderKind(name: providerName)
                 try await AuditLog.write(
                     .keyRejected, actor: .traffic, subject: .init(keyId: rejection.keyId, owner: owner, provider: provider), result: "invalid",
                     detail: "provider answered \(rejection.status) to a gateway call", on: sql)
+                let userId = owner == RecordBinding.sharedOwner ? nil : owner
+                let alert = WebhookEvent.keyInvalid(keyId: rejection.keyId, userId: userId, provider: provider?.rawValue ?? providerName, status: rejection.status)
+                try await WebhookRows.enqueue(alert, on: sql)
                 try await ChangeFeed.bump(KeyVault.changeCounter, on: sql)
             }
             await vault.reloadAfterWrite()

@@ -75,6 +75,7 @@ package final class MemoryBudgetLedger: BudgetLedger {
                         try await AuditLog.write(
                             .budgetThreshold, actor: .traffic, subject: .init(keyId: nil, owner: budget.userId, provider: nil), result: "reached",
                             detail: "budget \(budget.id) crossed its soft threshold", on: sql)
+                        try await WebhookRows.enqueueBudgetThreshold(budgetId: budget.id, on: sql)
                     }
                 }
             } catch {

@@ -30,17 +30,23 @@ public final class TrafficControl: Sendable {
         package var isEmpty: Bool { reservations.isEmpty && windows.isEmpty }
     }
 
+    /// `events` receives the alerts raised here (`budget.exceeded`, `circuit.open`); nil sends none.
     public init(
         database: Database, registry: ModelRegistry, keyHealth: KeyHealth?, settings: TrafficSettings, logger: Logger,
-        now: @escaping @Sendable () -> Int64 = Clock.nowMillis
+        events: WebhookEmitter? = nil, now: @escaping @Sendable () -> Int64 = Clock.nowMillis
     ) {
         self.settings = settings
         self.registry = registry
         self.keyHealth = keyHealth
         self.logger = logger
         limiter = RateLimiter(database: database, settings: settings, logger: logger, now: now)
-        budgets = BudgetBook(database: database, instanceId: limiter.instances?.id ?? "single", logger: logger)
-        breakers = CircuitBreakers(settings: settings.circuit, now: now)
+        budgets = BudgetBook(database: database, instanceId: limiter.instances?.id ?? "single", logger: logger, events: events)
+        breakers = CircuitBreakers(settings: settings.circuit, now: now) { [events] key, lastError, retryAfter in
+            events?.emit(
+                .circuitOpen(
+                    provider: key.provider.rawValue, baseURL: key.baseURL, upstreamModel: key.upstreamModel, lastError: lastError,
+                    retryAfterSeconds: retryAfter))
+        }
         attempts = AttemptLoop(policy: settings.retry, breakers: breakers)
     }
 

@@ -74,14 +74,48 @@ public struct KeyRotation: Sendable {
                 try await Task.sleep(for: .seconds(3600))
             }
         }
+        try await reencryptWebhookSecrets(cipher: cipher, into: &report)
         report.retiredVersions = try await retireUnused(currentVersion: version)
         return report
+    }
+
+    /// Webhook signing secrets are sealed by the same keyring: moved the same way, so no version they use is retired.
+    private func reencryptWebhookSecrets(cipher: KeyCipher, into report: inout Report) async throws {
+        let version = keyring.current.version
+        var cursor = ""
+        while true {
+            let after = cursor
+            let batch = try await database.run { try await WebhookRows.batchNotUnder(version: version, after: after, limit: batchSize, on: $0) }
+            guard let last = batch.last else { break }
+            cursor = last.id
+            let (written, undecryptable) = try await database.transaction { sql -> (Int, [String]) in
+                var written = 0
+                var undecryptable: [String] = []
+                for row in batch {
+                    let binding = WebhookSignature.binding(webhookId: row.id)
+                    guard let fresh = try? cipher.reencrypt(row.ciphertext, binding: binding) else {
+                        undecryptable.append(row.id)
+                        continue
+                    }
+                    if try await WebhookRows.replaceSecret(id: row.id, from: row.ciphertext, to: fresh, version: version, on: sql) { written += 1 }
+                }
+                if written > 0 {
+                    try await AuditLog.write(
+                        .rotate, actor: .commandLine, subject: .init(type: "webhook", id: nil), result: "ok",
+                        detail: "re-encrypted \(written) webhook secrets under master key version \(version)", on: sql)
+                }
+                return (written, undecryptable)
+            }
+            report.reencrypted += written
+            report.undecryptable += undecryptable
+        }
     }
 
     /// Retires every active version other than `currentVersion` that no row uses any more.
     private func retireUnused(currentVersion: Int) async throws -> [Int] {
         try await database.exclusively(key: VaultUnlock.lockKey) { sql in
             let counts = try await APIKeyStore.countsByVersion(on: sql)
+                .merging(try await WebhookRows.countsByVersion(on: sql), uniquingKeysWith: +)
             var retired: [Int] = []
             for version in try await MasterKeyVersion.all(on: sql) where version.isActive && version.version != currentVersion {
                 if counts[version.version, default: 0] == 0 {
