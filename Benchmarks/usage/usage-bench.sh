@@ -32,14 +32,15 @@ WORK=${WORK:-/tmp/usage-bench}
 mkdir -p "$WORK"
 PORT=${PORT:-3099}
 ADMIN=bench-admin-token-0123456789abcdef
-BIN="$ROOT/$SCRATCH/release/model-service"
+BIN=${BIN:-"$ROOT/$SCRATCH/release/model-service"}
 [[ $BUILD == 1 ]] && swift build -c release --scratch-path "$SCRATCH" --product model-service >&2
 
 case $DB in
   postgres)
     URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5433/bench_usage}
     ADMIN_URL=${URL%/*}/postgres
-    SQL() { psql -q -v ON_ERROR_STOP=1 "$URL" "$@"; }
+    SQL() { psql -q -v ON_ERROR_STOP=1 "$URL"; }
+    SQL_EXEC() { psql -Atq -v ON_ERROR_STOP=1 "$URL" -c "$1"; }
     if [[ $REUSE == 0 ]]; then
       psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS ${URL##*/}" -c "CREATE DATABASE ${URL##*/}"
     fi
@@ -50,7 +51,8 @@ case $DB in
   sqlite)
     FILE=$WORK/usage.sqlite
     URL="sqlite://$FILE"
-    SQL() { sqlite3 -bail "$FILE" "$@"; }
+    SQL() { sqlite3 -bail "$FILE"; }
+    SQL_EXEC() { sqlite3 -bail "$FILE" "$1"; }
     [[ $REUSE == 0 ]] && rm -f "$FILE" "$FILE-wal" "$FILE-shm"
     SERIES="s"
     ID="printf('%08x-0000-7000-8000-000000000000', g)"
@@ -65,7 +67,7 @@ START=$((NOW - DAYS * 86400000))
 STEP=$((DAYS * 86400000 / ROWS))
 PID=""
 start_service() {
-  DATABASE_URL=$URL ADMIN_TOKEN=$ADMIN PORT=$PORT HOST=127.0.0.1 DATA_DIR=$WORK/data ENCRYPTION_SECRET=bench-secret-0123456789abcdef \
+  DATABASE_URL=$URL ADMIN_TOKEN=$ADMIN PORT=$PORT HOST=127.0.0.1 DATA_DIR=$WORK/data ENCRYPTION_SECRET=bench-encryption-secret-0123456789abcdef \
     LOG_LEVEL=warning DATABASE_TIMEOUT_SECONDS=600 "$BIN" serve > "$WORK/service.log" 2>&1 &
   PID=$!
   local began=$(date +%s.%N)
@@ -73,7 +75,7 @@ start_service() {
     kill -0 "$PID" 2> /dev/null || { cat "$WORK/service.log" >&2; exit 1; }
     sleep 0.2
   done
-  echo "$(date +%s.%N) - $began" | bc
+  STARTED_SECONDS=$(echo "$(date +%s.%N) - $began" | bc)
 }
 stop_service() { [[ -n $PID ]] && kill "$PID" && wait "$PID" 2> /dev/null || true; PID=""; }
 trap stop_service EXIT
@@ -81,23 +83,25 @@ trap stop_service EXIT
 LOAD_SECONDS="-" MIGRATE_SECONDS="-"
 if [[ $REUSE == 0 ]]; then
   echo "migrating an empty database" >&2
-  start_service > /dev/null
+  start_service
   stop_service
   echo "writing $ROWS records" >&2
   # The records' indexes and the rollups are made afterwards, by the migration, as an upgrade would.
-  SQL -c "DROP INDEX IF EXISTS usage_records_at" -c "DROP INDEX IF EXISTS usage_records_user_at" \
-      -c "DROP INDEX IF EXISTS usage_records_request_id" -c "DROP TABLE IF EXISTS usage_hourly" -c "DROP TABLE IF EXISTS usage_daily" \
-      -c "DELETE FROM schema_migrations WHERE name = '016_usage_rollups'"
+  SQL_EXEC "DROP INDEX IF EXISTS usage_records_at; DROP INDEX IF EXISTS usage_records_user_at;
+    DROP INDEX IF EXISTS usage_records_request_id;
+    DROP TABLE IF EXISTS usage_hourly; DROP TABLE IF EXISTS usage_daily; DROP TABLE IF EXISTS usage_hourly_models;
+    DROP TABLE IF EXISTS usage_daily_models; DROP TABLE IF EXISTS usage_hourly_users; DROP TABLE IF EXISTS usage_daily_users;
+    DELETE FROM schema_migrations WHERE name = '016_usage_rollups'"
   began=$(date +%s.%N)
   sed -e "s/@ID@/$ID/" -e "s/@START@/$START/" -e "s/@STEP@/$STEP/" -e "s/@SERIES@/$SERIES/" Benchmarks/usage/generate.sql.in \
     | { [[ -n $PREFIX ]] && { printf '%s' "$PREFIX"; grep -v '^--'; } || cat; } > "$WORK/generate.sql"
   SQL < "$WORK/generate.sql"
   LOAD_SECONDS=$(echo "$(date +%s.%N) - $began" | bc)
-  SQL -c "CREATE INDEX IF NOT EXISTS usage_records_request_id ON usage_records (request_id)"
+  SQL_EXEC "CREATE INDEX IF NOT EXISTS usage_records_request_id ON usage_records (request_id)"
   echo "loaded in $LOAD_SECONDS s; migrating (rollups and indexes)" >&2
 fi
-MIGRATE_SECONDS=$(start_service)
-[[ $REUSE == 1 ]] && MIGRATE_SECONDS="-"
+start_service
+MIGRATE_SECONDS=$([[ $REUSE == 1 ]] && echo "-" || echo "$STARTED_SECONDS")
 echo "service up after $MIGRATE_SECONDS s" >&2
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -137,7 +141,9 @@ RSS_AFTER=$(rss)
 stop_service
 
 SIZE=$([[ $DB == postgres ]] && psql -Atq "$URL" -c "SELECT pg_size_pretty(pg_database_size(current_database()))" || du -h "$FILE" | cut -f1)
-ROLLUPS=$(SQL -c "SELECT (SELECT COUNT(*) FROM usage_hourly) || ' hourly, ' || (SELECT COUNT(*) FROM usage_daily) || ' daily'" $([[ $DB == postgres ]] && echo -At))
+ROLLUPS=$(SQL_EXEC "SELECT (SELECT COUNT(*) FROM usage_hourly) || ' hourly and ' || (SELECT COUNT(*) FROM usage_daily) || ' daily in detail, '
+  || (SELECT COUNT(*) FROM usage_hourly_users) || ' and ' || (SELECT COUNT(*) FROM usage_daily_users) || ' per user, '
+  || (SELECT COUNT(*) FROM usage_hourly_models) || ' and ' || (SELECT COUNT(*) FROM usage_daily_models) || ' per model'")
 {
   echo "### $DB, $ROWS records over $DAYS days ($SIZE; rollups: $ROLLUPS)"
   echo

@@ -1,8 +1,12 @@
 import SQLKit
 
-/// Hourly and daily totals of usage records per user, token, model, provider and key, written in the
-/// transaction that inserts the records, so reports read thousands of rollup rows instead of millions
-/// of records (``UsageStore``), and pruning old records (``UsagePruner``) keeps the totals.
+/// Hourly and daily totals of usage records, written in the transaction that inserts the records, so
+/// reports read thousands of rollup rows instead of millions of records (``UsageStore``), and pruning
+/// old records (``UsagePruner``) keeps the totals.
+///
+/// Three families of rollups, each hourly and daily, so a report reads only as much detail as it needs:
+/// per user, token, model, provider and key (a user's own reports, and later dimensions); per model and
+/// provider (totals by day, model or provider: tens of rows a day); per user (the by-user table).
 ///
 /// A batch's records are summed in memory first, so a batch becomes a few upserts. The rows are
 /// upserted in key order: two instances writing the same hour lock rows in the same order.
@@ -10,8 +14,37 @@ package enum UsageRollups {
     package enum Grain: String, CaseIterable, Sendable {
         case hour, day
 
-        package var table: String { self == .hour ? "usage_hourly" : "usage_daily" }
         package var millis: Int64 { self == .hour ? 3_600_000 : 86_400_000 }
+    }
+
+    /// Which dimensions a rollup keeps.
+    package enum Family: CaseIterable, Sendable {
+        /// User, token, model, provider and key.
+        case detail
+        /// Model and provider.
+        case models
+        /// User.
+        case users
+
+        package func table(_ grain: Grain) -> String {
+            let base = grain == .hour ? "usage_hourly" : "usage_daily"
+            switch self {
+            case .detail: return base
+            case .models: return base + "_models"
+            case .users: return base + "_users"
+            }
+        }
+
+        /// The key columns after `bucket`.
+        package var dimensions: [String] {
+            switch self {
+            case .detail: ["user_id", "token_id", "model", "provider", "key_id"]
+            case .models: ["model", "provider"]
+            case .users: ["user_id"]
+            }
+        }
+
+        package var keyColumns: [String] { ["bucket"] + dimensions }
     }
 
     /// The summed columns, in the order of ``Sums``' values.
@@ -19,9 +52,7 @@ package enum UsageRollups {
         "requests", "errors", "prompt_tokens", "completion_tokens", "total_tokens", "cache_read_tokens", "cache_write_tokens",
         "cache_write_1h_tokens", "reasoning_tokens", "cost", "unpriced", "latency_ms",
     ]
-    package static let keyColumns = ["bucket", "user_id", "token_id", "model", "provider", "key_id"]
-
-    private struct Key: Hashable, Comparable {
+    fileprivate struct Key: Hashable, Comparable {
         var bucket: Int64
         var userId: String
         var tokenId: String
@@ -34,7 +65,7 @@ package enum UsageRollups {
         }
     }
 
-    private struct Sums {
+    fileprivate struct Sums {
         var requests: Int64 = 0
         var errors: Int64 = 0
         var prompt: Int64 = 0
@@ -64,6 +95,21 @@ package enum UsageRollups {
             latency = Saturating.add(latency, Int64(record.latencyMs))
         }
 
+        mutating func add(_ other: Sums) {
+            requests = Saturating.add(requests, other.requests)
+            errors = Saturating.add(errors, other.errors)
+            prompt = Saturating.add(prompt, other.prompt)
+            completion = Saturating.add(completion, other.completion)
+            total = Saturating.add(total, other.total)
+            cacheRead = Saturating.add(cacheRead, other.cacheRead)
+            cacheWrite = Saturating.add(cacheWrite, other.cacheWrite)
+            cacheWrite1h = Saturating.add(cacheWrite1h, other.cacheWrite1h)
+            reasoning = Saturating.add(reasoning, other.reasoning)
+            cost += other.cost
+            unpriced = Saturating.add(unpriced, other.unpriced)
+            latency = Saturating.add(latency, other.latency)
+        }
+
         var binds: [any Encodable & Sendable] {
             [requests, errors, prompt, completion, total, cacheRead, cacheWrite, cacheWrite1h, reasoning, cost, unpriced, latency]
         }
@@ -72,22 +118,29 @@ package enum UsageRollups {
     /// Rows per upsert statement: 18 parameters each.
     private static let rowsPerStatement = 500
 
-    /// Adds `records` to the hourly and daily rollups (inside the transaction that inserted them).
+    /// Adds `records` to every rollup (inside the transaction that inserted them).
     package static func add(_ records: [UsageRecord], on sql: any SQLDatabase) async throws {
         guard !records.isEmpty else { return }
         for grain in Grain.allCases {
-            var sums: [Key: Sums] = [:]
+            var detail: [Key: Sums] = [:]
             for record in records {
                 let key = Key(
                     bucket: Self.bucket(record.at, grain), userId: record.userId ?? "", tokenId: record.tokenId ?? "", model: record.model,
                     provider: record.provider.rawValue, keyId: record.keyId ?? "")
-                sums[key, default: Sums()].add(record)
+                detail[key, default: Sums()].add(record)
             }
-            let ordered = sums.sorted { $0.key < $1.key }
-            var start = 0
-            while start < ordered.count {
-                try await sql.raw(upsert(grain, ordered[start..<min(start + rowsPerStatement, ordered.count)])).run()
-                start += rowsPerStatement
+            for family in Family.allCases {
+                var sums = detail
+                if family != .detail {
+                    sums = [:]
+                    for (key, value) in detail { sums[family.narrow(key), default: Sums()].add(value) }
+                }
+                let ordered = sums.sorted { $0.key < $1.key }
+                var start = 0
+                while start < ordered.count {
+                    try await sql.raw(upsert(family, grain, ordered[start..<min(start + rowsPerStatement, ordered.count)])).run()
+                    start += rowsPerStatement
+                }
             }
         }
     }
@@ -103,60 +156,71 @@ package enum UsageRollups {
         return remainder < 0 ? quotient - 1 : quotient
     }
 
-    private static func upsert(_ grain: Grain, _ rows: ArraySlice<(key: Key, value: Sums)>) -> SQLQueryString {
-        let table = grain.table
+    private static func upsert(_ family: Family, _ grain: Grain, _ rows: ArraySlice<(key: Key, value: Sums)>) -> SQLQueryString {
+        let table = family.table(grain)
         var values: [SQLQueryString] = []
         for (key, sums) in rows {
-            let binds: [any Encodable & Sendable] = [key.bucket, key.userId, key.tokenId, key.model, key.provider, key.keyId] + sums.binds
-            values.append("(\(binds: binds))")
+            values.append("(\(binds: family.binds(key) + sums.binds))")
         }
         let updates = sumColumns.map { "\($0) = \(table).\($0) + EXCLUDED.\($0)" }.joined(separator: ", ")
         return """
-            INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: (keyColumns + sumColumns).joined(separator: ", "))) \
+            INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: (family.keyColumns + sumColumns).joined(separator: ", "))) \
             VALUES \(values.joined(separator: ", ")) \
-            ON CONFLICT (\(unsafeRaw: keyColumns.joined(separator: ", "))) DO UPDATE SET \(unsafeRaw: updates)
+            ON CONFLICT (\(unsafeRaw: family.keyColumns.joined(separator: ", "))) DO UPDATE SET \(unsafeRaw: updates)
             """
     }
 
-    /// The migration's statements: the two tables, filled from the records already there.
+    /// The migration's statements: the tables, filled from the records already there.
     package static func createStatements() -> [String] {
         var statements: [String] = []
-        for grain in Grain.allCases {
-            let table = grain.table
-            statements.append("""
-                CREATE TABLE IF NOT EXISTS \(table) (
-                    bucket BIGINT NOT NULL,
-                    user_id TEXT NOT NULL,
-                    token_id TEXT NOT NULL,
-                    model TEXT NOT NULL,
-                    provider TEXT NOT NULL,
-                    key_id TEXT NOT NULL,
-                    requests BIGINT NOT NULL,
-                    errors BIGINT NOT NULL,
-                    prompt_tokens BIGINT NOT NULL,
-                    completion_tokens BIGINT NOT NULL,
-                    total_tokens BIGINT NOT NULL,
-                    cache_read_tokens BIGINT NOT NULL,
-                    cache_write_tokens BIGINT NOT NULL,
-                    cache_write_1h_tokens BIGINT NOT NULL,
-                    reasoning_tokens BIGINT NOT NULL,
-                    cost DOUBLE PRECISION NOT NULL,
-                    unpriced BIGINT NOT NULL,
-                    latency_ms BIGINT NOT NULL,
-                    PRIMARY KEY (bucket, user_id, token_id, model, provider, key_id)
-                )
-                """)
-            statements.append("CREATE INDEX IF NOT EXISTS \(table)_user ON \(table) (user_id, bucket)")
-            statements.append("""
-                INSERT INTO \(table) (\((keyColumns + sumColumns).joined(separator: ", "))) \
-                SELECT at / \(grain.millis), COALESCE(user_id, ''), COALESCE(token_id, ''), model, provider, COALESCE(key_id, ''), \
-                COUNT(*), SUM(CASE WHEN status >= 200 AND status < 300 THEN 0 ELSE 1 END), SUM(prompt_tokens), SUM(completion_tokens), \
-                SUM(total_tokens), SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), \
-                SUM(cost), SUM(CASE WHEN priced THEN 0 ELSE 1 END), SUM(latency_ms) \
-                FROM usage_records WHERE at >= 0 GROUP BY 1, 2, 3, 4, 5, 6 \
-                ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO NOTHING
-                """)
+        let sources: [String: String] = [
+            "user_id": "COALESCE(user_id, '')", "token_id": "COALESCE(token_id, '')", "model": "model", "provider": "provider",
+            "key_id": "COALESCE(key_id, '')",
+        ]
+        for family in Family.allCases {
+            for grain in Grain.allCases {
+                let table = family.table(grain)
+                let dimensions = family.dimensions.map { "    \($0) TEXT NOT NULL,\n" }.joined()
+                let sums = sumColumns.map { "    \($0) \($0 == "cost" ? "DOUBLE PRECISION" : "BIGINT") NOT NULL,\n" }.joined()
+                statements.append("""
+                    CREATE TABLE IF NOT EXISTS \(table) (
+                        bucket BIGINT NOT NULL,
+                    \(dimensions)\(sums)    PRIMARY KEY (\(family.keyColumns.joined(separator: ", ")))
+                    )
+                    """)
+                if family == .detail { statements.append("CREATE INDEX IF NOT EXISTS \(table)_user ON \(table) (user_id, bucket)") }
+                let groups = (1...family.keyColumns.count).map(String.init).joined(separator: ", ")
+                statements.append("""
+                    INSERT INTO \(table) (\((family.keyColumns + sumColumns).joined(separator: ", "))) \
+                    SELECT at / \(grain.millis), \(family.dimensions.map { sources[$0]! }.joined(separator: ", ")), \
+                    COUNT(*), SUM(CASE WHEN status >= 200 AND status < 300 THEN 0 ELSE 1 END), SUM(prompt_tokens), SUM(completion_tokens), \
+                    SUM(total_tokens), SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), \
+                    SUM(cost), SUM(CASE WHEN priced THEN 0 ELSE 1 END), SUM(latency_ms) \
+                    FROM usage_records WHERE at >= 0 GROUP BY \(groups) \
+                    ON CONFLICT (\(family.keyColumns.joined(separator: ", "))) DO NOTHING
+                    """)
+            }
         }
         return statements
+    }
+}
+
+extension UsageRollups.Family {
+    /// A detail key reduced to this family's dimensions (the others emptied).
+    fileprivate func narrow(_ key: UsageRollups.Key) -> UsageRollups.Key {
+        switch self {
+        case .detail: key
+        case .models: .init(bucket: key.bucket, userId: "", tokenId: "", model: key.model, provider: key.provider, keyId: "")
+        case .users: .init(bucket: key.bucket, userId: key.userId, tokenId: "", model: "", provider: "", keyId: "")
+        }
+    }
+
+    /// The key's values for this family's columns, in order.
+    fileprivate func binds(_ key: UsageRollups.Key) -> [any Encodable & Sendable] {
+        switch self {
+        case .detail: [key.bucket, key.userId, key.tokenId, key.model, key.provider, key.keyId]
+        case .models: [key.bucket, key.model, key.provider]
+        case .users: [key.bucket, key.userId]
+        }
     }
 }

@@ -7,6 +7,8 @@ import SQLKit
 /// A range is cut into whole days (daily rollups), whole hours at its ends (hourly rollups) and the
 /// minutes before its first and after its last whole hour (the records themselves, by the `at` index),
 /// so any range is exact and a 90-day report reads a few thousand rollup rows, not millions of records.
+/// A report reads the narrowest family of rollups that has its dimensions: per model for totals by day,
+/// model or provider; per user for the by-user table; the detailed one for one user's reports.
 package enum UsageStore {
     /// Runs the report on the database. `userId` restricts it to one user's calls;
     /// `limit`/`offset` page the groups (the console pages its by-user table).
@@ -69,6 +71,7 @@ package enum UsageStore {
     package static func query(
         fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: UsageReport.Grouping?, limit: Int? = nil, offset: Int = 0
     ) -> SQLQueryString {
+        let family: UsageRollups.Family = userId != nil ? .detail : groupBy == .user ? .users : .models
         var parts: [SQLQueryString] = []
         for source in sources(fromMillis: fromMillis, toMillis: toMillis) {
             var part: SQLQueryString
@@ -83,7 +86,7 @@ package enum UsageStore {
                 part = """
                     SELECT \(unsafeRaw: key(groupBy, source)) AS group_key, SUM(requests) AS requests, SUM(prompt_tokens) AS prompt_tokens, \
                     SUM(completion_tokens) AS completion_tokens, SUM(total_tokens) AS total_tokens, SUM(cost) AS cost \
-                    FROM \(unsafeRaw: grain.table) WHERE bucket >= \(bind: from) AND bucket < \(bind: to)
+                    FROM \(unsafeRaw: family.table(grain)) WHERE bucket >= \(bind: from) AND bucket < \(bind: to)
                     """
             }
             if let userId { part = part + " AND user_id = \(bind: userId)" }

@@ -56,7 +56,8 @@ import Testing
                 let plan = try await components.database.run { sql in
                     try await sql.raw("EXPLAIN QUERY PLAN " + query).all().map { try $0.decode(column: "detail", as: String.self) }
                 }.joined(separator: " | ")
-                for table in ["usage_records", "usage_hourly", "usage_daily"] {
+                let family: UsageRollups.Family = userId != nil ? .detail : grouping == .user ? .users : .models
+                for table in ["usage_records", family.table(.hour), family.table(.day)] {
                     #expect(plan.contains("SEARCH \(table) USING"), "\(table), \(grouping) \(userId ?? "all"): \(plan)")
                     #expect(!plan.contains("SCAN \(table)"), "\(table), \(grouping) \(userId ?? "all"): \(plan)")
                 }

@@ -127,13 +127,17 @@ import Testing
             func snapshot() async throws -> [String] {
                 try await components.database.run { sql in
                     var lines: [String] = []
-                    for table in ["usage_hourly", "usage_daily"] {
-                        for row in try await sql.raw("SELECT * FROM \(unsafeRaw: table) ORDER BY bucket, user_id, token_id, model, provider, key_id").all() {
-                            let key = [String(try row.decode(column: "bucket", as: Int64.self))]
-                                + (try UsageRollups.keyColumns.dropFirst().map { try row.decode(column: $0, as: String.self) })
-                            let sums = try UsageRollups.sumColumns.filter { $0 != "cost" }.map { String(try row.decode(column: $0, as: Int64.self)) }
-                            let cost = String(format: "%.9f", try row.decode(column: "cost", as: Double.self))
-                            lines.append(table + " " + (key + sums + [cost]).joined(separator: "|"))
+                    for family in UsageRollups.Family.allCases {
+                        for grain in UsageRollups.Grain.allCases {
+                            let table = family.table(grain)
+                            let order = family.keyColumns.joined(separator: ", ")
+                            for row in try await sql.raw("SELECT * FROM \(unsafeRaw: table) ORDER BY \(unsafeRaw: order)").all() {
+                                let key = [String(try row.decode(column: "bucket", as: Int64.self))]
+                                    + (try family.dimensions.map { try row.decode(column: $0, as: String.self) })
+                                let sums = try UsageRollups.sumColumns.filter { $0 != "cost" }.map { String(try row.decode(column: $0, as: Int64.self)) }
+                                let cost = String(format: "%.9f", try row.decode(column: "cost", as: Double.self))
+                                lines.append(table + " " + (key + sums + [cost]).joined(separator: "|"))
+                            }
                         }
                     }
                     return lines
@@ -143,8 +147,9 @@ import Testing
             #expect(written.count > 100)
             let statements = UsageRollups.createStatements()
             try await components.database.transaction { sql in
-                try await sql.raw("DELETE FROM usage_hourly").run()
-                try await sql.raw("DELETE FROM usage_daily").run()
+                for family in UsageRollups.Family.allCases {
+                    for grain in UsageRollups.Grain.allCases { try await sql.raw("DELETE FROM \(unsafeRaw: family.table(grain))").run() }
+                }
                 for statement in statements where statement.hasPrefix("INSERT") { try await sql.raw("\(unsafeRaw: statement)").run() }
             }
             #expect(try await snapshot() == written)
