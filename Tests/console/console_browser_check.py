@@ -92,7 +92,7 @@ def admin_flows(browser):
     check(cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict", f"session cookie flags wrong: {cookie}")
     check(admin_token not in page.content() and admin_token not in page.url, "the token appears in the page or URL after sign-in")
     nav = page.locator("nav[aria-label=Console] a").all_inner_texts()
-    check(nav == ["Models", "Keys", "Tokens", "Usage", "Audit", "Health"], f"admin navigation is {nav}")
+    check(nav == ["Models", "Prices", "Keys", "Tokens", "Usage", "Audit", "Health", "Webhooks"], f"admin navigation is {nav}")
     shot(page, "02-models")
 
     # A model: a bad value first (nothing stored, typed values kept), then create, edit, disable, default, test, delete.
@@ -219,6 +219,12 @@ def admin_flows(browser):
     text = page.locator("main").inner_text()
     check("reachable" in text and "unlocked" in text and "version" in text, "health misses database, vault or version")
     shot(page, "10-health")
+    page.get_by_role("link", name="Prices").click()
+    check("No price import is waiting" in page.locator("main").inner_text(), "the prices page does not say how to stage an import")
+    shot(page, "10b-prices")
+    page.get_by_role("link", name="Webhooks").click()
+    check(page.get_by_role("button", name="Add webhook").count() == 1 and "Delivery log" in page.locator("main").inner_text(), "the webhooks page misses its form or delivery log")
+    shot(page, "10c-webhooks")
 
     # Sign out: the session is gone.
     page.get_by_role("button", name="Sign out").click()
