@@ -1,10 +1,12 @@
 /// The usage writer's cost per record, with the hourly and daily rollups and without them.
 ///
-/// `swift run -c release --scratch-path .build-release UsageBench [--database URL] [--batches N] [--rounds N]`
+/// `swift run -c release --scratch-path .build-release UsageBench [--database URL] [--batches N] [--rounds N] [--users N]`
 ///
 /// The writer takes the records queued in the last `USAGE_FLUSH_MS` (200 ms) and writes them in one
-/// transaction. Here each batch is 200 records of now (1,000 users, 20 models, as
-/// Benchmarks/usage/generate.sql.in), written three ways, round after round on one database:
+/// transaction. Here each batch is 200 records of now (1,000 users with three of 20 models each, as
+/// Benchmarks/usage/generate.sql.in: nearly every record of a batch is a rollup row of its own, the
+/// worst case; `--users 10` is traffic from a few services, where a batch folds into a few rows),
+/// written three ways, round after round on one database:
 /// - `rows`: the records' INSERT alone, the writer before rollups (the baseline);
 /// - `rows + rollups`: `UsageRecorder.insertRows`, the writer now;
 /// - `rows + rollups + late budget check`: plus the PostgreSQL read for budgets a call could not reserve on.
@@ -22,6 +24,7 @@ func option(_ name: String) -> String? {
 let batchCount = option("--batches").flatMap(Int.init) ?? 100
 let rounds = option("--rounds").flatMap(Int.init) ?? 5
 let batchSize = 200
+let users = max(1, option("--users").flatMap(Int.init) ?? 1_000)
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("usage-bench-\(UUID().uuidString)").path
 let url = option("--database") ?? "sqlite://\(directory)/usage.sqlite"
 var logger = Logger(label: "usage-bench")
@@ -30,7 +33,7 @@ logger.logLevel = .warning
 func batch(_ serial: Int) -> [UsageRecord] {
     (0..<batchSize).map { index in
         let g = serial * batchSize + index
-        let user = (g * 7919) % 1000
+        let user = (g * 7919) % users
         let model = (user * 7 + (g % 3) * 5) % 20
         var record = UsageRecord(
             userId: "user-\(user)", tokenId: "token-\(user)", model: "model-\(model)", provider: [.openai, .anthropic, .gemini, .deepseek][model % 4],
@@ -84,7 +87,7 @@ let results = try await database.withRunning { database in
     }
     return variants.map { variant in (variant, perRecord[variant]!.sorted()[rounds / 2]) }
 }
-print("| \(location.dialect == .postgres ? "PostgreSQL" : "SQLite"): usage write | µs per record | vs rows |")
+print("| \(location.dialect == .postgres ? "PostgreSQL" : "SQLite"), \(users) users: usage write | µs per record | vs rows |")
 print("|---|---|---|")
 let base = results.first!.1
 for (variant, micros) in results {

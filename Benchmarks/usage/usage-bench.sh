@@ -122,6 +122,8 @@ done
 T[api30user1]=$(timed "$API/api/usage?from=$FROM30&groupBy=day&userId=user-7" "${AUTH[@]}")
 JAR=$WORK/cookies
 curl -sf -o /dev/null -c "$JAR" -b "$JAR" -H "Origin: $API" --data-urlencode "token=$ADMIN" "$API/console/sign-in"
+# The page itself, not a redirect to the sign-in page: its charts are there.
+curl -sf -b "$JAR" "$API/console/usage" | grep -q "Cost per day" || { echo "the console usage page did not render for the signed-in admin" >&2; exit 1; }
 T[console30]=$(timed "$API/console/usage" -b "$JAR")
 T[console90]=$(timed "$API/console/usage?from=$(iso $((NOW - 89 * 86400000)) | cut -c1-10)" -b "$JAR")
 

@@ -138,7 +138,7 @@ package enum UsageRollups {
                 let ordered = sums.sorted { $0.key < $1.key }
                 var start = 0
                 while start < ordered.count {
-                    try await sql.raw(upsert(family, grain, ordered[start..<min(start + rowsPerStatement, ordered.count)])).run()
+                    try await sql.raw("\(upsert(family, grain, ordered[start..<min(start + rowsPerStatement, ordered.count)]))").run()
                     start += rowsPerStatement
                 }
             }
@@ -156,18 +156,8 @@ package enum UsageRollups {
         return remainder < 0 ? quotient - 1 : quotient
     }
 
-    private static func upsert(_ family: Family, _ grain: Grain, _ rows: ArraySlice<(key: Key, value: Sums)>) -> SQLQueryString {
-        let table = family.table(grain)
-        var values: [SQLQueryString] = []
-        for (key, sums) in rows {
-            values.append("(\(binds: family.binds(key) + sums.binds))")
-        }
-        let updates = sumColumns.map { "\($0) = \(table).\($0) + EXCLUDED.\($0)" }.joined(separator: ", ")
-        return """
-            INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: (family.keyColumns + sumColumns).joined(separator: ", "))) \
-            VALUES \(values.joined(separator: ", ")) \
-            ON CONFLICT (\(unsafeRaw: family.keyColumns.joined(separator: ", "))) DO UPDATE SET \(unsafeRaw: updates)
-            """
+    private static func upsert(_ family: Family, _ grain: Grain, _ rows: ArraySlice<(key: Key, value: Sums)>) -> UsageRollupUpsert {
+        UsageRollupUpsert(table: family.table(grain), keyColumns: family.keyColumns, rows: rows.map { family.binds($0.key) + $0.value.binds })
     }
 
     /// The migration's statements: the tables, filled from the records already there.
