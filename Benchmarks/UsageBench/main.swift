@@ -76,7 +76,7 @@ let results = try await database.withRunning { database in
                             _ = try await UsageRecorder.insertRows(records, dialect: database.dialect, on: sql)
                         case .lateCharges:
                             let inserted = try await UsageRecorder.insertRows(records, dialect: database.dialect, on: sql)
-                            try await LateBudgetCharges.charge(inserted[...], on: sql)
+                            try await LateBudgetCharges.charge(inserted, on: sql)
                         }
                     }
                 }

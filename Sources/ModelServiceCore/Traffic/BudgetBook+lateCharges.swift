@@ -10,13 +10,7 @@ import SQLKit
 extension BudgetBook: UsageWriteHook {
     package func writing(_ records: [UsageRecord], on sql: any SQLDatabase) async throws {
         guard database.dialect == .postgres else { return }
-        let billed = records.filter { $0.cost > 0 || $0.totalTokens > 0 }
-        var start = 0
-        while start < billed.count {
-            let slice = billed[start..<min(start + Self.lateChargeRows, billed.count)]
-            try await LateBudgetCharges.charge(slice, on: sql)
-            start += Self.lateChargeRows
-        }
+        try await LateBudgetCharges.charge(records.filter { $0.cost > 0 || $0.totalTokens > 0 }, on: sql)
     }
 
     package func written(_ records: [UsageRecord]) {
@@ -32,29 +26,21 @@ extension BudgetBook: UsageWriteHook {
             _ = ledger.settle(charges, cost: record.cost, tokens: record.totalTokens)
         }
     }
-
-    /// Records per statement: six parameters each, far under either database's limit.
-    private static let lateChargeRows = 500
 }
 
 /// The SQL of late charges on PostgreSQL: one read finds the budgets a slice of records owes (none,
 /// nearly always), then each is charged in id order, the order every multi-budget reservation locks
 /// in, so this never deadlocks with them.
 package enum LateBudgetCharges {
-    package static func charge(_ records: ArraySlice<UsageRecord>, on sql: any SQLDatabase) async throws {
+    package static func charge(_ records: [UsageRecord], on sql: any SQLDatabase) async throws {
         guard !records.isEmpty else { return }
-        var values: [SQLQueryString] = []
-        for record in records {
-            // Budget ids are UUIDs: a comma-joined list is searched without ambiguity.
-            let charged = record.budgetIds.joined(separator: ",")
-            values.append("""
-                (CAST(\(bind: record.userId) AS TEXT), CAST(\(bind: record.tokenId) AS TEXT), CAST(\(bind: record.at) AS BIGINT), \
-                CAST(\(bind: record.cost) AS DOUBLE PRECISION), CAST(\(bind: Int64(record.totalTokens)) AS BIGINT), CAST(\(bind: charged) AS TEXT))
-                """)
-        }
+        // One array per column (six parameters for any number of records). Budget ids are UUIDs: a
+        // comma-joined list is searched without ambiguity. No budget has an empty user or token id.
         let query: SQLQueryString = """
             SELECT b.id AS id, SUM(v.cost) AS cost, CAST(SUM(v.tokens) AS BIGINT) AS tokens FROM budgets b \
-            JOIN (VALUES \(values.joined(separator: ", "))) AS v (user_id, token_id, at, cost, tokens, charged) \
+            JOIN unnest(\(bind: records.map { $0.userId ?? "" }), \(bind: records.map { $0.tokenId ?? "" }), \(bind: records.map(\.at)), \
+            \(bind: records.map(\.cost)), \(bind: records.map { Int64($0.totalTokens) }), \(bind: records.map { $0.budgetIds.joined(separator: ",") })) \
+            AS v (user_id, token_id, at, cost, tokens, charged) \
             ON (b.user_id = v.user_id OR b.token_id = v.token_id) AND b.created_at <= v.at AND b.period_start <= v.at \
             AND strpos(v.charged, b.id) = 0 \
             GROUP BY b.id ORDER BY b.id
