@@ -8,8 +8,10 @@ struct ModelServiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model-service",
         abstract: "Model registry, encrypted provider keys and one OpenAI-compatible gateway for LLM calls.",
+        version: Version.text,
         subcommands: [
             Serve.self, Migrate.self, Seed.self, Tokens.self, RotateEncryptionKey.self, ImportEnvKeys.self, FakeProvidersCommand.self, Audit.self, Prices.self,
+            Version.self,
         ],
         defaultSubcommand: Serve.self
     )

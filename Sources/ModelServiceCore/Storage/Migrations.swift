@@ -41,6 +41,9 @@ public enum Migrations {
         try await run(all, on: database)
     }
 
+    /// The name of the last migration this binary applies (`model-service version`).
+    public static var latest: String { all.last?.name ?? "" }
+
     package static func run(_ migrations: [Migration], on database: Database) async throws {
         let isPostgres = database.dialect == .postgres
         do {
