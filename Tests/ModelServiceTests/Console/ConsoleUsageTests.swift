@@ -49,8 +49,10 @@ import Testing
         let components = try await TestApp.components(databaseURL: try await TestDatabase.sqlite.makeURL())
         try await components.withRunning { components in
             try await Migrations.run(on: components.database)
-            let to = Clock.nowMillis()
-            let from = to - 30 * 86_400_000 - 1_234_567
+            // Edges inside hours and days, whatever the time of the run: records, hourly and daily rollups all read.
+            let today = Clock.nowMillis() / 86_400_000 * 86_400_000
+            let to = today + 5 * 3_600_000 + 17 * 60_000
+            let from = today - 30 * 86_400_000 - 3 * 3_600_000 - 1_234
             for (userId, grouping) in [(nil, UsageReport.Grouping.day), (nil, .model), (nil, .user), ("user-1", .day)] as [(String?, UsageReport.Grouping)] {
                 let query = UsageStore.query(fromMillis: from, toMillis: to, userId: userId, groupBy: grouping, limit: 10)
                 let plan = try await components.database.run { sql in
