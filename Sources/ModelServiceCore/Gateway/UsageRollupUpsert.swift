@@ -36,15 +36,7 @@ package struct UsageRollupUpsert: SQLExpression {
         if let known = statements.withLock({ $0[key] }) { return known }
         let columns = keyColumns + UsageRollups.sumColumns
         var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-        var position = 0
-        for row in 0..<rows {
-            sql += row == 0 ? "(" : ", ("
-            sql += columns.map { _ in
-                position += 1
-                return (postgres ? "$" : "?") + String(position)
-            }.joined(separator: ", ")
-            sql += ")"
-        }
+        sql += UsageRowsInsert.placeholders(rows: rows, columns: columns.count, postgres: postgres)
         let updates = UsageRollups.sumColumns.map { "\($0) = \(table).\($0) + EXCLUDED.\($0)" }.joined(separator: ", ")
         sql += " ON CONFLICT (\(keyColumns.joined(separator: ", "))) DO UPDATE SET \(updates)"
         statements.withLock { $0[key] = sql }

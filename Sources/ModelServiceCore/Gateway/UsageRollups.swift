@@ -79,22 +79,25 @@ package enum UsageRollups {
         var unpriced: Int64 = 0
         var latency: Int64 = 0
 
-        /// Adds one record (its numbers are bounded already; sums saturate all the same).
-        mutating func add(_ record: UsageRecord) {
-            requests = Saturating.add(requests, 1)
-            if !(200..<300).contains(record.status) { errors = Saturating.add(errors, 1) }
-            prompt = Saturating.add(prompt, Int64(record.promptTokens))
-            completion = Saturating.add(completion, Int64(record.completionTokens))
-            total = Saturating.add(total, Int64(record.totalTokens))
-            cacheRead = Saturating.add(cacheRead, Int64(record.cacheReadTokens))
-            cacheWrite = Saturating.add(cacheWrite, Int64(record.cacheWriteTokens))
-            cacheWrite1h = Saturating.add(cacheWrite1h, Int64(record.cacheWrite1hTokens))
-            reasoning = Saturating.add(reasoning, Int64(record.reasoningTokens))
-            cost += record.cost
-            if !record.priced { unpriced = Saturating.add(unpriced, 1) }
-            latency = Saturating.add(latency, Int64(record.latencyMs))
+        init() {}
+
+        /// One record's sums (its numbers are bounded already).
+        init(_ record: UsageRecord) {
+            requests = 1
+            errors = (200..<300).contains(record.status) ? 0 : 1
+            prompt = Int64(record.promptTokens)
+            completion = Int64(record.completionTokens)
+            total = Int64(record.totalTokens)
+            cacheRead = Int64(record.cacheReadTokens)
+            cacheWrite = Int64(record.cacheWriteTokens)
+            cacheWrite1h = Int64(record.cacheWrite1hTokens)
+            reasoning = Int64(record.reasoningTokens)
+            cost = record.cost
+            unpriced = record.priced ? 0 : 1
+            latency = Int64(record.latencyMs)
         }
 
+        /// Adds another key's sums (saturating: rows summed from outside data).
         mutating func add(_ other: Sums) {
             requests = Saturating.add(requests, other.requests)
             errors = Saturating.add(errors, other.errors)
@@ -127,7 +130,7 @@ package enum UsageRollups {
                 let key = Key(
                     bucket: Self.bucket(record.at, grain), userId: record.userId ?? "", tokenId: record.tokenId ?? "", model: record.model,
                     provider: record.provider.rawValue, keyId: record.keyId ?? "")
-                detail[key, default: Sums()].add(record)
+                detail[key, default: Sums()].add(Sums(record))
             }
             for family in Family.allCases {
                 var sums = detail

@@ -65,19 +65,24 @@ package struct UsageRowsInsert: SQLExpression {
     private static func statement(rows: Int, dialect: SQLDialectKind) -> String {
         let key = StatementKey(rows: rows, dialect: dialect)
         if let known = statements.withLock({ $0[key] }) { return known }
-        let prefix = dialect == .postgres ? "$" : "?"
-        var sql = head
+        let sql = head + placeholders(rows: rows, columns: columns.count, postgres: dialect == .postgres) + " ON CONFLICT (id) DO NOTHING RETURNING id"
+        statements.withLock { $0[key] = sql }
+        return sql
+    }
+
+    /// `(?, ?), (?, ?)` (SQLite) or `($1, $2), ($3, $4)` (PostgreSQL): `rows` rows of `columns` placeholders,
+    /// numbered from 1. Shared by the multi-row statements written straight into the serializer.
+    package static func placeholders(rows: Int, columns: Int, postgres: Bool) -> String {
+        var sql = ""
         var position = 0
         for row in 0..<rows {
             sql += row == 0 ? "(" : ", ("
-            sql += (0..<columns.count).map { _ in
+            sql += (0..<columns).map { _ in
                 position += 1
-                return prefix + String(position)
+                return (postgres ? "$" : "?") + String(position)
             }.joined(separator: ", ")
             sql += ")"
         }
-        sql += " ON CONFLICT (id) DO NOTHING RETURNING id"
-        statements.withLock { $0[key] = sql }
         return sql
     }
 
