@@ -39,7 +39,7 @@ import Darwin
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try ChildProcess.run(process)
         return process
     }
 
