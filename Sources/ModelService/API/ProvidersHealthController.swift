@@ -1,9 +1,10 @@
 import Hummingbird
 import ModelServiceCore
 
-/// `GET /api/providers/health` (admin): every circuit breaker with its state, recent error rate and last error.
+/// `GET /api/providers/health` (admin): every deployment's circuit breaker with its state, recent error rate and last error,
+/// and its last-known headroom.
 struct ProvidersHealthController {
-    let breakers: CircuitBreakers
+    let traffic: TrafficControl
 
     struct Answer: Encodable {
         var circuits: [CircuitBreakers.Status]
@@ -15,6 +16,6 @@ struct ProvidersHealthController {
 
     @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Answer> {
         _ = try context.requireAdmin()
-        return JSONResponse(Answer(circuits: breakers.statuses()))
+        return JSONResponse(Answer(circuits: traffic.circuitStatuses()))
     }
 }

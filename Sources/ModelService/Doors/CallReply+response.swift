@@ -9,7 +9,9 @@ extension Response {
     init(_ reply: CallReply) {
         switch reply {
         case .answer(let body, let model):
-            self.init(status: .ok, headers: [.contentType: "application/json", .xModelServiceModel: model.name], body: .init(byteBuffer: body))
+            var headers: HTTPFields = [.contentType: "application/json", .xModelServiceModel: model.name]
+            if let deployment = model.deployment { headers[.xModelServiceDeployment] = deployment.id }
+            self.init(status: .ok, headers: headers, body: .init(byteBuffer: body))
         case .stream(let stream):
             self = Response.eventStream(
                 answeredBy: stream.model,
@@ -26,6 +28,8 @@ extension HTTPField.Name {
     static let xUserId = Self("X-User-Id")!
     /// Names the registry model that answered (a fallback may have).
     static let xModelServiceModel = Self("X-Model-Service-Model")!
+    /// Names the deployment of that model the answer came from.
+    static let xModelServiceDeployment = Self("X-Model-Service-Deployment")!
     /// The client's own timeout in seconds, as the official OpenAI and Anthropic SDKs send it.
     static let xStainlessTimeout = Self("X-Stainless-Timeout")!
     static let anthropicVersion = Self("anthropic-version")!

@@ -50,8 +50,11 @@ public struct Call: Sendable {
     public var deadline: ContinuousClock.Instant
     /// What traffic control reserved and counted at admission, settled once with the call.
     public var admission = TrafficControl.Admission()
-    /// The model, then its active fallbacks whose providers serve this door: worked out once, at admission.
+    /// The model, then its active fallbacks whose providers serve this door, each as its deployments in the
+    /// order the route step chose (``DeploymentRouter``): worked out once, at admission.
     package var candidates: [Model]
+    /// The conversation the call belongs to, for prompt-cache affinity (nil when no candidate has a choice of deployments).
+    package var conversation: Int?
     /// The door's codec, prepared for these candidates.
     package var format: any ClientFormat
 

@@ -60,9 +60,6 @@ public struct CallPipeline: Sendable {
                 .wrongEndpoint, "The model '\(model.name)' is a \(model.mode.rawValue) model: call it with \(model.mode.endpoint).", field: "model")
         }
         let capability = request.format.capability
-        guard ProviderAdapters.adapter(for: model.provider).capabilities.contains(capability) else {
-            throw capability.refusal(provider: model.provider, model: model.name)
-        }
         let userId = try Self.user(principal: request.principal, namedUser: request.namedUser, bodyUser: request.bodyUser)
         if request.streaming, !model.supportsStreaming {
             throw ServiceError.invalidRequest("stream", "the model '\(model.name)' does not support streaming")
@@ -73,14 +70,16 @@ public struct CallPipeline: Sendable {
         let output =
             request.door == .embeddings
             ? 0 : try Self.outputLimit(requested: request.maxOutputTokens, field: request.outputField, model: model, door: request.door)
-        let candidates = route(model, capability: capability)
+        let conversation = Self.needsConversation(model) ? ConversationKey.of(request.body, caller: userId ?? request.principal.tokenId) : nil
+        let candidates = route(model, capability: capability, conversation: conversation)
+        guard candidates.first?.id == model.id else { throw capability.refusal(provider: model.provider, model: model.name) }
         let format = try request.format.prepared(for: candidates)
         let started = ContinuousClock.now
         let serviceTimeout = Duration.nanoseconds(upstream.requestTimeout.nanoseconds)
         var call = Call(
             door: request.door, principal: request.principal, userId: userId, model: model, body: request.body, streaming: request.streaming,
             requestId: request.requestId, started: started, deadline: started + min(serviceTimeout, request.timeout ?? serviceTimeout),
-            candidates: candidates, format: format)
+            candidates: candidates, conversation: conversation, format: format)
         guard billed else { return call }
         call.admission = try await traffic.admit(
             model: model, candidates: candidates, userId: userId, tokenId: request.principal.tokenId, promptBytes: request.body.readableBytes,
@@ -121,10 +120,20 @@ public struct CallPipeline: Sendable {
 
     // MARK: route
 
-    /// The models to try, in order: the one asked for, then its active `fallbacks` whose providers have the
-    /// capability the door needs (a fallback that cannot answer this door is skipped, not failed).
-    package func route(_ model: Model, capability: ProviderCapability) -> [Model] {
-        traffic.candidates(for: model).filter { $0.id == model.id || ProviderAdapters.adapter(for: $0.provider).capabilities.contains(capability) }
+    /// The models to try, in order: the one asked for, then its active `fallbacks`, each as its deployments in
+    /// the order the router chose for this call. Deployments whose providers lack the capability the door
+    /// needs are skipped, not failed; when none of the asked model's can answer, the list does not start with it.
+    package func route(_ model: Model, capability: ProviderCapability, conversation: Int? = nil) -> [Model] {
+        traffic.candidates(for: model).flatMap { candidate in
+            traffic.router.order(candidate, conversation: conversation).filter {
+                ProviderAdapters.adapter(for: $0.provider).capabilities.contains(capability)
+            }
+        }
+    }
+
+    /// Whether the call's conversation is worth working out: the model asked for chooses among deployments with affinity.
+    private static func needsConversation(_ model: Model) -> Bool {
+        model.routing.promptCacheAffinity && model.deployments.count > 1
     }
 
     /// The upstream target of `candidate` for a call: its base URL and the key resolved for the caller
@@ -148,6 +157,6 @@ public struct CallPipeline: Sendable {
 
     /// The settlement of an admitted call: its one usage record and hooks.
     package func settlement(for call: Call) -> CallSettlement {
-        CallSettlement(call: call, usage: usage, hooks: hooks, tracing: tracing)
+        CallSettlement(call: call, usage: usage, hooks: hooks, tracing: tracing, router: traffic.router)
     }
 }

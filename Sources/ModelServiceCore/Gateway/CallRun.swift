@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// One admitted call from its first attempt to its settlement: the attempts (circuit breakers, keys,
@@ -68,12 +69,14 @@ package final class CallRun: Sendable {
     }
 
     /// One upstream call with the key resolved for it. A provider's 401/403 on a stored key marks the key
-    /// invalid (``KeyHealth``) and the same call tries the next key source.
+    /// invalid (``KeyHealth``), and a 429 on a pooled key rests that key: the same call then tries the next key.
+    /// The router hears of the attempt (in flight, time to first byte, the provider's rate-limit headers).
     private func attempt<T: Sendable>(
         _ candidate: Model, _ operation: @Sendable (any ProviderAdapter, UpstreamCall, UpstreamTarget, UpstreamClient) async throws -> T
     ) async throws -> T {
         let adapter = ProviderAdapters.adapter(for: candidate.provider)
         let upstreamCall = try call.format.upstreamCall(for: candidate)
+        let router = pipeline.traffic.router
         var rejected: Set<String> = []
         while true {
             let (target, key) = try pipeline.target(for: candidate, userId: call.userId, requestId: call.requestId)
@@ -86,13 +89,35 @@ package final class CallRun: Sendable {
             }
             let span = pipeline.tracing.startAttempt(
                 model: candidate, operation: call.door.operationName, streamed: call.streaming, requestId: call.requestId)
+            let deployment = candidate.deployment?.id
+            if let deployment { router.began(deployment) }
+            let attemptStarted = ContinuousClock.now
             do {
-                let answer = try await operation(adapter, upstreamCall, target, pipeline.upstream)
-                settlement.answered(by: span)
+                // A pooled key's limits are the key's, not the deployment's: the pool rests the key instead.
+                var observer: (@Sendable (UpstreamRateLimits) -> Void)?
+                if let deployment, !key.pooled {
+                    observer = { @Sendable limits in router.observed(deployment, limits) }
+                }
+                let upstream = pipeline.upstream
+                let answer: T = try await UpstreamClient.$rateLimitObserver.withValue(observer) {
+                    try await operation(adapter, upstreamCall, target, upstream)
+                }
+                if let deployment {
+                    router.attemptEnded(deployment, answered: true, elapsed: .now - attemptStarted)
+                    if let conversation = call.conversation { router.stick(conversation, to: deployment) }
+                }
+                settlement.answered(by: span, deployment: deployment)
                 return answer
             } catch let error as ProviderError {
+                if let deployment { router.attemptEnded(deployment, answered: false, elapsed: .now - attemptStarted) }
                 let failure = ServiceError(error, model: candidate, key: key)
                 pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: failure.status, errorKind: failure.code)
+                if failure.kind == .upstreamRateLimited, key.pooled, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4,
+                    settlement.attempts < pipeline.traffic.attempts.policy.maxAttempts
+                {
+                    pipeline.keys.coolDown(keyId, millis: Self.restMillis(failure))
+                    continue
+                }
                 // Stored keys only (an environment key has no id to mark), each at most once per call.
                 if failure.kind == .providerKeyRejected, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4,
                     settlement.attempts < pipeline.traffic.attempts.policy.maxAttempts
@@ -102,13 +127,21 @@ package final class CallRun: Sendable {
                 }
                 throw failure
             } catch let error as ServiceError {
+                if let deployment { router.attemptEnded(deployment, answered: false, elapsed: .now - attemptStarted) }
                 pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: error.status, errorKind: error.code)
                 throw error
             } catch {
+                if let deployment { router.attemptEnded(deployment, answered: false, elapsed: .zero) }
                 pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
                 throw error
             }
         }
+    }
+
+    /// How long a pooled key rests after a 429: the provider's `Retry-After`, else a minute (a rate window).
+    private static func restMillis(_ failure: ServiceError) -> Int64 {
+        let wait = RetryPolicy.retryAfter(failure.retryAfter, now: Date(), cap: .milliseconds(UpstreamRateLimits.maxWaitMillis))
+        return wait.map { Int64(Saturating.milliseconds($0)) } ?? 60_000
     }
 
     // MARK: the stream loop

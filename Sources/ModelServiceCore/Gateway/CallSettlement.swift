@@ -24,19 +24,25 @@ public final class CallSettlement: Sendable {
         package var settled = false
         /// The answering attempt's span, ended at settlement with the call's tokens (streams end later than the attempt).
         package var attemptSpan: (any Span)?
+        /// The deployment whose answer this is: in flight on the router until the call settles.
+        package var heldDeployment: String?
     }
 
     public let call: Call
     private let usage: UsageRecorder
     private let hooks: [any SettlementHook]
     private let tracing: GatewayTracing
+    private let router: DeploymentRouter?
     private let state = Mutex(State())
 
-    package init(call: Call, usage: UsageRecorder, hooks: [any SettlementHook], tracing: GatewayTracing = .disabled) {
+    package init(
+        call: Call, usage: UsageRecorder, hooks: [any SettlementHook], tracing: GatewayTracing = .disabled, router: DeploymentRouter? = nil
+    ) {
         self.call = call
         self.usage = usage
         self.hooks = hooks
         self.tracing = tracing
+        self.router = router
     }
 
     deinit {
@@ -57,9 +63,12 @@ public final class CallSettlement: Sendable {
         }
     }
 
-    /// Keeps the span of the attempt that answered, to end it when the call settles.
-    package func answered(by span: (any Span)?) {
-        state.withLock { $0.attemptSpan = span }
+    /// Keeps the span of the attempt that answered and its deployment, to end and release them when the call settles.
+    package func answered(by span: (any Span)?, deployment: String?) {
+        state.withLock {
+            $0.attemptSpan = span
+            $0.heldDeployment = deployment
+        }
     }
 
     /// Counts answer bytes relayed, for the estimate when the provider reports no usage.
@@ -90,6 +99,7 @@ public final class CallSettlement: Sendable {
             snapshot.attemptSpan, usage: Usage(promptTokens: record.promptTokens, completionTokens: record.completionTokens),
             responseModel: (snapshot.answeringModel ?? call.model).modelId, status: record.status, errorKind: record.errorCode)
         for hook in hooks { hook.settled(record, call: call) }
+        if let held = snapshot.heldDeployment { router?.released(held, tokens: record.totalTokens) }
     }
 
     private func makeRecord(_ outcome: Outcome, _ state: State) -> UsageRecord {
@@ -99,6 +109,7 @@ public final class CallSettlement: Sendable {
         record.requestId = call.requestId
         record.attempts = state.attempts
         record.keyId = state.key?.keyId
+        record.deploymentId = model.deployment?.id
         record.keySource = state.key.flatMap { $0.source == .none ? nil : $0.source.rawValue }
         record.streamed = call.streaming
         record.budgetIds = call.admission.reservations.map(\.budgetId)

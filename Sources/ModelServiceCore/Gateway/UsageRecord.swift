@@ -11,6 +11,8 @@ public struct UsageRecord: Sendable, Equatable, Codable {
     public var keyId: String?
     /// `user`, `shared` or `env`; nil when no key was needed (Ollama) or none was found.
     public var keySource: String?
+    /// The deployment of the model that answered (or was tried last).
+    public var deploymentId: String?
     /// Every input token, the cached parts below included.
     public var promptTokens: Int = 0
     public var completionTokens: Int = 0
@@ -56,6 +58,7 @@ public struct UsageRecord: Sendable, Equatable, Codable {
         record.latencyMs = max(0, latencyMs)
         record.attempts = Saturating.clamp(attempts, to: 0...1_000)
         record.budgetIds = budgetIds.prefix(64).filter { $0.utf8.count <= 64 }
+        if let id = deploymentId, id.utf8.count > 100 { record.deploymentId = nil }
         return record
     }
 
@@ -99,6 +102,7 @@ extension UsageRecord {
         at = try c.decode(Int64.self, forKey: .at)
         keyId = try c.decodeIfPresent(String.self, forKey: .keyId)
         keySource = try c.decodeIfPresent(String.self, forKey: .keySource)
+        deploymentId = try c.decodeIfPresent(String.self, forKey: .deploymentId)
         promptTokens = try c.decode(Int.self, forKey: .promptTokens)
         completionTokens = try c.decode(Int.self, forKey: .completionTokens)
         cacheReadTokens = try c.decodeIfPresent(Int.self, forKey: .cacheReadTokens) ?? 0

@@ -157,6 +157,51 @@ package struct JSONObjectEditor {
         } ?? nil
     }
 
+    /// Where the values of `keys` lie in `buffer`'s readable bytes, in one pass over the top level (keys
+    /// absent are absent from the answer); empty when the bytes are not an object.
+    package static func memberValues(_ keys: [String], in buffer: ByteBuffer) -> [String: Range<Int>] {
+        buffer.readableBytesView.withContiguousStorageIfAvailable { b in
+            var found: [String: Range<Int>] = [:]
+            var i = 0
+            skipSpace(b, &i)
+            guard i < b.count, b[i] == UInt8(ascii: "{") else { return found }
+            i += 1
+            while found.count < keys.count {
+                guard let member = member(b, &i) else { return found }
+                let name = UnsafeBufferPointer(rebasing: b[(member.name.lowerBound + 1)..<(member.name.upperBound - 1)])
+                for key in keys where found[key] == nil {
+                    if member.escaped ? JSONStringBytes.unquoted(b[member.name]) == key : name.elementsEqual(key.utf8) { found[key] = member.value }
+                }
+                skipSpace(b, &i)
+                guard i < b.count, b[i] == UInt8(ascii: ",") else { return found }
+                i += 1
+            }
+            return found
+        } ?? [:]
+    }
+
+    /// The byte ranges of the first `limit` elements of the JSON array at `range` of `buffer`'s readable bytes
+    /// (empty when it is not an array).
+    package static func arrayElements(_ range: Range<Int>, in buffer: ByteBuffer, limit: Int) -> [Range<Int>] {
+        buffer.readableBytesView.withContiguousStorageIfAvailable { whole in
+            let b = UnsafeBufferPointer(rebasing: whole[..<min(range.upperBound, whole.count)])
+            var elements: [Range<Int>] = []
+            var i = range.lowerBound
+            guard i < b.count, b[i] == UInt8(ascii: "[") else { return elements }
+            i += 1
+            while elements.count < limit {
+                skipSpace(b, &i)
+                let start = i
+                guard i < b.count, b[i] != UInt8(ascii: "]"), skipValue(b, &i) else { return elements }
+                elements.append(start..<i)
+                skipSpace(b, &i)
+                guard i < b.count, b[i] == UInt8(ascii: ",") else { return elements }
+                i += 1
+            }
+            return elements
+        } ?? []
+    }
+
     /// Appends `buffer`'s readable bytes to `out` with the bytes at `range` (from ``memberValue(_:in:)``) replaced by `json`.
     package static func write(_ buffer: ByteBuffer, replacing range: Range<Int>, with json: [UInt8], into out: inout ByteBuffer) {
         let start = buffer.readerIndex

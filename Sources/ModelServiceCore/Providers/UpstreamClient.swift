@@ -20,6 +20,10 @@ public struct UpstreamClient: Sendable {
     /// the call pipeline around its attempts: no attempt waits for an answer past it.
     @TaskLocal public static var callDeadline: ContinuousClock.Instant?
 
+    /// Told what an upstream answer said about its rate limits, set by the call pipeline around an attempt so the
+    /// router learns each deployment's headroom; nil (no header read) outside the pipeline.
+    @TaskLocal public static var rateLimitObserver: (@Sendable (UpstreamRateLimits) -> Void)?
+
     public init(httpClient: HTTPClient, requestTimeout: TimeAmount = .seconds(600)) {
         self.httpClient = httpClient
         self.requestTimeout = requestTimeout
@@ -93,6 +97,9 @@ public struct UpstreamClient: Sendable {
             response = try await httpClient.execute(request, deadline: deadline)
         } catch {
             throw Self.providerError(for: error, apiKey: apiKey)
+        }
+        if let observer = Self.rateLimitObserver, let limits = UpstreamRateLimits(header: { response.headers.first(name: $0) }) {
+            observer(limits)
         }
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {

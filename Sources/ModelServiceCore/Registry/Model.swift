@@ -33,6 +33,11 @@ public struct Model: Sendable, Codable, Equatable {
     public var metadata: [String: JSONValue]
     public var createdAt: String
     public var updatedAt: String
+    /// The ways of calling this model (at least one); the route step picks one per call.
+    public var deployments: [Deployment]
+    public var routing: Routing
+    /// Set on the copy of a model the pipeline calls through one of its deployments (``deployed(on:)``); nil in the registry.
+    public var deployment: Deployment? = nil
 
     /// The environment variable holding the server-wide fallback key: the model's own, else the provider's.
     public var fallbackKeyEnvVar: String? { apiKeyEnvVar ?? provider.defaultAPIKeyEnvVar }
@@ -51,7 +56,7 @@ public struct Model: Sendable, Codable, Equatable {
         case rateLimitPerMinute, rateLimitPerHour, rateLimitPerDay, fallbacks, tokenLimitPerMinute, tokenLimitPerDay
         case inputCostPerMillion, outputCostPerMillion, cacheReadCostPerMillion, cacheWriteCostPerMillion, cacheWrite1hCostPerMillion
         case priceTiers, priced, allowUnpriced, inputCostPer1kTokens, outputCostPer1kTokens, providerSettings
-        case apiKeyEnvVar, isActive, isDefault, metadata, createdAt, updatedAt
+        case apiKeyEnvVar, isActive, isDefault, metadata, createdAt, updatedAt, deployments, routing
     }
 
     /// Decodes what the REST API writes; a `mode` left out (JSON written before modes existed) is `chat`, no `fallbacks` is none.
@@ -82,6 +87,8 @@ public struct Model: Sendable, Codable, Equatable {
         metadata = try c.decode([String: JSONValue].self, forKey: .metadata)
         createdAt = try c.decode(String.self, forKey: .createdAt)
         updatedAt = try c.decode(String.self, forKey: .updatedAt)
+        deployments = try c.decodeIfPresent([Deployment].self, forKey: .deployments) ?? []
+        routing = try c.decodeIfPresent(Routing.self, forKey: .routing) ?? Routing()
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -111,6 +118,8 @@ public struct Model: Sendable, Codable, Equatable {
         try c.encode(metadata, forKey: .metadata)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(deployments, forKey: .deployments)
+        try c.encode(routing, forKey: .routing)
     }
 
     package init(row: any SQLRow) throws {
@@ -143,6 +152,25 @@ public struct Model: Sendable, Codable, Equatable {
         metadata = Self.decodeObject(try row.decode(column: "metadata", as: String.self))
         createdAt = Clock.iso8601(millis: try row.decode(column: "created_at", as: Int64.self))
         updatedAt = Clock.iso8601(millis: try row.decode(column: "updated_at", as: Int64.self))
+        deployments = Deployment.decodeList(try row.decode(column: "deployments", as: String.self), modelId: id)
+        routing = Routing.decode(try row.decode(column: "routing", as: String.self))
+    }
+
+    /// The model as called through `deployment`: its provider, endpoint, upstream model id and key
+    /// variable where the deployment names its own, everything else (prices, limits, name) the model's.
+    public func deployed(on deployment: Deployment) -> Model {
+        var copy = self
+        if let provider = deployment.provider, provider != self.provider {
+            // Another provider: the model's endpoint and key variable were the old provider's.
+            copy.provider = provider
+            copy.providerSettings["baseURL"] = nil
+            copy.apiKeyEnvVar = nil
+        }
+        if let modelId = deployment.modelId { copy.modelId = modelId }
+        if let baseURL = deployment.baseURL { copy.providerSettings["baseURL"] = .string(baseURL) }
+        if let variable = deployment.apiKeyEnvVar { copy.apiKeyEnvVar = variable }
+        copy.deployment = deployment
+        return copy
     }
 
     package static func decodeObject(_ text: String) -> [String: JSONValue] {

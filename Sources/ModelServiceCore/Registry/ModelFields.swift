@@ -36,6 +36,8 @@ public struct ModelFields: Sendable, Decodable {
     public var isActive: FieldUpdate<Bool> = .unchanged
     public var isDefault: FieldUpdate<Bool> = .unchanged
     public var metadata: FieldUpdate<[String: JSONValue]> = .unchanged
+    /// How calls choose among the model's deployments.
+    public var routing: FieldUpdate<Routing> = .unchanged
 
     package enum CodingKeys: String, CodingKey, CaseIterable {
         case name, displayName, provider, modelId, mode, description, maxTokens, supportsStreaming, defaultTemperature
@@ -43,7 +45,7 @@ public struct ModelFields: Sendable, Decodable {
         case providerSettings, apiKeyEnvVar, isActive, isDefault, metadata
         case fallbacks, tokenLimitPerMinute, tokenLimitPerDay
         case inputCostPerMillion, outputCostPerMillion, cacheReadCostPerMillion, cacheWriteCostPerMillion, cacheWrite1hCostPerMillion
-        case priceTiers, allowUnpriced
+        case priceTiers, allowUnpriced, routing
     }
 
     public init() {}
@@ -62,7 +64,7 @@ public struct ModelFields: Sendable, Decodable {
             (.allowUnpriced, allowUnpriced.isSet), (.fallbacks, fallbacks.isSet), (.mode, mode.isSet),
             (.tokenLimitPerMinute, tokenLimitPerMinute.isSet), (.tokenLimitPerDay, tokenLimitPerDay.isSet),
             (.providerSettings, providerSettings.isSet), (.apiKeyEnvVar, apiKeyEnvVar.isSet), (.isActive, isActive.isSet),
-            (.isDefault, isDefault.isSet), (.metadata, metadata.isSet),
+            (.isDefault, isDefault.isSet), (.metadata, metadata.isSet), (.routing, routing.isSet),
         ]
         return updates.filter { $0.1 }.map { $0.0.stringValue }
     }
@@ -98,6 +100,7 @@ public struct ModelFields: Sendable, Decodable {
         cacheWrite1hCostPerMillion = try .decode(container, .cacheWrite1hCostPerMillion)
         priceTiers = try .decode(container, .priceTiers)
         allowUnpriced = try .decode(container, .allowUnpriced)
+        routing = try .decode(container, .routing)
     }
 
     /// Checks bounds; for a create, also that the required fields are there and not null.
@@ -146,18 +149,8 @@ public struct ModelFields: Sendable, Decodable {
         }
         try validatePrices()
         if !creating, allowUnpriced.isNull { throw .invalidField("allowUnpriced", "cannot be null") }
-        if let variable = apiKeyEnvVar.value {
-            let valid = !variable.isEmpty && variable.count <= 100
-                && variable.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") }
-                && !(variable.first?.isNumber ?? true)
-            if !valid { throw .invalidField("apiKeyEnvVar", "must be an environment variable name such as OPENAI_API_KEY") }
-            if !keyVariables.allows(variable) {
-                throw .invalidField(
-                    "apiKeyEnvVar",
-                    "must be a provider key variable (a provider default, a name ending in _API_KEY, or one listed in PROVIDER_KEY_VARIABLES), "
-                        + "never one the service reads for itself")
-            }
-        }
+        if !creating, routing.isNull { throw .invalidField("routing", "cannot be null") }
+        if let variable = apiKeyEnvVar.value { try Self.checkKeyVariable(variable, field: "apiKeyEnvVar", keyVariables: keyVariables) }
         if let settings = providerSettings.value, let baseURL = settings["baseURL"] {
             guard let text = baseURL.stringValue else { throw .invalidField("providerSettings.baseURL", "must be a string") }
             try EndpointURL.check(text, field: "providerSettings.baseURL")
@@ -172,6 +165,20 @@ public struct ModelFields: Sendable, Decodable {
 
     /// Largest `metadata` and `providerSettings`, each, as encoded JSON.
     package static let maxObjectBytes = 64 * 1024
+
+    /// A name of an environment variable that holds a provider key, never one the service reads for itself.
+    package static func checkKeyVariable(_ variable: String, field: String, keyVariables: ProviderKeyVariables) throws(ServiceError) {
+        let valid = !variable.isEmpty && variable.count <= 100
+            && variable.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") }
+            && !(variable.first?.isNumber ?? true)
+        if !valid { throw .invalidField(field, "must be an environment variable name such as OPENAI_API_KEY") }
+        if !keyVariables.allows(variable) {
+            throw .invalidField(
+                field,
+                "must be a provider key variable (a provider default, a name ending in _API_KEY, or one listed in PROVIDER_KEY_VARIABLES), "
+                    + "never one the service reads for itself")
+        }
+    }
 
     package static func checkText(_ field: String, _ value: String, maxLength: Int) throws(ServiceError) {
         if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .invalidField(field, "must not be empty") }

@@ -69,13 +69,13 @@ public final class ModelRegistry: Sendable {
         }
     }
 
-    private let store: ModelStore
-    private let keyVariables: ProviderKeyVariables
+    let store: ModelStore
+    let keyVariables: ProviderKeyVariables
     /// Each model's JSON in the lists, kept while the model is unchanged.
     package let lists = ModelListCache()
-    private let snapshotBox = Mutex(Snapshot(models: []))
+    let snapshotBox = Mutex(Snapshot(models: []))
     /// One change to the snapshot at a time: a local write with its apply, or a reload.
-    private let applying = AsyncLock()
+    let applying = AsyncLock()
     /// Whole-table reads so far (start and the change feed's periodic check), for tests and health.
     private let fullReloads = Atomic<Int>(0)
 

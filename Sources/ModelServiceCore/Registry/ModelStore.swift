@@ -59,7 +59,7 @@ package struct ModelStore: Sendable {
                 "default_temperature", "rate_limit_per_minute", "rate_limit_per_hour", "rate_limit_per_day",
                 "provider_settings", "api_key_env_var",
                 "is_active", "is_default", "metadata", "created_at", "updated_at", "mode",
-                "fallbacks", "token_limit_per_minute", "token_limit_per_day", "allow_unpriced",
+                "fallbacks", "token_limit_per_minute", "token_limit_per_day", "allow_unpriced", "deployments", "routing",
                 ] + ModelPrices.modelColumns
             )
             .values(
@@ -73,7 +73,8 @@ package struct ModelStore: Sendable {
                 SQLBind(Model.encodeObject(fields.metadata.value ?? [:])), SQLBind(now), SQLBind(now),
                 SQLBind(fields.mode.value ?? ModelMode.chat.rawValue),
                 SQLBind(FallbackChain.encode(fields.fallbacks.value ?? [])), SQLBind(fields.tokenLimitPerMinute.value),
-                SQLBind(fields.tokenLimitPerDay.value), SQLBind(fields.allowUnpriced.value ?? false)]
+                SQLBind(fields.tokenLimitPerDay.value), SQLBind(fields.allowUnpriced.value ?? false),
+                SQLBind(Deployment.encodeList([.primary(modelId: id)])), SQLBind((fields.routing.value ?? Routing()).encoded())]
                     + ModelPrices.modelBinds(prices).map { SQLBind($0) }
             )
             .run()
@@ -134,6 +135,7 @@ package struct ModelStore: Sendable {
                 if case .set(let settings) = fields.providerSettings {
                     update = update.set("provider_settings", to: SQLBind(Model.encodeObject(settings ?? [:])))
                 }
+                if let routing = fields.routing.value { update = update.set("routing", to: SQLBind(routing.encoded())) }
                 if case .set(let metadata) = fields.metadata {
                     update = update.set("metadata", to: SQLBind(Model.encodeObject(metadata ?? [:])))
                 }

@@ -296,5 +296,5 @@ extension Migrations {
             """,
             "CREATE INDEX IF NOT EXISTS change_log_at ON change_log (at)",
         ]),
-    ] + costsReportsAndAlerts
+    ] + costsReportsAndAlerts + reach
 }

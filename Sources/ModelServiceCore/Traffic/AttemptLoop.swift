@@ -1,8 +1,10 @@
 import Foundation
 
-/// Tries a call's candidates in order: per candidate its circuit, then up to `retries` retries of
-/// retryable failures with backoff, then the next candidate. Runs only until the upstream has
-/// accepted the call (before the first byte reaches the client); what follows is never retried.
+/// Tries a call's candidates in order: per candidate its circuit, then the next candidate. Consecutive
+/// candidates of one registry model are its deployments: a failure moves to the next deployment at once,
+/// and a retryable failure of the model's last deployment is retried there with backoff, up to `retries`
+/// per model in all; then the model's fallbacks. Runs only until the upstream has accepted the call
+/// (before the first byte reaches the client); what follows is never retried.
 ///
 /// The call's deadline bounds the whole loop, every attempt and fallback included (an attempt's own
 /// wait is cut at the deadline by ``UpstreamClient/callDeadline``), and at most `maxAttempts`
@@ -40,9 +42,10 @@ public struct AttemptLoop: Sendable {
         var lastError: ServiceError?
         var shortestOpen: Int?
         var attempts = 0
-        nextCandidate: for model in candidates {
+        var retries: [String: Int] = [:]
+        nextCandidate: for (index, model) in candidates.enumerated() {
             let key = circuit(model)
-            var retry = 0
+            let anotherDeployment = index + 1 < candidates.count && candidates[index + 1].id == model.id
             while true {
                 // Out of time or attempts: the last upstream failure ends the call (a timeout when the deadline cut an attempt).
                 if ContinuousClock.now >= deadline {
@@ -65,8 +68,10 @@ public struct AttemptLoop: Sendable {
                     case .fail: throw error
                     case .fallOver: continue nextCandidate
                     case .retry:
-                        guard retry < policy.retries else { continue nextCandidate }
-                        retry += 1
+                        let retry = retries[model.id, default: 0] + 1
+                        guard retry <= policy.retries else { continue nextCandidate }
+                        retries[model.id] = retry
+                        if anotherDeployment { continue nextCandidate }
                         let wait = policy.delay(retry: retry, after: error)
                         if ContinuousClock.now + wait >= deadline { continue nextCandidate }
                         try await Task.sleep(for: wait)

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// One circuit per (provider, base URL, upstream model), fed by the gateway's real calls only.
+/// One circuit per deployment (provider, base URL, upstream model, deployment id), fed by the gateway's real calls only.
 ///
 /// Closed: calls go through. Open (after `consecutiveFailures` failures in a row, or an error rate
 /// over `errorRate` in the last `window` calls): calls are refused for `openMillis`. Then half-open:
@@ -23,6 +23,8 @@ public final class CircuitBreakers: Sendable {
         public var provider: ProviderKind
         public var baseURL: String
         public var upstreamModel: String
+        /// The deployment calls go through (nil for a key made outside the pipeline).
+        public var deployment: String? = nil
     }
 
     public enum State: String, Sendable, Encodable {
@@ -35,6 +37,9 @@ public final class CircuitBreakers: Sendable {
         public var provider: String
         public var baseURL: String
         public var upstreamModel: String
+        public var deployment: String?
+        /// What the router knows of the deployment's room (in flight, latency, the provider's last word on its limits).
+        public var headroom: DeploymentRouter.Status?
         public var state: State
         public var recentErrorRate: Double
         public var recentCalls: Int
@@ -147,7 +152,8 @@ public final class CircuitBreakers: Sendable {
             circuits.map { key, circuit in
                 let failures = circuit.recent.filter { !$0 }.count
                 return Status(
-                    provider: key.provider.rawValue, baseURL: key.baseURL, upstreamModel: key.upstreamModel, state: circuit.state,
+                    provider: key.provider.rawValue, baseURL: key.baseURL, upstreamModel: key.upstreamModel, deployment: key.deployment,
+                    state: circuit.state,
                     recentErrorRate: circuit.recent.isEmpty ? 0 : Double(failures) / Double(circuit.recent.count),
                     recentCalls: circuit.recent.count, consecutiveFailures: circuit.consecutiveFailures,
                     lastError: circuit.lastError, lastErrorAt: circuit.lastErrorAt.map(Clock.iso8601(millis:)),

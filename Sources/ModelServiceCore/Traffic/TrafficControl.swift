@@ -13,6 +13,8 @@ public final class TrafficControl: Sendable {
     public let breakers: CircuitBreakers
     public let keyHealth: KeyHealth?
     public let attempts: AttemptLoop
+    /// The route step's choice among a model's deployments.
+    public let router: DeploymentRouter
     package let registry: ModelRegistry
     package let logger: Logger
     /// Settlements still writing to the shared database (PostgreSQL), awaited by this instance's next admission.
@@ -48,6 +50,7 @@ public final class TrafficControl: Sendable {
                     retryAfterSeconds: retryAfter))
         }
         attempts = AttemptLoop(policy: settings.retry, breakers: breakers)
+        router = DeploymentRouter(now: now)
     }
 
     /// The model, then its active `fallbacks` in order.
@@ -120,8 +123,18 @@ public final class TrafficControl: Sendable {
         keyHealth?.reportRejected(keyId: keyId, status: status)
     }
 
+    /// Every circuit, each with what the router knows of its deployment's room.
+    public func circuitStatuses() -> [CircuitBreakers.Status] {
+        breakers.statuses().map { status in
+            var status = status
+            status.headroom = status.deployment.flatMap(router.status)
+            return status
+        }
+    }
+
     /// The circuit of a model as the gateway would call it.
     public static func circuit(for model: Model, endpoints: UpstreamEndpoints) -> CircuitBreakers.Key {
-        CircuitBreakers.Key(provider: model.provider, baseURL: endpoints.baseURL(for: model), upstreamModel: model.modelId)
+        CircuitBreakers.Key(
+            provider: model.provider, baseURL: endpoints.baseURL(for: model), upstreamModel: model.modelId, deployment: model.deployment?.id)
     }
 }

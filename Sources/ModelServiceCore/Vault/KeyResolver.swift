@@ -14,6 +14,8 @@ public struct ResolvedKey: Sendable {
     public var keyId: String?
     /// How a refusal names the key to the caller: name, masked prefix and owner, never the value.
     public var label: String?
+    /// Taken from a deployment's key pool: a 429 on it cools this key down, not the deployment.
+    public var pooled = false
 
     public init(secret: Secret?, source: KeySource, keyId: String?, label: String? = nil) {
         self.secret = secret
@@ -96,6 +98,10 @@ public final class KeyResolver: Sendable {
     private let snapshot = Mutex(Snapshot())
     /// Keys a provider just rejected, skipped at once, before the database write and reload catch up.
     private let rejected = Mutex<Set<String>>([])
+    /// Pooled keys a provider answered 429 on, with when they may be used again (milliseconds since 1970).
+    private let cooling = Mutex<[String: Int64]>([:])
+    /// Spreads a pool's calls across its keys in turn.
+    private let poolTurn = Atomic<Int>(0)
     /// Normalized forms of the base URLs calls go to (a handful), so a call does not parse its URL again.
     private let normalizedTargets = Mutex<[String: String]>([:])
 
@@ -143,10 +149,22 @@ public final class KeyResolver: Sendable {
         return normalized
     }
 
-    /// The key for a call of `model` to `baseURL` (default: the model's effective base URL).
+    /// Rests a pooled key the provider answered 429 on, for `millis`; the pool's other keys serve meanwhile.
+    package func coolDown(_ keyId: String, millis: Int64, now: Int64 = Clock.nowMillis()) {
+        cooling.withLock { cooling in
+            if cooling.count >= 10_000 { cooling = cooling.filter { $0.value > now } }
+            cooling[keyId] = Saturating.add(now, max(1_000, millis))
+        }
+    }
+
+    /// The key for a call of `model` to `baseURL` (default: the model's effective base URL). A model called
+    /// through a deployment that names its key source (a stored key, the shared pool, a variable) uses that.
     public func resolve(userId: String?, provider: ProviderKind, model: Model, baseURL: String? = nil) throws(KeyResolutionError) -> ResolvedKey {
         let skipped = rejected.withLock { $0 }
         let target = normalizedTarget(baseURL ?? endpoints.baseURL(for: model))
+        if let deployment = model.deployment, let key = try deploymentKey(deployment, provider: provider, model: model, target: target, skipped: skipped) {
+            return key
+        }
         let atHome = target == home(provider)
         let (userEntries, sharedEntries) = snapshot.withLock { state in
             (
@@ -179,5 +197,42 @@ public final class KeyResolver: Sendable {
             throw KeyResolutionError(provider: provider, environmentVariable: nil, unboundEndpoint: (model.name, target))
         }
         throw KeyResolutionError(provider: provider, environmentVariable: variable, undecryptable: undecryptable)
+    }
+
+    /// The key a deployment names for itself; nil when it names none (the user → shared → environment order applies).
+    private func deploymentKey(
+        _ deployment: Deployment, provider: ProviderKind, model: Model, target: String, skipped: Set<String>
+    ) throws(KeyResolutionError) -> ResolvedKey? {
+        if let keyId = deployment.keyId {
+            let entry = snapshot.withLock { $0.entries[Slot(owner: RecordBinding.sharedOwner, provider: provider)]?.first { $0.id == keyId } }
+            guard let entry, !skipped.contains(keyId), let secret = try? entry.prepared?.open() else {
+                throw KeyResolutionError(provider: provider, environmentVariable: nil, undecryptable: entry != nil && !skipped.contains(keyId))
+            }
+            guard entry.endpoint == target else { throw KeyResolutionError(provider: provider, environmentVariable: nil, unboundEndpoint: (model.name, target)) }
+            return ResolvedKey(secret: secret, source: .shared, keyId: entry.id, label: "'\(entry.name)' (\(entry.maskedPrefix), shared)")
+        }
+        if deployment.keyPool == .shared {
+            let entries = snapshot.withLock { $0.entries[Slot(owner: RecordBinding.sharedOwner, provider: provider)] ?? [] }
+                .filter { $0.endpoint == target && !skipped.contains($0.id) && $0.prepared != nil }
+            guard !entries.isEmpty else { return nil }
+            let now = Clock.nowMillis()
+            let rests = cooling.withLock { cooling in entries.map { cooling[$0.id] ?? 0 } }
+            let ready = entries.indices.filter { rests[$0] <= now }
+            // Every key resting: the one whose rest ends first.
+            let candidates = ready.isEmpty ? [entries.indices.min { rests[$0] < rests[$1] } ?? 0] : ready
+            let turn = poolTurn.wrappingAdd(1, ordering: .relaxed).oldValue
+            let entry = entries[candidates[Int(UInt(bitPattern: turn) % UInt(candidates.count))]]
+            guard let secret = try? entry.prepared?.open() else { return nil }
+            var key = ResolvedKey(secret: secret, source: .shared, keyId: entry.id, label: "'\(entry.name)' (\(entry.maskedPrefix), shared pool)")
+            key.pooled = true
+            return key
+        }
+        if let variable = deployment.apiKeyEnvVar {
+            // Named on the deployment by an admin: sent to this deployment's endpoint, wherever it is.
+            guard keyVariables.allows(variable) else { throw KeyResolutionError(provider: provider, environmentVariable: nil, refusedVariable: variable) }
+            guard let value = environment[variable], !value.isEmpty else { throw KeyResolutionError(provider: provider, environmentVariable: variable) }
+            return ResolvedKey(secret: Secret(value), source: .env, keyId: nil, label: "from the server's \(variable) (\(KeyMasking.maskedPrefix(Secret(value))))")
+        }
+        return nil
     }
 }

@@ -1,0 +1,20 @@
+import Foundation
+
+extension Migrations {
+    /// Deployments and routing (this round's reach issues): the tail of ``all``, in order.
+    static let reach: [Migration] = [
+        // Each model's deployments (JSON, see Deployment) and routing. Every model that exists gets one
+        // deployment following the model in everything (id `dep_<model id>`), so it answers exactly as before.
+        // Each usage record names the deployment that answered.
+        Migration(name: "019_deployments", steps: [
+            .addColumn(table: "models", column: "deployments", type: "TEXT NOT NULL DEFAULT '[]'"),
+            .addColumn(table: "models", column: "routing", type: "TEXT NOT NULL DEFAULT '{}'"),
+            .sql(
+                """
+                UPDATE models SET deployments = '[{"id":"dep_' || id || '","isActive":true,"weight":1}]' \
+                WHERE deployments = '[]'
+                """),
+            .addColumn(table: "usage_records", column: "deployment_id", type: "TEXT"),
+        ])
+    ]
+}
