@@ -23,6 +23,8 @@ struct FakeBehavior: Sendable, Equatable {
     var chunkDelay: Duration?
     /// `flaky-N`: the first N calls for this model name answer 500, later ones answer normally.
     var flakyFailures: Int?
+    /// `exhausted-N`: answers normally with `x-ratelimit-remaining-requests: 0`, resetting in N seconds.
+    var exhaustedResetSeconds: Int?
 
     /// Checks `drop`, `error-400`, `error-500` (or `down`), `rate-limit`, `slow`, `tool` in that order; a slow model then answers normally.
     init(model: String, hasTools: Bool) {
@@ -30,6 +32,9 @@ struct FakeBehavior: Sendable, Equatable {
         self.delay = nil
         if let range = model.range(of: "flaky-") {
             self.flakyFailures = Int(model[range.upperBound...].prefix(while: \.isNumber))
+        }
+        if let range = model.range(of: "exhausted-") {
+            self.exhaustedResetSeconds = Int(model[range.upperBound...].prefix(while: \.isNumber))
         }
         if model.contains("drop") {
             self.outcome = .drop

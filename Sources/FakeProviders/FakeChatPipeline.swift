@@ -1,3 +1,4 @@
+import HTTPTypes
 import Foundation
 import Hummingbird
 import ServiceLifecycle
@@ -16,6 +17,8 @@ struct FakeChatPipeline: Sendable {
         do {
             try dialect.precheck(request)
             try authorize(request, dialect: dialect)
+            // A key whose value says `rate-limited` is over its provider quota, whatever the model (key pools are tested with it).
+            if dialect.apiKey(in: request)?.contains("rate-limited") == true { throw FakeFailure.rateLimited(retryAfter: "30") }
             guard let json = FakeJSON.parseObject(body) else { throw FakeFailure.badRequest("The request body is not a JSON object.") }
             let chat = try dialect.parseChat(json, request: request, context: context)
             let behavior = FakeBehavior(model: chat.model, hasTools: chat.hasTools)
@@ -35,9 +38,19 @@ struct FakeChatPipeline: Sendable {
             case .drop, .toolCall, .echo: break
             }
             let reply = FakeReply(provider: dialect.provider, chat: chat, toolCall: behavior.outcome == .toolCall)
-            guard chat.stream else { return dialect.completeResponse(chat: chat, reply: reply) }
-            let chunks = dialect.streamChunks(chat: chat, reply: reply, request: request)
-            return stream(chunks, contentType: dialect.streamContentType(request: request), behavior: behavior, context: context)
+            var response: Response
+            if chat.stream {
+                let chunks = dialect.streamChunks(chat: chat, reply: reply, request: request)
+                response = stream(chunks, contentType: dialect.streamContentType(request: request), behavior: behavior, context: context)
+            } else {
+                response = dialect.completeResponse(chat: chat, reply: reply)
+            }
+            if let reset = behavior.exhaustedResetSeconds {
+                // `exhausted-N`: the answer comes, but says no request is left until N seconds from now.
+                response.headers[HTTPField.Name("x-ratelimit-remaining-requests")!] = "0"
+                response.headers[HTTPField.Name("x-ratelimit-reset-requests")!] = "\(reset)s"
+            }
+            return response
         } catch let failure as FakeFailure {
             return failureResponse(failure, dialect: dialect)
         }
@@ -68,6 +81,8 @@ struct FakeChatPipeline: Sendable {
         do {
             try dialect.precheck(request)
             try authorize(request, dialect: dialect)
+            // A key whose value says `rate-limited` is over its provider quota, whatever the model (key pools are tested with it).
+            if dialect.apiKey(in: request)?.contains("rate-limited") == true { throw FakeFailure.rateLimited(retryAfter: "30") }
             guard let json = FakeJSON.parseObject(body) else { throw FakeFailure.badRequest("The request body is not a JSON object.") }
             return try await answer(json)
         } catch let failure as FakeFailure {

@@ -43,7 +43,7 @@ public final class DeploymentRouter: Sendable {
 
     private let state = Mutex(State())
     private let now: @Sendable () -> Int64
-    /// Under `latency`, the share of calls sent to a deployment other than the fastest, so a recovered one is noticed.
+    /// Under `latency`, the share of calls sent to one of the other deployments, so a recovered one is noticed.
     package let explorationRate: Double
 
     public init(explorationRate: Double = 0.1, now: @escaping @Sendable () -> Int64 = Clock.nowMillis) {
@@ -86,10 +86,11 @@ public final class DeploymentRouter: Sendable {
             let least = open.map { loads[$0.id]?.inFlight ?? 0 }.min() ?? 0
             return Self.weighted(open.filter { (loads[$0.id]?.inFlight ?? 0) == least })
         case .latency:
-            if Double.random(in: 0..<1) < explorationRate { return Self.weighted(open) }
             let unmeasured = open.filter { loads[$0.id]?.latencyMs == nil }
             if !unmeasured.isEmpty { return Self.weighted(unmeasured) }
-            return open.min { (loads[$0.id]?.latencyMs ?? 0) < (loads[$1.id]?.latencyMs ?? 0) } ?? open[0]
+            let fastest = open.min { (loads[$0.id]?.latencyMs ?? 0) < (loads[$1.id]?.latencyMs ?? 0) } ?? open[0]
+            if open.count > 1, Double.random(in: 0..<1) < explorationRate { return Self.weighted(open.filter { $0.id != fastest.id }) }
+            return fastest
         case .headroom:
             let room = open.map { loads[$0.id, default: Load()].room($0, at: time) }
             let most = room.max() ?? Int.max
