@@ -53,6 +53,10 @@ enum DeploymentTest {
 
     /// A chat whose conversation is `conversation` (its first user message) with `turns` more messages after it.
     static func chat(_ client: any TestClientProtocol, model: String, conversation: String = "Hello there", turns: Int = 0) async throws -> Answer {
+        try await chat(port: try #require(client.port), model: model, conversation: conversation, turns: turns)
+    }
+
+    static func chat(port: Int, model: String, conversation: String = "Hello there", turns: Int = 0) async throws -> Answer {
         var messages = [#"{"role": "system", "content": "You are terse."}"#, #"{"role": "user", "content": "\#(conversation)"}"#]
         for turn in 0..<turns {
             messages.append(#"{"role": "assistant", "content": "Answer \#(turn)"}"#)
@@ -60,7 +64,7 @@ enum DeploymentTest {
         }
         let body = #"{"model": "\#(model)", "max_tokens": 5, "messages": [\#(messages.joined(separator: ","))]}"#
         // Straight to the port with the shared HTTP client: the test client sends one request at a time.
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(client.port))/v1/chat/completions")
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
         request.method = .POST
         request.headers.add(name: "authorization", value: "Bearer \(TestApp.adminToken)")
         request.headers.add(name: "content-type", value: "application/json")
