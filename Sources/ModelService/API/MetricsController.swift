@@ -7,7 +7,7 @@ import ModelServiceCore
 /// `GET /metrics`: Prometheus text for scrapers; open unless `METRICS_TOKEN` is set.
 ///
 /// Gauges that mirror another component's state (usage queue and dead letters, database connections,
-/// undecryptable keys, circuit states) are read at scrape time, so nothing on the request path pays for them.
+/// undecryptable keys, circuit states, calls in flight per deployment) are read at scrape time, so nothing on the request path pays for them.
 struct MetricsController {
     let metrics: GatewayMetrics
     let token: Secret?
@@ -15,6 +15,8 @@ struct MetricsController {
     let database: Database
     let vault: KeyVault
     let breakers: CircuitBreakers
+    let registry: ModelRegistry
+    let router: DeploymentRouter
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/metrics", use: scrape)
@@ -33,6 +35,12 @@ struct MetricsController {
             metrics.setCircuitState(
                 provider: ProviderKind(name: circuit.provider) ?? .openai, target: "\(circuit.baseURL) \(circuit.upstreamModel)",
                 state: circuit.state.rawValue)
+        }
+        for model in registry.snapshot.models {
+            for deployment in model.deployments {
+                guard let status = router.status(deployment.id) else { continue }  // never called on this instance
+                metrics.setDeploymentInFlight(model: model.name, deployment: deployment.id, inFlight: status.inFlight)
+            }
         }
         var bytes: [UInt8] = []
         MetricsBootstrap.processRegistry.emit(into: &bytes)

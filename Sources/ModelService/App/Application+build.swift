@@ -67,7 +67,8 @@ public func buildRouter(components: ServiceComponents) -> Router<AppRequestConte
         .register(on: router)
     MetricsController(
         metrics: components.metrics, token: components.configuration.observability.metricsToken, usage: components.usage,
-        database: components.database, vault: components.vault, breakers: components.traffic.breakers
+        database: components.database, vault: components.vault, breakers: components.traffic.breakers, registry: components.registry,
+        router: components.traffic.router
     ).register(on: router)
     OpenAPIController().register(on: router)
 

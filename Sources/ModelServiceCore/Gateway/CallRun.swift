@@ -103,13 +103,13 @@ package final class CallRun: Sendable {
                     try await operation(adapter, upstreamCall, target, upstream)
                 }
                 if let deployment {
-                    router.attemptEnded(deployment, answered: true, elapsed: .now - attemptStarted)
+                    attemptEnded(candidate, deployment, answered: true, elapsed: .now - attemptStarted)
                     if let conversation = call.conversation { router.stick(conversation, to: deployment) }
                 }
                 settlement.answered(by: span, deployment: deployment)
                 return answer
             } catch let error as ProviderError {
-                if let deployment { router.attemptEnded(deployment, answered: false, elapsed: .now - attemptStarted) }
+                if let deployment { attemptEnded(candidate, deployment, answered: false, elapsed: .now - attemptStarted) }
                 let failure = ServiceError(error, model: candidate, key: key)
                 pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: failure.status, errorKind: failure.code)
                 if failure.kind == .upstreamRateLimited, key.pooled, let keyId = key.keyId, rejected.insert(keyId).inserted, rejected.count < 4,
@@ -127,15 +127,21 @@ package final class CallRun: Sendable {
                 }
                 throw failure
             } catch let error as ServiceError {
-                if let deployment { router.attemptEnded(deployment, answered: false, elapsed: .now - attemptStarted) }
+                if let deployment { attemptEnded(candidate, deployment, answered: false, elapsed: .now - attemptStarted) }
                 pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: error.status, errorKind: error.code)
                 throw error
             } catch {
-                if let deployment { router.attemptEnded(deployment, answered: false, elapsed: .zero) }
+                if let deployment { attemptEnded(candidate, deployment, answered: false, elapsed: .zero) }
                 pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
                 throw error
             }
         }
+    }
+
+    /// Tells the router and the metrics how an attempt on a deployment ended.
+    private func attemptEnded(_ candidate: Model, _ deployment: String, answered: Bool, elapsed: Duration) {
+        pipeline.traffic.router.attemptEnded(deployment, answered: answered, elapsed: elapsed)
+        pipeline.metrics.recordDeploymentAttempt(model: candidate.name, deployment: deployment, answered: answered, firstByte: elapsed)
     }
 
     /// How long a pooled key rests after a 429: the provider's `Retry-After`, else a minute (a rate window).

@@ -8,7 +8,7 @@ import Prometheus
 /// status classes and error codes; never a user id, token, key or prompt.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    private let series = SettlementSeries()
+    let series = SettlementSeries()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry

@@ -31,6 +31,14 @@ package final class SettlementSeries: Sendable {
         package var door: String
     }
 
+    /// One deployment's series: attempts by outcome and time to first byte.
+    package struct DeploymentSeries: Sendable {
+        package var answered: Counter
+        package var failed: Counter
+        package var firstByte: DurationHistogram
+    }
+
+    private let deployments = Mutex<[String: DeploymentSeries]>([:])
     private let settled = Mutex<[Key: Series]>([:])
     private let firstTokens = Mutex<[FirstTokenKey: DurationHistogram]>([:])
     private let capacity = 10_000
@@ -41,6 +49,10 @@ package final class SettlementSeries: Sendable {
 
     package func firstToken(_ key: FirstTokenKey, make: () -> DurationHistogram) -> DurationHistogram {
         Self.cached(key, in: firstTokens, capacity: capacity, make: make)
+    }
+
+    package func deployment(_ id: String, make: () -> DeploymentSeries) -> DeploymentSeries {
+        Self.cached(id, in: deployments, capacity: capacity, make: make)
     }
 
     /// The registry returns the same series for the same labels, so two callers making one at once is harmless.

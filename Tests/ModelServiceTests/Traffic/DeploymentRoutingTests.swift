@@ -25,6 +25,14 @@ import Testing
                     .map { (try $0.decode(column: "deployment_id", as: String.self), try $0.decode(column: "n", as: Int.self)) }
             }
             #expect(Dictionary(uniqueKeysWithValues: recorded) == shares)
+            // /metrics: attempts, time to first byte and calls in flight per deployment.
+            let metrics = try await client.call(.get, "/metrics").body
+            for id in model.deployments {
+                let labels = #"model="routing/weighted",deployment="\#(id)""#
+                #expect(metrics.contains(#"model_service_deployment_attempts_total{\#(labels),outcome="answered"} \#(shares[id] ?? 0)"#), "\(metrics)")
+                #expect(metrics.contains(#"model_service_deployment_time_to_first_byte_seconds_count{\#(labels)} \#(shares[id] ?? 0)"#))
+                #expect(metrics.contains(#"model_service_deployment_in_flight{\#(labels)} 0"#))
+            }
         }
     }
 
@@ -130,6 +138,29 @@ import Testing
             }
             #expect(used == [good.id])
             _ = limited
+        }
+    }
+
+    /// A deployment that names its key (a stored shared key, or a server variable) sends that key, not the model's.
+    @Test func aDeploymentSendsTheKeyItNames() async throws {
+        var environment = TrafficTest.environment
+        environment["EU_OPENAI_API_KEY"] = "sk-eu-region-0123456789abcdef"
+        try await GatewayHarness.run(extra: environment) { client, fakes, components in
+            let stored = try await VaultAPI.store(client, userId: nil, name: "us", key: "sk-us-region-0123456789abcdef")
+            let model = try await DeploymentTest.model(client, name: "routing/keys", upstreams: ["fake-echo-us", "fake-echo-eu"])
+            let id = try #require(components.registry.model(named: model.name)).id
+            let path = "/api/models/\(id)/deployments"
+            #expect(try await client.call(.patch, "\(path)/\(model.deployments[0])", json: #"{"keyId": "\#(stored.id)"}"#).status == .ok)
+            let eu = try await client.call(.patch, "\(path)/\(model.deployments[1])", json: #"{"apiKeyEnvVar": "EU_OPENAI_API_KEY", "region": "eu"}"#)
+            #expect(eu.status == .ok && !eu.body.contains("sk-eu-region"), "\(eu.body)")
+            for _ in 0..<20 { #expect(try await DeploymentTest.chat(client, model: model.name).status == .ok) }
+            for request in await fakes.recorder.requests {
+                let body = String(decoding: request.body, as: UTF8.self)
+                if body.contains("fake-echo-us") { #expect(request.headers["authorization"] == "Bearer sk-us-region-0123456789abcdef") }
+                if body.contains("fake-echo-eu") { #expect(request.headers["authorization"] == "Bearer sk-eu-region-0123456789abcdef") }
+            }
+            #expect(await TrafficTest.upstreamCalls(fakes, model: "fake-echo-us") > 0)
+            #expect(await TrafficTest.upstreamCalls(fakes, model: "fake-echo-eu") > 0)
         }
     }
 }
