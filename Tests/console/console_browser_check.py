@@ -126,6 +126,20 @@ def admin_flows(browser):
     check(status == 200 and model["displayName"] == "Console echo" and model["inputCostPerMillion"] == 2 and model["cacheReadCostPerMillion"] == 0.2 and model["inputCostPer1kTokens"] == 0.002, f"edit not stored: {model}")
     check(model and model.get("fallbacks") == ["test-openai/fake-error-500"], f"fallbacks not stored: {model}")
 
+    # Deployments: a second way of calling the model, added on its own page and listed on the model page.
+    page.get_by_role("link", name="Deployments of console/echo").click()
+    page.get_by_label("Upstream model ID").fill("fake-echo-second")
+    page.get_by_label("Weight").fill("2")
+    page.get_by_label("Region").fill("eu-west")
+    page.get_by_role("button", name="Add deployment").click()
+    page.wait_for_url("**/deployments?done=added")
+    rows = page.locator("main table").nth(0).locator("tbody tr")
+    check(rows.count() == 2 and "fake-echo-second" in rows.nth(1).inner_text() and "eu-west" in rows.nth(1).inner_text(), "the added deployment is not listed")
+    shot(page, "03b-deployments")
+    page.get_by_role("link", name="Back to the model").click()
+    check("fake-echo-second" in page.locator("main").inner_text(), "the model page does not list its deployments")
+    page.goto(base + "/console/models")
+
     page.get_by_role("button", name="Disable console/echo").click()
     page.wait_for_url("**/console/models?done=disabled")
     check("inactive" in model_row(page, "console/echo").inner_text(), "disable did not show the model inactive")

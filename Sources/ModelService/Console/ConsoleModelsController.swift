@@ -52,7 +52,7 @@ struct ConsoleModelsController {
             [
                 "id": model.id, "name": model.name, "provider": model.provider.consoleName, "modelId": model.modelId,
                 "prices": model.prices.map { "\(ConsoleField.money($0.rates.input)) / \(ConsoleField.money($0.rates.output))" } ?? "", "priced": model.prices != nil,
-                "isActive": model.isActive, "isDefault": model.isDefault,
+                "isActive": model.isActive, "isDefault": model.isDefault, "deploymentCount": model.deployments.count,
             ]
         }
         let statusOptions = [("", "Any status"), ("active", "Active"), ("inactive", "Inactive")].map {
@@ -178,10 +178,19 @@ struct ConsoleModelsController {
     }
 
     private func formPage(viewer: ConsoleViewer, model: Model?, form: ConsoleForm, errors: FieldErrors) -> Response {
-        pages.renderer.page(
+        var data: [String: Any] = [
+            "action": model.map { "/console/models/\($0.id)" } ?? "/console/models/new", "fields": ConsoleModelForm.layout(form, errors: errors),
+        ]
+        if let model {
+            // The model page lists its deployments; they are changed on their own page.
+            let deployments = ConsoleDeploymentsController(pages: pages, registry: registry, traffic: pipeline.traffic, endpoints: pipeline.endpoints)
+            data["deployments"] = deployments.rows(for: model)
+            data["modelId"] = model.id
+            data["strategy"] = ConsoleDeploymentsController.strategyLabel(model.routing.strategy)
+            data["affinity"] = model.routing.promptCacheAffinity
+        }
+        return pages.renderer.page(
             "model-form", title: model.map { "Edit \($0.name)" } ?? "New model", viewer: viewer, current: "/console/models",
-            status: errors.isEmpty ? .ok : .unprocessableContent, errors: errors,
-            ["action": model.map { "/console/models/\($0.id)" } ?? "/console/models/new", "fields": ConsoleModelForm.layout(form, errors: errors)]
-        )
+            status: errors.isEmpty ? .ok : .unprocessableContent, errors: errors, data)
     }
 }

@@ -20,6 +20,8 @@ func buildConsole(on router: Router<AppRequestContext>, components: ServiceCompo
     }
     ConsoleSignInController(pages: pages).register(on: router, group: console)
     ConsoleModelsController(pages: pages, registry: components.registry, pipeline: components.pipeline).register(on: console)
+    ConsoleDeploymentsController(pages: pages, registry: components.registry, traffic: components.traffic, endpoints: components.pipeline.endpoints)
+        .register(on: console)
     ConsolePricesController(pages: pages, registry: components.registry, imports: PriceImports(database: components.database)).register(on: console)
     ConsoleKeysController(pages: pages, vault: components.vault).register(on: console)
     ConsoleTokensController(pages: pages, tokens: components.tokens).register(on: console)
