@@ -230,6 +230,34 @@ do {
             traffic.settle(admission, cost: 0.0001, tokens: 42)
             return admission.estimatedTokens
         }
+        // The route step (issue 21): one deployment (every model before deployments), then three with affinity on,
+        // with what the router hears of each call (in flight, first byte, the conversation's deployment).
+        let router = traffic.router
+        measure("routing", "route: one deployment", batch: 1_000, batches: 2_000) {
+            traffic.candidates(for: limited).flatMap { router.order($0, conversation: nil) }.count
+        }
+        for upstream in ["gpt-4o-mini-eu", "gpt-4o-mini-us"] {
+            var deployment = DeploymentFields()
+            deployment.modelId = .set(upstream)
+            _ = try await trafficRegistry.addDeployment(modelId: limited.id, deployment, actor: .commandLine)
+        }
+        var routing = ModelFields()
+        routing.routing = .set(Routing(strategy: .weighted, promptCacheAffinity: true))
+        guard let three = try await trafficRegistry.update(id: limited.id, routing, actor: .commandLine) else { fatalError("the benchmark's model vanished") }
+        // A ten-message conversation of about 1.6 KB, as a chat client sends it.
+        let turns = (0..<4).map { #",{"role":"user","content":"Question \#($0) about the quarterly figures and what they mean for us"},{"role":"assistant","content":"Answer \#($0): revenue grew, costs fell, and the margin is the best in three years."}"# }
+        let conversation = ByteBuffer(string: #"{"model":"bench/limited","messages":[{"role":"system","content":"You are a careful financial analyst who answers briefly."},{"role":"user","content":"Here are the figures for the quarter."}"# + turns.joined() + "]}")
+        measure("routing", "route: three deployments, affinity on, \(conversation.readableBytes)-byte body", batch: 1_000, batches: 2_000,
+                note: "conversation key + order + what the router hears of the call") {
+            let key = ConversationKey.of(conversation, caller: "user-42")
+            let ordered = traffic.candidates(for: three).flatMap { router.order($0, conversation: key) }
+            let chosen = ordered[0].deployment?.id ?? ""
+            router.began(chosen)
+            router.attemptEnded(chosen, answered: true, elapsed: .milliseconds(40))
+            if let key { router.stick(key, to: chosen) }
+            router.released(chosen, tokens: 42)
+            return ordered.count
+        }
         _ = try await traffic.budgets.create(userId: "user-43", tokenId: nil, period: .month, maxCost: 1_000_000_000, maxTokens: nil)
         try await measureAsync(
             "traffic", "admit + settle: limits and a budget (SQLite)", batch: 10, batches: 1_000,

@@ -94,9 +94,9 @@ package final class CallRun: Sendable {
             let attemptStarted = ContinuousClock.now
             do {
                 // A pooled key's limits are the key's, not the deployment's: the pool rests the key instead.
-                var observer: (@Sendable (UpstreamRateLimits) -> Void)?
+                var observer: UpstreamClient.RateLimitObserver?
                 if let deployment, !key.pooled {
-                    observer = { @Sendable limits in router.observed(deployment, limits) }
+                    observer = UpstreamClient.RateLimitObserver { limits in router.observed(deployment, limits) }
                 }
                 let upstream = pipeline.upstream
                 let answer: T = try await UpstreamClient.$rateLimitObserver.withValue(observer) {
@@ -131,7 +131,8 @@ package final class CallRun: Sendable {
                 pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: error.status, errorKind: error.code)
                 throw error
             } catch {
-                if let deployment { attemptEnded(candidate, deployment, answered: false, elapsed: .zero) }
+                // The caller left or the task was cancelled: in flight no more, and nothing learned of the upstream.
+                if let deployment { router.attemptEnded(deployment, answered: false, elapsed: nil) }
                 pipeline.tracing.endAttempt(span, usage: nil, responseModel: nil, status: 499, errorKind: "cancelled")
                 throw error
             }

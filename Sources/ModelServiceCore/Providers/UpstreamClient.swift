@@ -22,7 +22,17 @@ public struct UpstreamClient: Sendable {
 
     /// Told what an upstream answer said about its rate limits, set by the call pipeline around an attempt so the
     /// router learns each deployment's headroom; nil (no header read) outside the pipeline.
-    @TaskLocal public static var rateLimitObserver: (@Sendable (UpstreamRateLimits) -> Void)?
+    @TaskLocal public static var rateLimitObserver: RateLimitObserver?
+
+    /// Receives an answer's rate-limit headers. A class, not a bare optional closure: a task-local holding an
+    /// optional function type crashed in `swift_task_localValuePush` in release builds (Swift 6.3).
+    public final class RateLimitObserver: Sendable {
+        let report: @Sendable (UpstreamRateLimits) -> Void
+
+        public init(_ report: @escaping @Sendable (UpstreamRateLimits) -> Void) {
+            self.report = report
+        }
+    }
 
     public init(httpClient: HTTPClient, requestTimeout: TimeAmount = .seconds(600)) {
         self.httpClient = httpClient
@@ -98,8 +108,8 @@ public struct UpstreamClient: Sendable {
         } catch {
             throw Self.providerError(for: error, apiKey: apiKey)
         }
-        if let observer = Self.rateLimitObserver, let limits = UpstreamRateLimits(header: { response.headers.first(name: $0) }) {
-            observer(limits)
+        if let observer = Self.rateLimitObserver, let limits = UpstreamRateLimits(headers: response.headers) {
+            observer.report(limits)
         }
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {

@@ -17,6 +17,20 @@ public struct UpstreamRateLimits: Sendable, Equatable {
     /// Longest reset or wait believed: an upstream cannot take a deployment out of rotation for longer.
     package static let maxWaitMillis: Int64 = 3_600_000
 
+    /// The rate-limit headers among `headers` (name, value), in one pass: names are compared only when they
+    /// start like one, so an answer without any costs a byte check per header. Nil when there are none.
+    package init?(headers: some Sequence<(name: String, value: String)>, now: Date = Date()) {
+        var found: [String: String] = [:]
+        for (name, value) in headers {
+            guard let first = name.utf8.first, first | 0x20 == UInt8(ascii: "x") || first | 0x20 == UInt8(ascii: "a") || first | 0x20 == UInt8(ascii: "r")
+            else { continue }
+            let lowered = name.lowercased()
+            if lowered.hasPrefix("x-ratelimit-") || lowered.hasPrefix("anthropic-ratelimit-") || lowered == "retry-after" { found[lowered] = value }
+        }
+        guard !found.isEmpty else { return nil }
+        self.init(header: { found[$0] }, now: now)
+    }
+
     /// Nil when the answer carried none of the headers (most answers of most providers).
     package init?(header: (String) -> String?, now: Date = Date()) {
         let cap = Duration.milliseconds(Self.maxWaitMillis)

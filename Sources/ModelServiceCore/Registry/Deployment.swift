@@ -58,10 +58,11 @@ public struct Deployment: Sendable, Codable, Equatable {
         keyId = try c.decodeIfPresent(String.self, forKey: .keyId)
         keyPool = try c.decodeIfPresent(KeyPool.self, forKey: .keyPool)
         apiKeyEnvVar = try c.decodeIfPresent(String.self, forKey: .apiKeyEnvVar)
-        weight = try c.decodeIfPresent(Int.self, forKey: .weight) ?? 1
+        // Read from the database, whose rows a person may have edited: bounded here, so routing's sums never overflow.
+        weight = Saturating.clamp(try c.decodeIfPresent(Int.self, forKey: .weight) ?? 1, to: 1...Self.maxWeight)
         region = try c.decodeIfPresent(String.self, forKey: .region)
-        rateLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerMinute)
-        tokenLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokenLimitPerMinute)
+        rateLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .rateLimitPerMinute).map { Saturating.clamp($0, to: 1...1_000_000_000) }
+        tokenLimitPerMinute = try c.decodeIfPresent(Int.self, forKey: .tokenLimitPerMinute).map { Saturating.clamp($0, to: 1...1_000_000_000_000) }
         isActive = try c.decodeIfPresent(Bool.self, forKey: .isActive) ?? true
         createdAt = try c.decodeIfPresent(String.self, forKey: .createdAt)
         updatedAt = try c.decodeIfPresent(String.self, forKey: .updatedAt)

@@ -54,9 +54,10 @@ public enum ConversationKey {
     }
 
     private static func isSystemMessage(_ body: ByteBuffer, _ element: Range<Int>) -> Bool {
-        guard let message = slice(body, element), let role = JSONObjectEditor.memberValue("role", in: message),
-            let bytes = message.getBytes(at: message.readerIndex + role.lowerBound, length: role.count)
-        else { return false }
-        return bytes.elementsEqual(#""system""#.utf8) || bytes.elementsEqual(#""developer""#.utf8)
+        guard let message = slice(body, element), let role = JSONObjectEditor.memberValue("role", in: message) else { return false }
+        return message.withUnsafeReadableBytes { bytes in
+            let value = bytes[role]
+            return value.elementsEqual(#""system""#.utf8) || value.elementsEqual(#""developer""#.utf8)
+        }
     }
 }

@@ -57,12 +57,14 @@ public final class DeploymentRouter: Sendable {
     /// first, then the others with room (heaviest first), then those out of room (tried only when nothing
     /// else is left). One active deployment, the common case, costs no lock.
     public func order(_ model: Model, conversation: Int?) -> [Model] {
+        if model.deployments.count == 1, model.deployments[0].isActive { return [model.deployed(on: model.deployments[0])] }
         let active = model.deployments.filter(\.isActive)
         if active.count <= 1 { return [active.first.map(model.deployed(on:)) ?? model] }
         let time = now()
-        let chosen: [Deployment] = state.withLock { state in
+        return state.withLock { state in
             var open: [Deployment] = []
             var full: [Deployment] = []
+            open.reserveCapacity(active.count)
             for deployment in active {
                 if state.loads[deployment.id]?.isFull(deployment, at: time) == true { full.append(deployment) } else { open.append(deployment) }
             }
@@ -72,10 +74,12 @@ public final class DeploymentRouter: Sendable {
                 first = open.first { $0.id == id }
             }
             let pick = first ?? pickByStrategy(model.routing.strategy, open, loads: state.loads, at: time)
-            let rest = open.filter { $0.id != pick.id }.sorted { $0.weight > $1.weight }
-            return [pick] + rest + full
+            var ordered = [model.deployed(on: pick)]
+            ordered.reserveCapacity(active.count)
+            for deployment in open.sorted(by: { $0.weight > $1.weight }) where deployment.id != pick.id { ordered.append(model.deployed(on: deployment)) }
+            for deployment in full { ordered.append(model.deployed(on: deployment)) }
+            return ordered
         }
-        return chosen.map(model.deployed(on:))
     }
 
     private func pickByStrategy(_ strategy: Routing.Strategy, _ open: [Deployment], loads: [String: Load], at time: Int64) -> Deployment {
@@ -124,11 +128,13 @@ public final class DeploymentRouter: Sendable {
     }
 
     /// An attempt ended: `answered` when the upstream accepted the call (it stays in flight until ``released(_:tokens:)``),
-    /// after `elapsed` (its time to first byte; a failure counts as slow, so `latency` does not prefer a failing deployment).
-    public func attemptEnded(_ deploymentId: String, answered: Bool, elapsed: Duration) {
-        let sample = Double(Saturating.milliseconds(elapsed))
+    /// after `elapsed` (its time to first byte; a failure counts as slow, so `latency` does not prefer a failing
+    /// deployment). `elapsed` is nil for an attempt that says nothing of the upstream (the caller left).
+    public func attemptEnded(_ deploymentId: String, answered: Bool, elapsed: Duration?) {
         update(deploymentId) { load in
             if !answered { load.inFlight = max(0, load.inFlight - 1) }
+            guard let elapsed else { return }
+            let sample = Double(Saturating.milliseconds(elapsed))
             let value = answered ? sample : max(sample, 10_000)
             load.latencyMs = load.latencyMs.map { $0 * 0.7 + value * 0.3 } ?? value
         }

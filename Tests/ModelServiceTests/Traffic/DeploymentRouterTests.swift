@@ -45,6 +45,18 @@ import Testing
         for _ in 0..<30 { #expect(router.order(model, conversation: nil).first?.deployment?.id == "a") }
     }
 
+    /// A deployments column edited by hand: numbers out of range are bounded when read, so choosing never overflows.
+    @Test func deploymentsReadFromTheDatabaseAreBounded() throws {
+        let text = #"[{"id":"a","weight":9223372036854775807,"rateLimitPerMinute":-9223372036854775808},{"id":"b","weight":9223372036854775807}]"#
+        let list = Deployment.decodeList(text, modelId: "m1")
+        #expect(list.map(\.weight) == [Deployment.maxWeight, Deployment.maxWeight] && list[0].rateLimitPerMinute == 1)
+        let router = DeploymentRouter()
+        let model = try Self.model(list)
+        router.began("a")
+        for _ in 0..<20 { #expect(router.order(model, conversation: nil).count == 2) }
+        #expect(Deployment.decodeList("not json", modelId: "m1").map(\.id) == ["dep_m1"])
+    }
+
     @Test func rateLimitHeadersAreReadBoundedAndOtherwiseIgnored() throws {
         #expect(UpstreamRateLimits.duration("1s") == 1_000)
         #expect(UpstreamRateLimits.duration("6m0s") == 360_000)
