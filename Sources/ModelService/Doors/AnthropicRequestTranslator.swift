@@ -23,6 +23,9 @@ package enum AnthropicRequestTranslator {
         request.temperature = try number(object["temperature"], field: "temperature")
         request.topP = try number(object["top_p"], field: "top_p")
         request.topK = try int(object["top_k"], field: "top_k")
+        if object["thinking"]?["type"]?.stringValue == "enabled" {
+            request.thinkingBudget = try int(object["thinking"]?["budget_tokens"], field: "thinking.budget_tokens")
+        }
         if let stops = object["stop_sequences"], stops != .null {
             let strings = stops.arrayValue?.compactMap(\.stringValue)
             guard let strings, strings.count == stops.arrayValue?.count else { throw .invalidField("stop_sequences", "must be an array of strings") }
@@ -66,7 +69,8 @@ package enum AnthropicRequestTranslator {
     private static func translate(message: JSONValue, field: String) throws(ServiceError) -> [ChatMessage] {
         guard case .object = message else { throw .invalidField(field, "must be an object") }
         let role = message["role"]?.stringValue
-        guard role == "user" || role == "assistant" else { throw .invalidField("\(field).role", "must be 'user' or 'assistant'") }
+        if role == "system" { return try midConversationSystem(message["content"], field: "\(field).content") }
+        guard role == "user" || role == "assistant" else { throw .invalidField("\(field).role", "must be 'user', 'assistant' or 'system'") }
         let blocks: [JSONValue]
         switch message["content"] {
         case .string(let text)?: return [.text(role == "user" ? .user : .assistant, text)]
@@ -111,6 +115,16 @@ package enum AnthropicRequestTranslator {
             result.append(ChatMessage(role: .user, content: textOrParts(parts)))
         }
         return result
+    }
+
+    /// A `system` message after the first turn (Anthropic's mid-conversation system messages, which Claude Code
+    /// sends for models it does not know) stays where it is, as a system message: OpenAI-format upstreams take it
+    /// in place, and the Gemini and Anthropic translators merge every system message into their system instruction.
+    private static func midConversationSystem(_ content: JSONValue?, field: String) throws(ServiceError) -> [ChatMessage] {
+        guard let content, content != .null else { throw .invalidField(field, "is required") }
+        let text: String
+        do { text = try systemText(content) } catch { throw .invalidField(field, "must be a string or an array of text blocks") }
+        return text.isEmpty ? [] : [.text(.system, text)]
     }
 
     /// Plain text stays a string (what every provider takes); anything with an image stays parts.

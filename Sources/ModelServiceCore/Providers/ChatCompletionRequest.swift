@@ -28,6 +28,12 @@ public struct ChatCompletionRequest: Codable, Sendable, Hashable {
     /// Sample from the top K tokens only: Anthropic's and Gemini's `top_k`, Ollama's `options.top_k`, set by the
     /// `/v1/messages` door. OpenAI has no such field and refuses unknown ones, so it is never encoded.
     public var topK: Int?
+    /// How hard a reasoning model thinks: OpenAI's `reasoning_effort` (`low`, `medium`, `high`, …), sent only to
+    /// models whose `providerSettings.reasoning` is true (``ChatDefaults``); Gemini takes it as a thinking budget.
+    public var reasoningEffort: String?
+    /// A thinking budget in tokens: Anthropic's `thinking.budget_tokens`, set by the `/v1/messages` door. Never
+    /// encoded; ``ChatDefaults`` turns it into `reasoningEffort`, and Gemini takes it as `thinkingBudget`.
+    public var thinkingBudget: Int?
 
     public init(model: String, messages: [ChatMessage], stream: Bool? = nil) {
         self.model = model
@@ -63,6 +69,7 @@ public struct ChatCompletionRequest: Codable, Sendable, Hashable {
         case responseFormat = "response_format"
         case presencePenalty = "presence_penalty"
         case frequencyPenalty = "frequency_penalty"
+        case reasoningEffort = "reasoning_effort"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -90,6 +97,7 @@ public struct ChatCompletionRequest: Codable, Sendable, Hashable {
         presencePenalty = try c.decodeIfPresent(Double.self, forKey: .presencePenalty)
         frequencyPenalty = try c.decodeIfPresent(Double.self, forKey: .frequencyPenalty)
         seed = try c.decodeIfPresent(Int.self, forKey: .seed)
+        reasoningEffort = try c.decodeIfPresent(String.self, forKey: .reasoningEffort)
     }
 }
 

@@ -94,6 +94,7 @@ package enum GeminiTranslator {
             "seed": .from(request.seed),
             "responseMimeType": mimeType,
             "responseSchema": schema,
+            "thinkingConfig": ChatDefaults.thinkingBudget(request).map { .object(["thinkingBudget": .number(Double($0)), "includeThoughts": .bool(true)]) },
         ])
         return config == .object([:]) ? nil : config
     }

@@ -79,7 +79,7 @@ import Testing
     @Test(arguments: [
         (#"{"messages":[{"role":"user","content":"x"}]}"#, "model"),
         (#"{"model":"m","messages":[]}"#, "messages"),
-        (#"{"model":"m","messages":[{"role":"system","content":"x"}]}"#, "messages[0].role"),
+        (#"{"model":"m","messages":[{"role":"tool","content":"x"}]}"#, "messages[0].role"),
         (#"{"model":"m","messages":[{"role":"user","content":[{"type":"document","source":{}}]}]}"#, "messages[0].content[0].type"),
         (#"{"model":"m","max_tokens":"lots","messages":[{"role":"user","content":"x"}]}"#, "max_tokens"),
         (
