@@ -98,18 +98,8 @@ extension ConsoleDeploymentsController {
     /// The posted form as the fields `/api/models/{id}/deployments` decodes; an empty field follows the model.
     static func fields(from form: ConsoleForm, creating: Bool, errors: inout FieldErrors) -> DeploymentFields {
         var fields = DeploymentFields()
-        func text(_ name: String) -> FieldUpdate<String> {
-            if let value = form.text(name) { return .set(value) }
-            return creating ? .unchanged : .set(nil)
-        }
-        func integer(_ name: String) -> FieldUpdate<Int> {
-            guard let raw = form.text(name) else { return creating ? .unchanged : .set(nil) }
-            guard let value = Int(raw) else {
-                errors.add(name, "must be a whole number")
-                return .unchanged
-            }
-            return .set(value)
-        }
+        func text(_ name: String) -> FieldUpdate<String> { form.textUpdate(name, creating: creating) }
+        func integer(_ name: String) -> FieldUpdate<Int> { form.integerUpdate(name, creating: creating, errors: &errors) }
         fields.provider = text("provider")
         fields.baseURL = text("baseURL")
         fields.modelId = text("modelId")

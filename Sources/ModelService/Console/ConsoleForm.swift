@@ -42,6 +42,23 @@ struct ConsoleForm: Sendable {
     func checked(_ name: String) -> Bool {
         values[name] != nil
     }
+
+    /// The field as an update of a full-replacement form: an empty field clears the value when editing, and
+    /// leaves it to the default when creating.
+    func textUpdate(_ name: String, creating: Bool) -> FieldUpdate<String> {
+        if let value = text(name) { return .set(value) }
+        return creating ? .unchanged : .set(nil)
+    }
+
+    /// ``textUpdate(_:creating:)`` for a whole number; letters are reported in `errors` and change nothing.
+    func integerUpdate(_ name: String, creating: Bool, errors: inout FieldErrors) -> FieldUpdate<Int> {
+        guard let raw = text(name) else { return creating ? .unchanged : .set(nil) }
+        guard let value = Int(raw) else {
+            errors.add(name, "must be a whole number")
+            return .unchanged
+        }
+        return .set(value)
+    }
 }
 
 /// The errors of one form submission, in field order.

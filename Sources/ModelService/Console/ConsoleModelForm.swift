@@ -93,18 +93,8 @@ enum ConsoleModelForm {
     static func fields(from form: ConsoleForm, existing: Model?, registry: ModelRegistry, errors: inout FieldErrors) -> ModelFields {
         var fields = ModelFields()
         let creating = existing == nil
-        func text(_ name: String) -> FieldUpdate<String> {
-            if let value = form.text(name) { return .set(value) }
-            return creating ? .unchanged : .set(nil)
-        }
-        func integer(_ name: String) -> FieldUpdate<Int> {
-            guard let raw = form.text(name) else { return creating ? .unchanged : .set(nil) }
-            guard let value = Int(raw) else {
-                errors.add(name, "must be a whole number")
-                return .unchanged
-            }
-            return .set(value)
-        }
+        func text(_ name: String) -> FieldUpdate<String> { form.textUpdate(name, creating: creating) }
+        func integer(_ name: String) -> FieldUpdate<Int> { form.integerUpdate(name, creating: creating, errors: &errors) }
         func number(_ name: String, emptyAs empty: Double? = nil) -> FieldUpdate<Double> {
             guard let raw = form.text(name) else { return empty.map { FieldUpdate<Double>.set($0) } ?? (creating ? .unchanged : .set(nil)) }
             guard let value = Double(raw), value.isFinite else {
