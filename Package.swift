@@ -91,6 +91,8 @@ let package = Package(
         .target(
             name: "FakeProviders",
             dependencies: [
+                // The AWS kit (SigV4 verifier, event-stream encoder) lives in the core; the fake Bedrock uses it, not a copy.
+                "ModelServiceCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
