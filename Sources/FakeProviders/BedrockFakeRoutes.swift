@@ -37,7 +37,9 @@ struct BedrockFakeRoutes: FakeDialect {
             return Self.error(.forbidden, type: "UnrecognizedClientException", message: "The security token included in the request is invalid.")
         }
         let verifier = AWSSigV4Verifier(credentials: credentials, expectedService: BedrockAdapter.signingService)
-        let headers = request.headers.map { ($0.name.canonicalName, $0.value) }
+        // HTTPTypes keeps `Host` out of the header fields, as the `:authority` pseudo-header.
+        var headers = request.headers.map { ($0.name.canonicalName, $0.value) }
+        if let authority = request.head.authority { headers.append(("host", authority)) }
         let result = verifier.verify(
             method: request.method.rawValue, path: request.uri.path, query: request.uri.query, headers: headers, body: Array(body.readableBytesView),
             now: Date())
