@@ -163,6 +163,8 @@ let package = Package(
             name: "FakeProvidersTests",
             dependencies: [
                 "FakeProviders",
+                // The fake Bedrock's tests sign requests and decode its event stream with the core's AWS kit.
+                "ModelServiceCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
