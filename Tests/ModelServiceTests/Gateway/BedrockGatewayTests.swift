@@ -233,6 +233,10 @@ import Testing
                 #expect(answer.body.contains("\"\(field):") || answer.body.contains("\(field):"), "\(answer.body)")
                 #expect(!answer.body.contains(secret))
             }
+            // A model's region goes into a host name: only a region name is accepted.
+            let badRegion = try await client.call(
+                .post, "/api/models", json: #"{"name": "bedrock/x", "provider": "bedrock", "modelId": "m", "providerSettings": {"region": "x.evil.com/#"}}"#)
+            #expect(badRegion.status == .badRequest && badRegion.body.contains("providerSettings.region"), "\(badRegion.body)")
             // The user's own settings endpoint takes the same shape.
             let user = try await VaultAPI.token(client, role: "user", userId: "bea")
             let put = try await client.call(
