@@ -31,7 +31,9 @@ public struct BedrockAdapter: ProviderAdapter {
         let body = Array(try ProviderJSON.encode(BedrockTranslator.body(for: request)))
         let http = try Self.request(url: Self.url(for: target, action: "converse-stream"), body: body, accept: Self.eventStreamType, target: target)
         let response = try await client.open(http, apiKey: target.apiKey)
-        let decoder = BedrockStreamDecoder(model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey)
+        // A frame is a stream's unit as a line is for SSE: bounded by the same setting, and by 1 MiB (Bedrock's are a few KiB).
+        let decoder = BedrockStreamDecoder(
+            model: target.upstreamModel, forwardUsage: request.wantsStreamUsage, apiKey: target.apiKey, maximumFrameBytes: min(client.maxLineBytes, 1 << 20))
         return ChatChunkStream(body: response.body, decoder: decoder, apiKey: target.apiKey)
     }
 
