@@ -91,6 +91,8 @@ let package = Package(
         .target(
             name: "FakeProviders",
             dependencies: [
+                // The AWS kit (SigV4 verifier, event-stream encoder) lives in the core; the fake Bedrock uses it, not a copy.
+                "ModelServiceCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -161,6 +163,8 @@ let package = Package(
             name: "FakeProvidersTests",
             dependencies: [
                 "FakeProviders",
+                // The fake Bedrock's tests sign requests and decode its event stream with the core's AWS kit.
+                "ModelServiceCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -16,6 +16,7 @@ struct FakeChatPipeline: Sendable {
         let body = try await receive(request, provider: dialect.provider)
         do {
             try dialect.precheck(request)
+            if let refusal = dialect.authenticate(request, body: body) { return refusal }
             try authorize(request, dialect: dialect)
             // A key whose value says `rate-limited` is over its provider quota, whatever the model (key pools are tested with it).
             if dialect.apiKey(in: request)?.contains("rate-limited") == true { throw FakeFailure.rateLimited(retryAfter: "30") }
@@ -62,7 +63,8 @@ struct FakeChatPipeline: Sendable {
         dialect: some FakeDialect,
         answer: () -> Response
     ) async throws -> Response {
-        _ = try await receive(request, provider: dialect.provider)
+        let body = try await receive(request, provider: dialect.provider)
+        if let refusal = dialect.authenticate(request, body: body) { return refusal }
         do {
             try authorize(request, dialect: dialect)
             return answer()
@@ -80,6 +82,7 @@ struct FakeChatPipeline: Sendable {
         let body = try await receive(request, provider: dialect.provider)
         do {
             try dialect.precheck(request)
+            if let refusal = dialect.authenticate(request, body: body) { return refusal }
             try authorize(request, dialect: dialect)
             // A key whose value says `rate-limited` is over its provider quota, whatever the model (key pools are tested with it).
             if dialect.apiKey(in: request)?.contains("rate-limited") == true { throw FakeFailure.rateLimited(retryAfter: "30") }

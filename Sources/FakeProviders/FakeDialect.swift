@@ -9,6 +9,9 @@ protocol FakeDialect: Sendable {
     func apiKey(in request: Request) -> String?
     /// Checks made before authentication (Azure's `api-version`, Anthropic's `anthropic-version`).
     func precheck(_ request: Request) throws(FakeFailure)
+    /// A check of the whole request before the key rules (Bedrock's SigV4 signature, which covers the body):
+    /// the provider's own refusal, or nil to go on.
+    func authenticate(_ request: Request, body: ByteBuffer) -> Response?
     /// Reads the chat request; throws `.badRequest` naming the missing field.
     func parseChat(_ json: [String: Any], request: Request, context: FakeRequestContext) throws(FakeFailure) -> FakeChat
     func errorResponse(_ failure: FakeFailure) -> Response
@@ -21,6 +24,7 @@ protocol FakeDialect: Sendable {
 extension FakeDialect {
     var requiresKey: Bool { true }
     func precheck(_ request: Request) throws(FakeFailure) {}
+    func authenticate(_ request: Request, body: ByteBuffer) -> Response? { nil }
     func streamContentType(request: Request) -> String { "text/event-stream" }
 }
 

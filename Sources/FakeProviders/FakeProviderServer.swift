@@ -20,6 +20,7 @@ public enum FakeProviderServer {
         AnthropicFakeRoutes.add(to: router, pipeline: pipeline)
         GeminiFakeRoutes.add(to: router, pipeline: pipeline)
         OllamaFakeRoutes.add(to: router, pipeline: pipeline)
+        BedrockFakeRoutes.add(to: router, pipeline: pipeline)
         FakeEmbeddingRoutes.add(to: router, pipeline: pipeline)
         FakeResponsesRoutes.add(to: router, pipeline: pipeline)
         return router

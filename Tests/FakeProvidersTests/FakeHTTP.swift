@@ -48,7 +48,8 @@ enum FakeHTTP {
         _ url: String,
         method: String = "POST",
         headers: [String: String] = [:],
-        json: [String: Any]? = nil
+        json: [String: Any]? = nil,
+        body: Data? = nil
     ) async throws -> FakeHTTPResult {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
@@ -58,6 +59,8 @@ enum FakeHTTP {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = try JSONSerialization.data(withJSONObject: json)
         }
+        // Bytes sent exactly as given (a signed body must not be encoded again).
+        if let body { request.httpBody = body }
         let (data, response) = try await session.data(for: request)
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]

@@ -63,7 +63,8 @@ class Service:
                    INTERNAL_SECRET="crash-internal-secret-0123456789abcdef", SEED_ON_START="true",
                    UPSTREAM_TIMEOUT_SECONDS="5", UPSTREAM_RETRY_BASE_MS="5", UPSTREAM_RETRY_MAX_MS="20", UPSTREAM_RETRY_AFTER_CAP_MS="50",
                    OPENAI_API_KEY="sk-crash-openai", ANTHROPIC_API_KEY="sk-crash-anthropic", GOOGLE_API_KEY="crash-google",
-                   AZURE_OPENAI_API_KEY="crash-azure", XAI_API_KEY="crash-xai", DEEPSEEK_API_KEY="crash-deepseek")
+                   AZURE_OPENAI_API_KEY="crash-azure", XAI_API_KEY="crash-xai", DEEPSEEK_API_KEY="crash-deepseek",
+                   AWS_BEARER_TOKEN_BEDROCK="crash-bedrock")
         self.log = open(f"{work}/serve.log", "w")
         self.process = subprocess.Popen([BINARY, "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         for _ in range(600):

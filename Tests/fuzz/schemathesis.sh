@@ -43,7 +43,7 @@ env $URLS \
     INTERNAL_SECRET="fuzz-internal-secret-0123456789abcdef" ENCRYPTION_SECRET="fuzz-encryption-secret-0123456789abcdef" \
     ENCRYPTION_KDF_COST=fast-for-tests LOG_LEVEL=warning \
     OPENAI_API_KEY=sk-fuzz-openai ANTHROPIC_API_KEY=sk-fuzz-anthropic GOOGLE_API_KEY=fuzz-google \
-    AZURE_OPENAI_API_KEY=fuzz-azure XAI_API_KEY=fuzz-xai DEEPSEEK_API_KEY=fuzz-deepseek \
+    AZURE_OPENAI_API_KEY=fuzz-azure XAI_API_KEY=fuzz-xai DEEPSEEK_API_KEY=fuzz-deepseek AWS_BEARER_TOKEN_BEDROCK=fuzz-bedrock \
     "$BIN" serve >"$WORK/serve.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 600); do

@@ -11,20 +11,37 @@ struct APIKeyController {
         var shared: Bool?
         var provider: ProviderKind
         var keyName: String?
-        var apiKey: Secret
+        var apiKey: Secret?
+        /// Bedrock: an AWS key pair and its region instead of `apiKey` (``ProviderKeyFields``).
+        var accessKeyId: String?
+        var secretAccessKey: Secret?
+        var sessionToken: Secret?
+        var region: String?
         var metadata: [String: JSONValue]?
         var validate: Bool?
         /// `baseURL` is accepted as another name, as the model's providerSettings spell it.
         var endpoint: String?
         var baseURL: String?
+
+        var keyFields: ProviderKeyFields {
+            ProviderKeyFields(apiKey: apiKey, accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken, region: region)
+        }
     }
 
     struct UpdateRequest: Decodable {
         var keyName: String?
         var isActive: Bool?
         var apiKey: Secret?
+        var accessKeyId: String?
+        var secretAccessKey: Secret?
+        var sessionToken: Secret?
+        var region: String?
         var metadata: [String: JSONValue]?
         var validate: Bool?
+
+        var keyFields: ProviderKeyFields {
+            ProviderKeyFields(apiKey: apiKey, accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken, region: region)
+        }
     }
 
     func register(on group: RouterGroup<AppRequestContext>) {
@@ -40,14 +57,17 @@ struct APIKeyController {
         let access = KeyAccess(principal: try context.requirePrincipal())
         let body = try await request.decodeJSON(as: CreateRequest.self, context: context)
         let owner = try access.ownerForNewKey(userId: body.userId, shared: body.shared ?? false)
+        let credential = try body.keyFields.credential(
+            for: body.provider, endpoint: try Self.endpoint(body.endpoint, baseURL: body.baseURL), metadata: body.metadata,
+            endpoints: vault.validator.endpoints)
         let new = KeyVault.NewKey(
             owner: owner,
             provider: body.provider,
             keyName: try Self.keyName(body.keyName ?? "default"),
-            apiKey: try Self.apiKey(body.apiKey),
-            metadata: body.metadata ?? [:],
+            apiKey: credential.secret,
+            metadata: credential.metadata ?? [:],
             validate: try Self.shouldValidate(request, bodyFlag: body.validate, access: access),
-            endpoint: try Self.endpoint(body.endpoint, baseURL: body.baseURL)
+            endpoint: credential.endpoint
         )
         return JSONResponse(try await vault.create(new, actor: .init(access.principal, requestId: context.requestId)), status: .created)
     }
@@ -74,14 +94,22 @@ struct APIKeyController {
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<APIKey> {
         let access = KeyAccess(principal: try context.requirePrincipal())
         let body = try await request.decodeJSON(as: UpdateRequest.self, context: context)
+        let id = try context.parameters.require("id")
+        let fields = body.keyFields
+        // The key's provider decides which fields make its secret (Bedrock's AWS fields); looked up only when they come.
+        let apiKey: Secret?
+        if fields.givesAWSFields {
+            apiKey = try fields.replacement(for: try await vault.find(id: id, access: access).provider)
+        } else {
+            apiKey = try fields.apiKey.map(Self.apiKey)
+        }
         let changes = KeyVault.Changes(
             keyName: try body.keyName.map(Self.keyName),
             isActive: body.isActive,
-            apiKey: try body.apiKey.map(Self.apiKey),
+            apiKey: apiKey,
             metadata: body.metadata,
-            validate: body.apiKey == nil ? true : try Self.shouldValidate(request, bodyFlag: body.validate, access: access)
+            validate: apiKey == nil ? true : try Self.shouldValidate(request, bodyFlag: body.validate, access: access)
         )
-        let id = try context.parameters.require("id")
         return JSONResponse(try await vault.update(id: id, changes: changes, access: access, actor: .init(access.principal, requestId: context.requestId)))
     }
 

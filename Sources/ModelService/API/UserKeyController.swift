@@ -7,7 +7,12 @@ struct UserKeyController {
     let vault: KeyVault
 
     struct PutRequest: Decodable {
-        var apiKey: Secret
+        var apiKey: Secret?
+        /// Bedrock: an AWS key pair and its region instead of `apiKey` (``ProviderKeyFields``).
+        var accessKeyId: String?
+        var secretAccessKey: Secret?
+        var sessionToken: Secret?
+        var region: String?
         var keyName: String?
         var metadata: [String: JSONValue]?
         var endpoint: String?
@@ -32,10 +37,14 @@ struct UserKeyController {
         guard let provider = ProviderKind(name: name) else { throw ServiceError.invalidField("provider", "must be one of \(ProviderKind.knownList)") }
         let body = try await request.decodeJSON(as: PutRequest.self, context: context)
         let keyName = try APIKeyController.keyName(body.keyName ?? "default")
-        let apiKey = try APIKeyController.apiKey(body.apiKey)
-        let endpoint = try APIKeyController.endpoint(body.endpoint, baseURL: body.baseURL)
+        let fields = ProviderKeyFields(
+            apiKey: body.apiKey, accessKeyId: body.accessKeyId, secretAccessKey: body.secretAccessKey, sessionToken: body.sessionToken, region: body.region)
+        let credential = try fields.credential(
+            for: provider, endpoint: try APIKeyController.endpoint(body.endpoint, baseURL: body.baseURL), metadata: body.metadata,
+            endpoints: vault.validator.endpoints)
         let (key, created) = try await vault.setUserKey(
-            userId: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: body.metadata, endpoint: endpoint, access: access
+            userId: userId, provider: provider, keyName: keyName, apiKey: credential.secret, metadata: credential.metadata, endpoint: credential.endpoint,
+            access: access
         )
         return JSONResponse(key, status: created ? .created : .ok)
     }

@@ -35,20 +35,22 @@ struct ConsoleSettingsController {
         let (viewer, form) = try await pages.form(request, .user)
         let provider = try provider(context)
         let access = KeyAccess(principal: viewer.principal)
-        let field = "apiKey-\(provider.rawValue)"
         var errors = FieldErrors()
         do {
-            let apiKey = try APIKeyController.apiKey(Secret(form["apiKey"] ?? ""))
+            let credential = try Self.keyFields(provider, form).credential(for: provider, endpoint: nil, metadata: nil, endpoints: vault.validator.endpoints)
             _ = try await vault.setUserKey(
-                userId: try access.ownUserId(), provider: provider, keyName: Self.keyName, apiKey: apiKey, metadata: nil, access: access
+                userId: try access.ownUserId(), provider: provider, keyName: Self.keyName, apiKey: credential.secret, metadata: credential.metadata,
+                endpoint: credential.endpoint, access: access
             )
             return ConsoleRenderer.redirect("/console/settings?done=saved")
         } catch let error as ServiceError where error.status < 500 || error.code == "provider_unreachable" {
-            let message = error.code == "invalid_field" ? "Enter your \(provider.consoleName) API key: " + (error.message.split(separator: ":", maxSplits: 1).last
-                .map { $0.trimmingCharacters(in: .whitespaces) } ?? "") : error.message
-            errors.add(field, message)
+            let inputs = Self.inputs(provider)
+            let named = error.code == "invalid_field" ? inputs.first { $0.input == error.field } : nil
+            let input = named ?? Self.primaryInput(provider, form)
+            let problem = error.message.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            errors.add("\(input.input)-\(provider.rawValue)", named == nil ? error.message : "Enter your \(input.label): " + problem)
         }
-        return try await page(viewer: viewer, errors: errors)
+        return try await page(viewer: viewer, errors: errors, typed: (provider, form))
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -68,14 +70,23 @@ struct ConsoleSettingsController {
         return provider
     }
 
-    private func page(viewer: ConsoleViewer, errors: FieldErrors, notice: String? = nil) async throws -> Response {
+    private func page(viewer: ConsoleViewer, errors: FieldErrors, notice: String? = nil, typed: (ProviderKind, ConsoleForm)? = nil) async throws -> Response {
         let userId = try KeyAccess(principal: viewer.principal).ownUserId()
         let keys = try await vault.list(.init(owner: userId))
         let cards: [[String: Any]] = providers().map { provider in
-            let field = "apiKey-\(provider.rawValue)"
+            let kept = typed?.0 == provider ? typed?.1 : nil
             var card: [String: Any] = [
                 "provider": provider.rawValue, "name": provider.consoleName,
-                "field": ConsoleField.text(field, "\(provider.consoleName) API key", value: nil, error: errors[field], type: "password", autocomplete: "off"),
+                "fields": Self.inputs(provider).map { input -> [String: Any] in
+                    let id = "\(input.input)-\(provider.rawValue)"
+                    let field: [String: Any?] = [
+                        "id": id, "input": input.input, "label": input.label, "hint": input.hint, "error": errors[id],
+                        "type": input.secret ? "password" : "text",
+                        // Typed values come back after an error, secrets never.
+                        "value": input.secret ? nil : kept?[input.input],
+                    ]
+                    return field.compactMapValues { $0 }
+                },
             ]
             if let key = keys.first(where: { $0.provider == provider && $0.keyName == Self.keyName }) {
                 card["stored"] = ["masked": key.keyPrefix, "status": ConsoleKeysController.status(key), "lastUsed": ConsoleKeysController.lastUsed(key)]
@@ -86,5 +97,40 @@ struct ConsoleSettingsController {
             "settings", title: "Settings", viewer: viewer, current: "/console/settings", status: errors.isEmpty ? .ok : .unprocessableContent,
             errors: errors, notice: notice, ["cards": cards, "userId": userId]
         )
+    }
+
+    /// One input of a key card: its form name, label, hint, and whether it is a secret (never shown again).
+    struct KeyInput {
+        var input: String
+        var label: String
+        var hint: String? = nil
+        var secret: Bool
+    }
+
+    /// A provider's key inputs: its API key; Bedrock's AWS key pair, region, and an API key as the alternative.
+    static func inputs(_ provider: ProviderKind) -> [KeyInput] {
+        guard provider == .bedrock else { return [KeyInput(input: "apiKey", label: "\(provider.consoleName) API key", secret: true)] }
+        return [
+            KeyInput(input: "accessKeyId", label: "AWS access key ID", hint: "Such as AKIAIOSFODNN7EXAMPLE.", secret: false),
+            KeyInput(input: "secretAccessKey", label: "AWS secret access key", secret: true),
+            KeyInput(input: "sessionToken", label: "AWS session token", hint: "Only for temporary credentials; leave empty otherwise.", secret: true),
+            KeyInput(input: "region", label: "AWS region", hint: "Such as us-east-1; the key is used for models in this region only.", secret: false),
+            KeyInput(input: "apiKey", label: "\(provider.consoleName) API key", hint: "Instead of a key pair: a Bedrock API key.", secret: true),
+        ]
+    }
+
+    /// The fields the card posted, as the key API reads them.
+    static func keyFields(_ provider: ProviderKind, _ form: ConsoleForm) -> ProviderKeyFields {
+        guard provider == .bedrock else { return ProviderKeyFields(apiKey: Secret(form["apiKey"] ?? "")) }
+        return ProviderKeyFields(
+            apiKey: form["apiKey"].map(Secret.init), accessKeyId: form["accessKeyId"], secretAccessKey: form["secretAccessKey"].map(Secret.init),
+            sessionToken: form["sessionToken"].map(Secret.init), region: form["region"])
+    }
+
+    /// Where an error that names no field goes: the API key when that is what was given, else the first input.
+    private static func primaryInput(_ provider: ProviderKind, _ form: ConsoleForm) -> KeyInput {
+        let inputs = inputs(provider)
+        let usesAPIKey = !(form["apiKey"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty
+        return (usesAPIKey ? inputs.first { $0.input == "apiKey" } : nil) ?? inputs[0]
     }
 }

@@ -151,7 +151,7 @@ public struct CallPipeline: Sendable {
             throw ServiceError(.internalError, "The key could not be resolved.")
         }
         let target = UpstreamTarget(
-            provider: candidate.provider, upstreamModel: candidate.modelId, baseURL: baseURL, apiKey: key.secret, settings: candidate.providerSettings)
+            provider: candidate.provider, upstreamModel: candidate.modelId, baseURL: baseURL, apiKey: key.secret, settings: endpoints.settings(for: candidate))
         return (target, key)
     }
 

@@ -3,7 +3,7 @@ import NIOCore
 
 /// One provider: everything the gateway asks of it (its capabilities), its URLs, headers and key check,
 /// in one file each (`OpenAIAdapter`, `AzureOpenAIAdapter`, `XAIAdapter`, `DeepSeekAdapter`,
-/// `AnthropicAdapter`, `GeminiAdapter`, `OllamaAdapter`).
+/// `AnthropicAdapter`, `GeminiAdapter`, `OllamaAdapter`, `BedrockAdapter`).
 ///
 /// Adapters hold no state: the key arrives with each call in `target` and is never stored. A capability a
 /// provider lacks is refused in one place, before anything is sent (``ProviderCapability/refusal(provider:model:)``);
@@ -124,6 +124,7 @@ package enum ProviderAdapters {
         case .anthropic: AnthropicAdapter()
         case .gemini: GeminiAdapter()
         case .ollama: OllamaAdapter()
+        case .bedrock: BedrockAdapter()
         }
     }
 

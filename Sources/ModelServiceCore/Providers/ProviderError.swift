@@ -77,11 +77,12 @@ extension ProviderError {
         }
     }
 
-    /// Replaces every occurrence of the key's plaintext, and caps the length so an upstream page cannot flood logs.
+    /// Replaces every occurrence of the key's plaintext (each secret part of a Bedrock key pair too), and caps the
+    /// length so an upstream page cannot flood logs.
     package static func scrub(_ text: String, apiKey: Secret?) -> String {
         var result = text
-        if let key = apiKey?.reveal, key.count >= 4 {
-            result = result.replacingOccurrences(of: key, with: "<redacted>")
+        for part in apiKey.map(BedrockCredential.sensitiveParts) ?? [] where part.count >= 4 {
+            result = result.replacingOccurrences(of: part, with: "<redacted>")
         }
         if result.count > 2_000 {
             result = String(result.prefix(2_000)) + "…"
@@ -97,7 +98,7 @@ package struct UpstreamErrorBody {
     package var code: String?
 
     /// Reads OpenAI `{error:{message,type,code}}`, Anthropic `{type:"error",error:{type,message}}`,
-    /// Gemini `{error:{code,message,status}}`, Ollama `{error:"..."}`, else the raw text.
+    /// Gemini `{error:{code,message,status}}`, Ollama `{error:"..."}`, AWS `{message}`, else the raw text.
     package init(_ body: ByteBuffer?) {
         guard let body, body.readableBytes > 0 else { return }
         let data = Data(body.readableBytesView)
@@ -118,7 +119,8 @@ package struct UpstreamErrorBody {
             // Gemini's machine-readable reason (`API_KEY_INVALID`) is in `details[].reason`; its `code` is the HTTP status.
             code = error["details"]?.arrayValue?.lazy.compactMap { $0["reason"]?.stringValue }.first ?? Self.string(error["code"])
         default:
-            message = json["message"]?.stringValue ?? json["detail"]?.stringValue
+            // AWS answers `{"message": …}`, and `{"Message": …}` for some exceptions.
+            message = json["message"]?.stringValue ?? json["Message"]?.stringValue ?? json["detail"]?.stringValue
         }
     }
 

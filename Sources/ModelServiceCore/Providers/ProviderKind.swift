@@ -3,7 +3,7 @@ import Foundation
 /// The upstream providers the service knows. Input is case-insensitive (`OPENAI` = `openai`);
 /// output is always the lower-case raw value.
 public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
-    case openai, anthropic, gemini, azure, ollama, xai, deepseek
+    case openai, anthropic, gemini, azure, ollama, xai, deepseek, bedrock
 
     /// Parses a provider name the way users write it: any case, surrounding spaces ignored.
     public init?(name: String) {
@@ -25,7 +25,8 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
     /// "openai, anthropic, ..." for error messages.
     public static var knownList: String { allCases.map(\.rawValue).joined(separator: ", ") }
 
-    /// The environment variable that holds the server-wide fallback key (nil: no key needed).
+    /// The environment variable that holds the server-wide fallback key (nil: no key needed). Bedrock's
+    /// credential may instead be a key pair in several variables: ``EnvironmentCredential`` reads them.
     public var defaultAPIKeyEnvVar: String? {
         switch self {
         case .openai: "OPENAI_API_KEY"
@@ -34,6 +35,7 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .azure: "AZURE_OPENAI_API_KEY"
         case .xai: "XAI_API_KEY"
         case .deepseek: "DEEPSEEK_API_KEY"
+        case .bedrock: "AWS_BEARER_TOKEN_BEDROCK"
         case .ollama: nil
         }
     }
@@ -48,6 +50,7 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .ollama: "OLLAMA_BASE_URL"
         case .xai: "XAI_BASE_URL"
         case .deepseek: "DEEPSEEK_BASE_URL"
+        case .bedrock: "BEDROCK_BASE_URL"
         }
     }
 
@@ -60,6 +63,8 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .ollama: "http://127.0.0.1:11434"
         case .xai: "https://api.x.ai/v1"
         case .deepseek: "https://api.deepseek.com/v1"
+        // The runtime endpoint of the default region; a model's region picks its own (``UpstreamEndpoints``).
+        case .bedrock: BedrockRegion.runtimeURL(BedrockRegion.fallback)
         }
     }
 }

@@ -169,6 +169,8 @@ public struct Model: Sendable, Codable, Equatable {
         if let modelId = deployment.modelId { copy.modelId = modelId }
         if let baseURL = deployment.baseURL { copy.providerSettings["baseURL"] = .string(baseURL) }
         if let variable = deployment.apiKeyEnvVar { copy.apiKeyEnvVar = variable }
+        // Bedrock calls (and signs for) the deployment's region; other providers only show it.
+        if copy.provider == .bedrock, let region = deployment.region, BedrockRegion.isValid(region) { copy.providerSettings["region"] = .string(region) }
         copy.deployment = deployment
         return copy
     }

@@ -155,6 +155,11 @@ public struct ModelFields: Sendable, Decodable {
             guard let text = baseURL.stringValue else { throw .invalidField("providerSettings.baseURL", "must be a string") }
             try EndpointURL.check(text, field: "providerSettings.baseURL")
         }
+        if let settings = providerSettings.value, let region = settings["region"] {
+            // Bedrock puts the region in its endpoint's host name and signs for it.
+            guard let text = region.stringValue else { throw .invalidField("providerSettings.region", "must be a string") }
+            try BedrockRegion.check(text, field: "providerSettings.region")
+        }
         for (field, object) in [("metadata", metadata.value), ("providerSettings", providerSettings.value)] {
             guard let object else { continue }
             // Every `GET /api/models` carries these to every caller: a size cap keeps that cheap.

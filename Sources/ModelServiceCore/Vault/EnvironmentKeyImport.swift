@@ -38,8 +38,10 @@ public struct EnvironmentKeyImport: Sendable {
     public func run(environment: [String: String], models: [Model]) async throws -> [Line] {
         var lines: [Line] = []
         for (variable, provider) in Self.candidates(models: models, keyVariables: ProviderKeyVariables(environment: environment)) {
-            guard let raw = environment[variable], !raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
-            let key = Secret(raw.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard let found = EnvironmentCredential.read(variable, provider: provider, environment: environment),
+                !found.secret.reveal.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            else { continue }
+            let key = Secret(found.secret.reveal.trimmingCharacters(in: .whitespacesAndNewlines))
             let name = "env:\(variable)"
             let existing = try await vault.list(.init(owner: RecordBinding.sharedOwner, provider: provider)).first { $0.keyName == name }
             if let existing {

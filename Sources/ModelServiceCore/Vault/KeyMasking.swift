@@ -7,8 +7,12 @@ public enum KeyMasking {
     public static let maximumPrefixLength = 7
     public static let suffixLength = 4
 
-    /// `prefix + ******** + last 4`; keys of 8 characters or fewer give just `********`.
+    /// `prefix + ******** + last 4`; keys of 8 characters or fewer give just `********`. An AWS key pair
+    /// (Bedrock) shows only the last 4 characters of its access key id: the rest of its JSON is secret.
     public static func maskedPrefix(_ key: Secret) -> String {
+        if let pair = BedrockCredential.keyPair(in: key.reveal) {
+            return mask + String(pair.accessKeyId.suffix(pair.accessKeyId.count > mask.count ? suffixLength : 0))
+        }
         let characters = Array(key.reveal)
         guard characters.count > mask.count else { return mask }
         // Shown characters (prefix + suffix) never exceed half the key: 9–12 get no or a short prefix.

@@ -50,7 +50,7 @@ public struct KeyResolutionError: Error, Sendable, CustomStringConvertible {
         if undecryptable {
             return "The stored \(provider.rawValue) key cannot be decrypted with the current ENCRYPTION_SECRET; an admin must fix the secret or replace the key."
         }
-        let variable = environmentVariable.map { " or set \($0) on the server" } ?? ""
+        let variable = environmentVariable.map { " or set \(EnvironmentCredential.describe($0, provider: provider)) on the server" } ?? ""
         return "No API key for provider \(provider.rawValue): add a key (PUT /api/users/me/keys/\(provider.rawValue))\(variable)."
     }
 }
@@ -187,8 +187,8 @@ public final class KeyResolver: Sendable {
         if let variable, !keyVariables.allows(variable) {
             throw KeyResolutionError(provider: provider, environmentVariable: nil, refusedVariable: variable)
         }
-        if atHome, let variable, let value = environment[variable], !value.isEmpty {
-            return ResolvedKey(secret: Secret(value), source: .env, keyId: nil, label: "from the server's \(variable) (\(KeyMasking.maskedPrefix(Secret(value))))")
+        if atHome, let variable, let found = EnvironmentCredential.read(variable, provider: provider, environment: environment) {
+            return ResolvedKey(secret: found.secret, source: .env, keyId: nil, label: "from the server's \(found.source) (\(KeyMasking.maskedPrefix(found.secret)))")
         }
         if provider == .ollama || model.providerSettings["apiKeyRequired"]?.boolValue == false {
             return ResolvedKey(secret: nil, source: .none, keyId: nil)
@@ -230,8 +230,10 @@ public final class KeyResolver: Sendable {
         if let variable = deployment.apiKeyEnvVar {
             // Named on the deployment by an admin: sent to this deployment's endpoint, wherever it is.
             guard keyVariables.allows(variable) else { throw KeyResolutionError(provider: provider, environmentVariable: nil, refusedVariable: variable) }
-            guard let value = environment[variable], !value.isEmpty else { throw KeyResolutionError(provider: provider, environmentVariable: variable) }
-            return ResolvedKey(secret: Secret(value), source: .env, keyId: nil, label: "from the server's \(variable) (\(KeyMasking.maskedPrefix(Secret(value))))")
+            guard let found = EnvironmentCredential.read(variable, provider: provider, environment: environment) else {
+                throw KeyResolutionError(provider: provider, environmentVariable: variable)
+            }
+            return ResolvedKey(secret: found.secret, source: .env, keyId: nil, label: "from the server's \(found.source) (\(KeyMasking.maskedPrefix(found.secret)))")
         }
         return nil
     }

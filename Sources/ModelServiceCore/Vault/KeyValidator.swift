@@ -14,9 +14,15 @@ public struct KeyValidator: Sendable {
     }
 
     /// Checks `key` at `endpoint` (the one it is stored for), else at the provider's configured base URL:
-    /// a key is never sent anywhere but where it belongs.
-    public func validate(_ key: Secret, provider: ProviderKind, endpoint: String? = nil) async -> KeyValidationResult {
-        let target = UpstreamTarget(provider: provider, upstreamModel: "", baseURL: endpoint ?? endpoints.baseURL(for: provider), apiKey: key)
+    /// a key is never sent anywhere but where it belongs. `region` is the AWS region a Bedrock key is stored for.
+    public func validate(_ key: Secret, provider: ProviderKind, endpoint: String? = nil, region: String? = nil) async -> KeyValidationResult {
+        let baseURL = endpoint ?? endpoints.baseURL(for: provider)
+        var settings: [String: JSONValue] = [:]
+        if provider == .bedrock {
+            let named = region.flatMap { BedrockRegion.isValid($0) ? $0 : nil } ?? BedrockRegion.region(inBaseURL: baseURL)
+            settings["region"] = .string(named ?? endpoints.bedrockRegion)
+        }
+        let target = UpstreamTarget(provider: provider, upstreamModel: "", baseURL: baseURL, apiKey: key, settings: settings)
         switch await ProviderAdapters.adapter(for: provider).validateKey(target: target, client: upstream) {
         case .valid: return .valid
         case .rejected(let reason): return .rejected(reason: ProviderError.scrub(reason, apiKey: key))

@@ -50,7 +50,9 @@ extension KeyVault {
     package func create(_ new: NewKey, actor: AuditLog.Actor, action: AuditLog.Action = .create) async throws -> APIKey {
         let subject = AuditLog.Subject(keyId: nil, owner: new.owner, provider: new.provider)
         let isValid = new.validate
-            ? try await check(new.apiKey, provider: new.provider, endpoint: new.endpoint, action: action, actor: actor, subject: subject) : nil
+            ? try await check(
+                new.apiKey, provider: new.provider, endpoint: new.endpoint, region: new.metadata["region"]?.stringValue, action: action, actor: actor,
+                subject: subject) : nil
         let cipher = try cipher()
         let id = RandomIdentifier.uuid()
         let binding = RecordBinding(keyId: id, owner: new.owner, provider: new.provider.rawValue, endpoint: new.endpoint)
@@ -129,7 +131,9 @@ extension KeyVault {
     {
         guard let apiKey = changes.apiKey else { return nil }
         let isValid = changes.validate
-            ? try await check(apiKey, provider: existing.provider, endpoint: existing.endpoint, action: .update, actor: actor, subject: .init(existing)) : nil
+            ? try await check(
+                apiKey, provider: existing.provider, endpoint: existing.endpoint, region: existing.metadata["region"]?.stringValue, action: .update,
+                actor: actor, subject: .init(existing)) : nil
         let cipher = try cipher()
         return ((try cipher.encrypt(apiKey, binding: existing.binding), cipher.keyring.current.version, KeyMasking.maskedPrefix(apiKey)), isValid)
     }
@@ -152,7 +156,7 @@ extension KeyVault {
             }
             throw Self.undecryptableError
         }
-        let result = await validator.validate(secret, provider: existing.provider, endpoint: existing.endpoint)
+        let result = await validator.validate(secret, provider: existing.provider, endpoint: existing.endpoint, region: existing.metadata["region"]?.stringValue)
         try await database.transaction { sql in
             if case .unreachable = result {} else {
                 try await APIKeyStore.update(id: id, keyName: nil, isActive: nil, isValid: .some(result.isValid), encrypted: nil, metadata: nil, on: sql)
@@ -188,11 +192,13 @@ extension KeyVault {
         return stored
     }
 
-    /// Validates a key before it is stored: a rejection is a 422, no answer a 502, both audited.
+    /// Validates a key before it is stored: a rejection is a 422, no answer a 502, both audited. `region`: a Bedrock
+    /// key's (its `metadata.region`), which it is signed for.
     private func check(
-        _ key: Secret, provider: ProviderKind, endpoint: String?, action: AuditLog.Action, actor: AuditLog.Actor, subject: AuditLog.Subject
+        _ key: Secret, provider: ProviderKind, endpoint: String?, region: String?, action: AuditLog.Action, actor: AuditLog.Actor,
+        subject: AuditLog.Subject
     ) async throws -> Bool? {
-        let result = await validator.validate(key, provider: provider, endpoint: endpoint)
+        let result = await validator.validate(key, provider: provider, endpoint: endpoint, region: region)
         switch result {
         case .valid, .notChecked:
             return result.isValid

@@ -9,6 +9,8 @@ public struct ProviderKeyVariables: Sendable {
     public static let reserved: Set<String> = [
         "ENCRYPTION_SECRET", "ENCRYPTION_SECRET_PREVIOUS", "INTERNAL_SECRET", "ADMIN_TOKEN", "DATABASE_URL", "TEST_DATABASE_URL",
         "METRICS_TOKEN", "SESSION_SECRET", "CONSOLE_SESSION_SECRET", "PROVIDER_KEY_VARIABLES", "PATH", "HOME",
+        // Halves of the AWS key pair: read together as one credential (``EnvironmentCredential``), never sent alone.
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
     ]
 
     public let listed: Set<String>

@@ -41,8 +41,13 @@ import Testing
     @Test(.enabled(if: ConsoleBrowserTests.enabled, "playwright or /usr/bin/chromium is not installed"))
     func everyConsoleFlowWorksInARealBrowser() async throws {
         #expect(Self.browserInstalled, "CI must install chromium and playwright")
-        try await GatewayHarness.run { client, _, _ in
+        try await GatewayHarness.run { client, _, components in
             let port = try #require(client.port)
+            // The flow works on the first page of the models list (50 rows, provider then name order), where its new
+            // OpenAI model must land: the harness's Bedrock rows, which sort before it, would push it to page 2.
+            for model in components.registry.models(provider: .bedrock) {
+                #expect(try await client.call(.delete, "/api/models/\(model.id)").status == .noContent)
+            }
             let created = try await client.call(.post, "/api/tokens", json: #"{"role": "user", "userId": "bob", "name": "bob"}"#)
             #expect(created.status == .created)
             let userToken = try #require(try JSONSerialization.jsonObject(with: Data(created.body.utf8)) as? [String: Any])["token"] as? String

@@ -1,3 +1,4 @@
+import FakeProviders
 import Foundation
 import HTTPTypes
 import SQLKit
@@ -86,6 +87,51 @@ import Testing
             #expect(try await Self.auditRows(components, provider: "openai") == Self.auditRows(components, provider: "gemini"))
             let list = try await Page.get(client, "/console/keys", cookie: browser.cookie)
             #expect(list.body.contains("Shared") && !list.body.contains("sk-shared-good-123456"))
+        }
+    }
+}
+
+/// The Bedrock card: an AWS key pair (or a Bedrock API key) and its region, checked with the fake Bedrock's signature check.
+@Suite struct ConsoleBedrockSettingsTests {
+    typealias Page = ConsoleSecurityTests
+
+    @Test(arguments: TestDatabase.available)
+    func aUserStoresAKeyPairForARegion(_ database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database) { client, _, components in
+            let token = try await Page.userToken(client, userId: "gwen")
+            let (browser, _) = try await Page.signIn(client, token: token)
+            let page = try await Page.get(client, "/console/settings", cookie: browser.cookie)
+            for label in ["AWS access key ID", "AWS secret access key", "AWS session token", "AWS region", "Amazon Bedrock API key"] {
+                #expect(page.body.contains(">\(label)</label>"), "\(label)")
+            }
+            #expect(page.body.contains(#"name="secretAccessKey" value="" autocomplete="off""#) && page.body.contains(#"type="password" id="field-secretAccessKey-bedrock""#))
+
+            // A missing secret: the error sits next to its field, the key id typed is kept, nothing is stored.
+            let missing = try await Page.post(
+                client, "/console/settings/bedrock", ["csrf": browser.csrf, "accessKeyId": FakeBedrockCredentials.accessKeyId, "region": "eu-west-1"],
+                cookie: browser.cookie)
+            #expect(missing.status == .unprocessableContent)
+            #expect(missing.body.contains(#"id="field-secretAccessKey-bedrock-error""#), "\(missing.body)")
+            #expect(missing.body.contains(#"value="\#(FakeBedrockCredentials.accessKeyId)""#) && missing.body.contains(#"value="eu-west-1""#))
+
+            // A secret the fake's signature check refuses: refused next to the key id, never shown again.
+            let wrong = "wrongSecretKey/0000+notTheOneTheFakeKnows"
+            let refused = try await Page.post(
+                client, "/console/settings/bedrock",
+                ["csrf": browser.csrf, "accessKeyId": FakeBedrockCredentials.accessKeyId, "secretAccessKey": wrong, "region": "eu-west-1"], cookie: browser.cookie)
+            #expect(refused.status == .unprocessableContent && refused.body.contains(#"id="field-accessKeyId-bedrock-error""#) && refused.body.contains("rejected the key"))
+            #expect(!refused.body.contains(wrong))
+            #expect(try await components.vault.list(.init(owner: "gwen")).isEmpty)
+
+            let saved = try await Page.post(
+                client, "/console/settings/bedrock",
+                ["csrf": browser.csrf, "accessKeyId": FakeBedrockCredentials.accessKeyId, "secretAccessKey": FakeBedrockCredentials.secretAccessKey,
+                 "sessionToken": "", "region": "eu-west-1"], cookie: browser.cookie)
+            #expect(saved.status == .seeOther, "\(saved.body)")
+            let key = try #require(try await components.vault.list(.init(owner: "gwen", provider: .bedrock)).first)
+            #expect(key.keyPrefix == "********0001" && key.metadata["region"] == .string("eu-west-1") && key.isValid == true)
+            let shown = try await Page.get(client, "/console/settings", cookie: browser.cookie)
+            #expect(shown.body.contains("<code>********0001</code>") && !shown.body.contains(FakeBedrockCredentials.secretAccessKey))
         }
     }
 }

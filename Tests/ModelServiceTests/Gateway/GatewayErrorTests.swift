@@ -6,7 +6,7 @@ import Testing
 
 /// Upstream failures map to the right status in OpenAI's error shape, never a 200 or a 500, never with a key.
 @Suite struct GatewayErrorTests {
-    @Test(arguments: [ProviderKind.openai, .anthropic, .gemini, .azure, .ollama])
+    @Test(arguments: [ProviderKind.openai, .anthropic, .gemini, .azure, .ollama, .bedrock])
     func upstreamErrorsMapToStatuses(provider: ProviderKind) async throws {
         // The mapping of one upstream answer, without retries (RetryFallbackTests covers them): a retried
         // dropped connection could otherwise end as the retry's timeout on a loaded machine.

@@ -4,7 +4,7 @@ import Testing
 @testable import ModelService
 @testable import ModelServiceCore
 
-/// Each of the 7 providers through the gateway over real HTTP, streamed and not: what the upstream
+/// Each of the 8 providers through the gateway over real HTTP, streamed and not: what the upstream
 /// received (placement of the system message, max tokens, headers, key) and what the client got.
 @Suite struct GatewayProviderTests {
     @Test(arguments: ProviderKind.allCases)
@@ -58,6 +58,13 @@ import Testing
                 let config = try #require(body["generationConfig"] as? [String: Any])
                 #expect(config["maxOutputTokens"] as? Int == 300)
                 #expect((body["contents"] as? [[String: Any]])?.count == 1)
+            case .bedrock:
+                // The harness's environment key is a Bedrock API key: sent as a bearer token.
+                #expect(received.path == "/bedrock/model/fake-echo/converse")
+                #expect(received.headers["authorization"] == "Bearer \(key)")
+                #expect(body["system"] as? [[String: String]] == [["text": "You are terse."]])
+                #expect((body["inferenceConfig"] as? [String: Any])?["maxTokens"] as? Int == 300)
+                #expect((body["messages"] as? [[String: Any]])?.count == 1 && body["model"] == nil)
             case .ollama:
                 #expect(received.path == "/ollama/api/chat")
                 #expect(received.headers["authorization"] == nil)
@@ -88,13 +95,16 @@ import Testing
             if provider == .gemini {
                 #expect(await fakes.recorder.last(provider: "gemini")?.path == "/gemini/v1beta/models/fake-echo:streamGenerateContent")
             }
+            if provider == .bedrock {
+                #expect(await fakes.recorder.last(provider: "bedrock")?.path == "/bedrock/model/fake-echo/converse-stream")
+            }
             // Without include_usage no usage chunk reaches the client (it is still recorded).
             let quiet = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: model, stream: true))
             #expect(GatewayHarness.events(quiet.body).events.allSatisfy { $0["usage"] == nil || $0["usage"] is NSNull })
         }
     }
 
-    @Test(arguments: [ProviderKind.openai, .anthropic, .gemini])
+    @Test(arguments: [ProviderKind.openai, .anthropic, .gemini, .bedrock])
     func toolCallsComeBackInOpenAIFormat(provider: ProviderKind) async throws {
         try await GatewayHarness.run { client, fakes, _ in
             let model = GatewayHarness.modelName(provider, "fake-tool")
@@ -114,6 +124,7 @@ import Testing
             switch provider {
             case .anthropic: #expect((body["tools"] as? [[String: Any]])?.first?["input_schema"] != nil)
             case .gemini: #expect((body["tools"] as? [[String: Any]])?.first?["functionDeclarations"] != nil)
+            case .bedrock: #expect((((body["toolConfig"] as? [String: Any])?["tools"] as? [[String: Any]])?.first?["toolSpec"] as? [String: Any])?["name"] as? String == "get_weather")
             default: #expect(((body["tools"] as? [[String: Any]])?.first?["function"] as? [String: Any])?["name"] as? String == "get_weather")
             }
 

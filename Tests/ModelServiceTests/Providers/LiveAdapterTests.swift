@@ -53,6 +53,8 @@ import Testing
             #expect(seen.headers["anthropic-version"] == "2023-06-01")
         case .gemini: #expect(seen.headers["x-goog-api-key"] == c.key)
         case .ollama: #expect(seen.headers["authorization"] == nil)
+        // Not among the cases: Bedrock's streams are AWS event streams, tested against the fake Bedrock.
+        case .bedrock: #expect(seen.headers["authorization"] == "Bearer \(c.key ?? "")")
         }
     }
 
@@ -63,6 +65,7 @@ import Testing
         case .anthropic: "/anthropic/v1/messages"
         case .gemini: "/gemini/v1beta/models/gemini-up:" + (streaming ? "streamGenerateContent" : "generateContent")
         case .ollama: "/ollama/api/chat"
+        case .bedrock: "/bedrock/model/\(c.model)/" + (streaming ? "converse-stream" : "converse")
         }
     }
 

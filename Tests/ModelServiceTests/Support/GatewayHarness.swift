@@ -2,6 +2,7 @@ import FakeProviders
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Logging
 import Testing
 @testable import ModelService
 @testable import ModelServiceCore
@@ -25,6 +26,7 @@ enum GatewayHarness {
         databaseURL: String? = nil,
         extra: [String: String] = [:],
         withEnvKeys: Bool = true,
+        logger: Logger = TestApp.logger,
         _ test: @Sendable (any TestClientProtocol, RunningFakeProviders, ServiceComponents) async throws -> Void
     ) async throws {
         let fakes = try await FakeProviderServer.start()
@@ -41,7 +43,7 @@ enum GatewayHarness {
         do {
             let url: String
             if let databaseURL { url = databaseURL } else { url = try await database.makeURL() }
-            try await TestApp.run(databaseURL: url, extra: environment, live: true) { client, components in
+            try await TestApp.run(databaseURL: url, extra: environment, live: true, logger: logger) { client, components in
                 for provider in ProviderKind.allCases {
                     for upstream in upstreamModels {
                         let body = """

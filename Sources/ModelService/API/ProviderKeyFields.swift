@@ -1,0 +1,58 @@
+import Foundation
+import ModelServiceCore
+
+/// The credential fields of a key request: `apiKey` for every provider, and for Bedrock an AWS key pair
+/// (`accessKeyId`, `secretAccessKey`, `sessionToken`) and the `region` instead. Shared by `/api/api-keys`,
+/// `/api/users/me/keys` and the console, so each takes the same shapes and refuses them in the same words.
+struct ProviderKeyFields: Sendable {
+    var apiKey: Secret?
+    var accessKeyId: String?
+    var secretAccessKey: Secret?
+    var sessionToken: Secret?
+    var region: String?
+
+    /// What the vault stores for a new key of `provider`: the secret, the endpoint it is bound to (the one given,
+    /// else a Bedrock region's runtime endpoint) and the metadata (a Bedrock key's `region` added, for signing).
+    struct Credential: Sendable {
+        var secret: Secret
+        var endpoint: String?
+        var metadata: [String: JSONValue]?
+    }
+
+    var givesAWSFields: Bool { accessKeyId != nil || secretAccessKey != nil || sessionToken != nil || region != nil }
+
+    func credential(
+        for provider: ProviderKind, endpoint: String?, metadata: [String: JSONValue]?, endpoints: UpstreamEndpoints
+    ) throws(ServiceError) -> Credential {
+        guard provider == .bedrock else {
+            try refuseAWSFields(provider)
+            guard let apiKey else { throw .invalidField("apiKey", "is required") }
+            return Credential(secret: try APIKeyController.apiKey(apiKey), endpoint: endpoint, metadata: metadata)
+        }
+        let input = try BedrockKeyInput(
+            accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken, apiKey: apiKey, region: region)
+        guard let region = input.region else { return Credential(secret: input.secret, endpoint: endpoint, metadata: metadata) }
+        var withRegion = metadata ?? [:]
+        withRegion["region"] = .string(region)
+        return Credential(secret: input.secret, endpoint: endpoint ?? endpoints.bedrockBaseURL(region: region), metadata: withRegion)
+    }
+
+    /// The replacement secret of a stored key of `provider` (its endpoint, and so its region, stays).
+    func replacement(for provider: ProviderKind) throws(ServiceError) -> Secret? {
+        guard provider == .bedrock else {
+            try refuseAWSFields(provider)
+            return try apiKey.map(APIKeyController.apiKey)
+        }
+        guard apiKey != nil || givesAWSFields else { return nil }
+        if region != nil { throw .invalidField("region", "cannot change: a key is bound to its region; store a new key for another region") }
+        return try BedrockKeyInput(accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken, apiKey: apiKey, region: nil)
+            .secret
+    }
+
+    private func refuseAWSFields(_ provider: ProviderKind) throws(ServiceError) {
+        let given = [("accessKeyId", accessKeyId != nil), ("secretAccessKey", secretAccessKey != nil), ("sessionToken", sessionToken != nil), ("region", region != nil)]
+        if let field = given.first(where: \.1)?.0 {
+            throw .invalidField(field, "is for provider bedrock only; a \(provider.rawValue) key is given as apiKey")
+        }
+    }
+}
