@@ -37,7 +37,13 @@ public struct Model: Sendable, Codable, Equatable {
     public var deployments: [Deployment]
     public var routing: Routing
     /// Set on the copy of a model the pipeline calls through one of its deployments (``deployed(on:)``); nil in the registry.
-    public var deployment: Deployment? = nil
+    public var deployment: Deployment? {
+        get { deploymentBox?.deployment }
+        set { deploymentBox = newValue.map(DeploymentBox.init) }
+    }
+    /// Boxed: a model is copied many times per call, and a box is one reference to retain where the deployment's
+    /// strings are ten (callgrind counted the difference).
+    private var deploymentBox: DeploymentBox? = nil
 
     /// The environment variable holding the server-wide fallback key: the model's own, else the provider's.
     public var fallbackKeyEnvVar: String? { apiKeyEnvVar ?? provider.defaultAPIKeyEnvVar }
@@ -182,4 +188,13 @@ public struct Model: Sendable, Codable, Equatable {
     package static func encodeObject(_ object: [String: JSONValue]) -> String {
         (try? String(decoding: JSONEncoder().encode(object), as: UTF8.self)) ?? "{}"
     }
+}
+
+/// A deployment behind one reference (``Model/deployment``); immutable, so sharing it between copies is safe.
+private final class DeploymentBox: Sendable, Equatable {
+    let deployment: Deployment
+
+    init(_ deployment: Deployment) { self.deployment = deployment }
+
+    static func == (lhs: DeploymentBox, rhs: DeploymentBox) -> Bool { lhs.deployment == rhs.deployment }
 }
