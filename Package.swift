@@ -91,6 +91,9 @@ let package = Package(
         .target(
             name: "FakeProviders",
             dependencies: [
+                // The fake Vertex AI token endpoint verifies RS256 assertions.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

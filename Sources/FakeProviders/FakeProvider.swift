@@ -7,6 +7,7 @@ public enum FakeProvider: String, Sendable, CaseIterable, CustomStringConvertibl
     case anthropic
     case gemini
     case ollama
+    case vertex
 
     /// The environment variable the gateway reads this provider's base URL from.
     public var baseURLVariable: String {
@@ -18,6 +19,7 @@ public enum FakeProvider: String, Sendable, CaseIterable, CustomStringConvertibl
         case .anthropic: "ANTHROPIC_BASE_URL"
         case .gemini: "GEMINI_BASE_URL"
         case .ollama: "OLLAMA_BASE_URL"
+        case .vertex: "VERTEX_BASE_URL"
         }
     }
 
@@ -25,7 +27,7 @@ public enum FakeProvider: String, Sendable, CaseIterable, CustomStringConvertibl
     public var basePath: String {
         switch self {
         case .openai, .xai, .deepseek: "/\(rawValue)/v1"
-        case .azure, .anthropic, .gemini, .ollama: "/\(rawValue)"
+        case .azure, .anthropic, .gemini, .ollama, .vertex: "/\(rawValue)"
         }
     }
 

@@ -11,7 +11,11 @@ struct APIKeyController {
         var shared: Bool?
         var provider: ProviderKind
         var keyName: String?
-        var apiKey: Secret
+        /// Required, except for Vertex AI, which may give `serviceAccount` instead (``ProviderCredentialInput``).
+        var apiKey: Secret?
+        var serviceAccount: JSONValue?
+        var project: String?
+        var region: String?
         var metadata: [String: JSONValue]?
         var validate: Bool?
         /// `baseURL` is accepted as another name, as the model's providerSettings spell it.
@@ -23,6 +27,7 @@ struct APIKeyController {
         var keyName: String?
         var isActive: Bool?
         var apiKey: Secret?
+        var serviceAccount: JSONValue?
         var metadata: [String: JSONValue]?
         var validate: Bool?
     }
@@ -44,7 +49,8 @@ struct APIKeyController {
             owner: owner,
             provider: body.provider,
             keyName: try Self.keyName(body.keyName ?? "default"),
-            apiKey: try Self.apiKey(body.apiKey),
+            apiKey: try ProviderCredentialInput.secret(
+                provider: body.provider, apiKey: body.apiKey, serviceAccount: body.serviceAccount, project: body.project, region: body.region),
             metadata: body.metadata ?? [:],
             validate: try Self.shouldValidate(request, bodyFlag: body.validate, access: access),
             endpoint: try Self.endpoint(body.endpoint, baseURL: body.baseURL)
@@ -74,12 +80,15 @@ struct APIKeyController {
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<APIKey> {
         let access = KeyAccess(principal: try context.requirePrincipal())
         let body = try await request.decodeJSON(as: UpdateRequest.self, context: context)
+        let replaced = body.apiKey != nil || body.serviceAccount != nil
         let changes = KeyVault.Changes(
             keyName: try body.keyName.map(Self.keyName),
             isActive: body.isActive,
-            apiKey: try body.apiKey.map(Self.apiKey),
+            apiKey: replaced
+                ? try ProviderCredentialInput.secret(provider: body.serviceAccount != nil ? .vertex : nil, apiKey: body.apiKey, serviceAccount: body.serviceAccount)
+                : nil,
             metadata: body.metadata,
-            validate: body.apiKey == nil ? true : try Self.shouldValidate(request, bodyFlag: body.validate, access: access)
+            validate: !replaced ? true : try Self.shouldValidate(request, bodyFlag: body.validate, access: access)
         )
         let id = try context.parameters.require("id")
         return JSONResponse(try await vault.update(id: id, changes: changes, access: access, actor: .init(access.principal, requestId: context.requestId)))

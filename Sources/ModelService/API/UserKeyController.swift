@@ -7,7 +7,10 @@ struct UserKeyController {
     let vault: KeyVault
 
     struct PutRequest: Decodable {
-        var apiKey: Secret
+        var apiKey: Secret?
+        var serviceAccount: JSONValue?
+        var project: String?
+        var region: String?
         var keyName: String?
         var metadata: [String: JSONValue]?
         var endpoint: String?
@@ -32,7 +35,8 @@ struct UserKeyController {
         guard let provider = ProviderKind(name: name) else { throw ServiceError.invalidField("provider", "must be one of \(ProviderKind.knownList)") }
         let body = try await request.decodeJSON(as: PutRequest.self, context: context)
         let keyName = try APIKeyController.keyName(body.keyName ?? "default")
-        let apiKey = try APIKeyController.apiKey(body.apiKey)
+        let apiKey = try ProviderCredentialInput.secret(
+            provider: provider, apiKey: body.apiKey, serviceAccount: body.serviceAccount, project: body.project, region: body.region)
         let endpoint = try APIKeyController.endpoint(body.endpoint, baseURL: body.baseURL)
         let (key, created) = try await vault.setUserKey(
             userId: userId, provider: provider, keyName: keyName, apiKey: apiKey, metadata: body.metadata, endpoint: endpoint, access: access

@@ -38,11 +38,16 @@ struct ConsoleSettingsController {
         let field = "apiKey-\(provider.rawValue)"
         var errors = FieldErrors()
         do {
-            let apiKey = try APIKeyController.apiKey(Secret(form["apiKey"] ?? ""))
+            let apiKey = provider == .vertex
+                ? try ProviderCredentialInput.secret(
+                    provider: .vertex, apiKey: form.text("apiKey-vertex").map { Secret($0) }, project: form.text("project-vertex"), region: form.text("region-vertex"))
+                : try APIKeyController.apiKey(Secret(form["apiKey"] ?? ""))
             _ = try await vault.setUserKey(
                 userId: try access.ownUserId(), provider: provider, keyName: Self.keyName, apiKey: apiKey, metadata: nil, access: access
             )
             return ConsoleRenderer.redirect("/console/settings?done=saved")
+        } catch let error as ServiceError where provider == .vertex && (error.status < 500 || error.code == "provider_unreachable") {
+            errors.add(Self.vertexField(error.field), error.message)
         } catch let error as ServiceError where error.status < 500 || error.code == "provider_unreachable" {
             let message = error.code == "invalid_field" ? "Enter your \(provider.consoleName) API key: " + (error.message.split(separator: ":", maxSplits: 1).last
                 .map { $0.trimmingCharacters(in: .whitespaces) } ?? "") : error.message
@@ -77,6 +82,7 @@ struct ConsoleSettingsController {
                 "provider": provider.rawValue, "name": provider.consoleName,
                 "field": ConsoleField.text(field, "\(provider.consoleName) API key", value: nil, error: errors[field], type: "password", autocomplete: "off"),
             ]
+            if provider == .vertex { card["serviceAccount"] = Self.vertexFields(errors: errors) }
             if let key = keys.first(where: { $0.provider == provider && $0.keyName == Self.keyName }) {
                 card["stored"] = ["masked": key.keyPrefix, "status": ConsoleKeysController.status(key), "lastUsed": ConsoleKeysController.lastUsed(key)]
             }

@@ -12,6 +12,7 @@ extension ProviderKind {
         case .ollama: "Ollama"
         case .xai: "xAI"
         case .deepseek: "DeepSeek"
+        case .vertex: "Vertex AI"
         }
     }
 

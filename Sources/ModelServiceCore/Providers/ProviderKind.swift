@@ -4,6 +4,7 @@ import Foundation
 /// output is always the lower-case raw value.
 public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
     case openai, anthropic, gemini, azure, ollama, xai, deepseek
+    case vertex
 
     /// Parses a provider name the way users write it: any case, surrounding spaces ignored.
     public init?(name: String) {
@@ -35,6 +36,7 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .xai: "XAI_API_KEY"
         case .deepseek: "DEEPSEEK_API_KEY"
         case .ollama: nil
+        case .vertex: "VERTEX_SERVICE_ACCOUNT_JSON"
         }
     }
 
@@ -48,6 +50,7 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .ollama: "OLLAMA_BASE_URL"
         case .xai: "XAI_BASE_URL"
         case .deepseek: "DEEPSEEK_BASE_URL"
+        case .vertex: "VERTEX_BASE_URL"
         }
     }
 
@@ -60,6 +63,8 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .ollama: "http://127.0.0.1:11434"
         case .xai: "https://api.x.ai/v1"
         case .deepseek: "https://api.deepseek.com/v1"
+        // Stands for every regional host: VertexAdapter calls `{region}-aiplatform.googleapis.com` when it sees this.
+        case .vertex: "https://aiplatform.googleapis.com"
         }
     }
 }

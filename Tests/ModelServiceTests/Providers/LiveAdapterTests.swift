@@ -53,6 +53,7 @@ import Testing
             #expect(seen.headers["anthropic-version"] == "2023-06-01")
         case .gemini: #expect(seen.headers["x-goog-api-key"] == c.key)
         case .ollama: #expect(seen.headers["authorization"] == nil)
+        case .vertex: #expect(seen.headers["authorization"]?.hasPrefix("Bearer ") == true)
         }
     }
 
@@ -63,6 +64,7 @@ import Testing
         case .anthropic: "/anthropic/v1/messages"
         case .gemini: "/gemini/v1beta/models/gemini-up:" + (streaming ? "streamGenerateContent" : "generateContent")
         case .ollama: "/ollama/api/chat"
+        case .vertex: "/vertex/v1/projects/p/locations/us-central1/publishers/google/models/gemini-up:" + (streaming ? "streamGenerateContent" : "generateContent")
         }
     }
 
