@@ -1,6 +1,7 @@
 import FakeProviders
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import SQLKit
 import Testing
 
@@ -101,11 +102,11 @@ import Testing
             #expect((sent.bodyObject?["custom_field"] as? [String: Any])?["kept"] as? Bool == true)
             #expect(sent.headers["anthropic-beta"] == "prompt-caching-2024-07-31")
 
-            let stream = try await client.call(.post, "/v1/messages", json: AnthropicMessagesTests.body(model: Self.claude, stream: true, tools: true))
+            let stream = try await client.call(.post, "/v1/messages", json: AnthropicMessagesTests.body(model: Self.claudeTool, stream: true, tools: true))
             let events = AnthropicMessagesTests.events(stream.body)
             #expect(events.first?.name == "message_start" && events.last?.name == "message_stop")
             #expect(AnthropicMessagesTests.streamedText(events).isEmpty && AnthropicMessagesTests.streamedToolInput(events) == #"{"city":"Paris"}"#)
-            #expect(await fakes.recorder.last(provider: "vertex")?.path.hasSuffix("claude-fake-echo:streamRawPredict") == true)
+            #expect(await fakes.recorder.last(provider: "vertex")?.path.hasSuffix("claude-fake-tool:streamRawPredict") == true)
 
             let translated = try await client.call(.post, "/v1/messages", json: AnthropicMessagesTests.body(model: Self.gemini))
             #expect(translated.status == .ok, "\(translated.body)")
