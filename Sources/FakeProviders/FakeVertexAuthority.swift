@@ -14,6 +14,7 @@ public final class FakeVertexAuthority: Sendable {
         var lifetimeSeconds = 3600
         var tokenRequests = 0
         var tokensIssued = 0
+        var refusedBearers = 0
     }
 
     private let state = Mutex(State())
@@ -35,10 +36,16 @@ public final class FakeVertexAuthority: Sendable {
     /// Requests to the token endpoint, refused ones included.
     public var tokenRequests: Int { state.withLock { $0.tokenRequests } }
     public var tokensIssued: Int { state.withLock { $0.tokensIssued } }
+    /// Model calls refused for a missing, unknown or expired token (a gateway that refreshes in time causes none).
+    public var refusedBearers: Int { state.withLock { $0.refusedBearers } }
 
     /// True for a token this authority issued that has not expired.
     public func accepts(_ token: String) -> Bool {
-        state.withLock { state in state.issued[token].map { ContinuousClock.now < $0 } ?? false }
+        state.withLock { state in
+            let valid = state.issued[token].map { ContinuousClock.now < $0 } ?? false
+            if !valid { state.refusedBearers += 1 }
+            return valid
+        }
     }
 
     /// `POST {token_uri}`: a form with `grant_type` and `assertion`; Google's `{access_token, expires_in, token_type}` or its

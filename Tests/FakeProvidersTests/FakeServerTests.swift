@@ -17,7 +17,8 @@ struct FakeServerTests {
             #expect(server.baseURLs["GEMINI_BASE_URL"] == root + "/gemini")
             #expect(server.baseURLs["AZURE_OPENAI_ENDPOINT"] == root + "/azure")
             #expect(server.baseURLs["OLLAMA_BASE_URL"] == root + "/ollama")
-            #expect(server.baseURLs.count == 7)
+            #expect(server.baseURLs["VERTEX_BASE_URL"] == root + "/vertex")
+            #expect(server.baseURLs.count == 8)
         }
     }
 
