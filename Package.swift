@@ -93,6 +93,9 @@ let package = Package(
             dependencies: [
                 // The AWS kit (SigV4 verifier, event-stream encoder) lives in the core; the fake Bedrock uses it, not a copy.
                 "ModelServiceCore",
+                // The fake Vertex AI token endpoint verifies RS256 assertions.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

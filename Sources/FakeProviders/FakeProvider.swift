@@ -8,6 +8,7 @@ public enum FakeProvider: String, Sendable, CaseIterable, CustomStringConvertibl
     case gemini
     case ollama
     case bedrock
+    case vertex
 
     /// The environment variable the gateway reads this provider's base URL from.
     public var baseURLVariable: String {
@@ -20,6 +21,7 @@ public enum FakeProvider: String, Sendable, CaseIterable, CustomStringConvertibl
         case .gemini: "GEMINI_BASE_URL"
         case .ollama: "OLLAMA_BASE_URL"
         case .bedrock: "BEDROCK_BASE_URL"
+        case .vertex: "VERTEX_BASE_URL"
         }
     }
 
@@ -27,7 +29,7 @@ public enum FakeProvider: String, Sendable, CaseIterable, CustomStringConvertibl
     public var basePath: String {
         switch self {
         case .openai, .xai, .deepseek: "/\(rawValue)/v1"
-        case .azure, .anthropic, .gemini, .ollama, .bedrock: "/\(rawValue)"
+        case .azure, .anthropic, .gemini, .ollama, .bedrock, .vertex: "/\(rawValue)"
         }
     }
 

@@ -12,8 +12,8 @@ public enum FakeProviderServer {
         return logger
     }
 
-    /// The router with every provider's routes; `recorder` is `nil` to skip recording.
-    public static func buildRouter(recorder: FakeRequestRecorder?) -> Router<FakeRequestContext> {
+    /// The router with every provider's routes; `recorder` is `nil` to skip recording; `vertex` issues and checks Vertex AI tokens.
+    public static func buildRouter(recorder: FakeRequestRecorder?, vertex: FakeVertexAuthority = FakeVertexAuthority()) -> Router<FakeRequestContext> {
         let router = Router(context: FakeRequestContext.self)
         let pipeline = FakeChatPipeline(recorder: recorder)
         OpenAIFakeRoutes.add(to: router, pipeline: pipeline)
@@ -23,6 +23,7 @@ public enum FakeProviderServer {
         BedrockFakeRoutes.add(to: router, pipeline: pipeline)
         FakeEmbeddingRoutes.add(to: router, pipeline: pipeline)
         FakeResponsesRoutes.add(to: router, pipeline: pipeline)
+        VertexFakeRoutes.add(to: router, pipeline: pipeline, authority: vertex)
         return router
     }
 
@@ -31,11 +32,12 @@ public enum FakeProviderServer {
         host: String = "127.0.0.1",
         port: Int = 0,
         recorder: FakeRequestRecorder?,
+        vertex: FakeVertexAuthority = FakeVertexAuthority(),
         logger: Logger,
         onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: buildRouter(recorder: recorder),
+            router: buildRouter(recorder: recorder, vertex: vertex),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger
@@ -52,8 +54,9 @@ public enum FakeProviderServer {
         logger: Logger = FakeProviderServer.quietLogger
     ) async throws -> RunningFakeProviders {
         let recorder = FakeRequestRecorder()
+        let vertex = FakeVertexAuthority()
         let (ports, portContinuation) = AsyncThrowingStream.makeStream(of: Int.self)
-        let app = buildApplication(host: host, port: port, recorder: record ? recorder : nil, logger: logger) { port in
+        let app = buildApplication(host: host, port: port, recorder: record ? recorder : nil, vertex: vertex, logger: logger) { port in
             portContinuation.yield(port)
         }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
@@ -69,7 +72,7 @@ public enum FakeProviderServer {
         var iterator = ports.makeAsyncIterator()
         do {
             guard let bound = try await iterator.next() else { throw FakeProviderServerError.stoppedBeforeListening }
-            return RunningFakeProviders(host: host, port: bound, recorder: recorder, group: group, task: task)
+            return RunningFakeProviders(host: host, port: bound, recorder: recorder, vertex: vertex, group: group, task: task)
         } catch {
             await group.triggerGracefulShutdown()
             _ = await task.result

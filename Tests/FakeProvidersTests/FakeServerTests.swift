@@ -18,7 +18,8 @@ struct FakeServerTests {
             #expect(server.baseURLs["AZURE_OPENAI_ENDPOINT"] == root + "/azure")
             #expect(server.baseURLs["OLLAMA_BASE_URL"] == root + "/ollama")
             #expect(server.baseURLs["BEDROCK_BASE_URL"] == root + "/bedrock")
-            #expect(server.baseURLs.count == 8)
+            #expect(server.baseURLs["VERTEX_BASE_URL"] == root + "/vertex")
+            #expect(server.baseURLs.count == 9)
         }
     }
 

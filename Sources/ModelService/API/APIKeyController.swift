@@ -11,11 +11,14 @@ struct APIKeyController {
         var shared: Bool?
         var provider: ProviderKind
         var keyName: String?
+        /// Required, except for Bedrock (an AWS key pair and its region instead) and Vertex AI (`serviceAccount`
+        /// instead): ``ProviderKeyFields``.
         var apiKey: Secret?
-        /// Bedrock: an AWS key pair and its region instead of `apiKey` (``ProviderKeyFields``).
         var accessKeyId: String?
         var secretAccessKey: Secret?
         var sessionToken: Secret?
+        var serviceAccount: JSONValue?
+        var project: String?
         var region: String?
         var metadata: [String: JSONValue]?
         var validate: Bool?
@@ -24,7 +27,9 @@ struct APIKeyController {
         var baseURL: String?
 
         var keyFields: ProviderKeyFields {
-            ProviderKeyFields(apiKey: apiKey, accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken, region: region)
+            ProviderKeyFields(
+                apiKey: apiKey, accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken, region: region,
+                serviceAccount: serviceAccount, project: project)
         }
     }
 
@@ -36,11 +41,15 @@ struct APIKeyController {
         var secretAccessKey: Secret?
         var sessionToken: Secret?
         var region: String?
+        var serviceAccount: JSONValue?
+        var project: String?
         var metadata: [String: JSONValue]?
         var validate: Bool?
 
         var keyFields: ProviderKeyFields {
-            ProviderKeyFields(apiKey: apiKey, accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken, region: region)
+            ProviderKeyFields(
+                apiKey: apiKey, accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken: sessionToken, region: region,
+                serviceAccount: serviceAccount, project: project)
         }
     }
 
@@ -96,13 +105,9 @@ struct APIKeyController {
         let body = try await request.decodeJSON(as: UpdateRequest.self, context: context)
         let id = try context.parameters.require("id")
         let fields = body.keyFields
-        // The key's provider decides which fields make its secret (Bedrock's AWS fields); looked up only when they come.
-        let apiKey: Secret?
-        if fields.givesAWSFields {
-            apiKey = try fields.replacement(for: try await vault.find(id: id, access: access).provider)
-        } else {
-            apiKey = try fields.apiKey.map(Self.apiKey)
-        }
+        // The key's provider decides which fields make its secret (Bedrock's AWS fields, Vertex's service account);
+        // looked up only when a credential comes.
+        let apiKey = fields.givesCredential ? try fields.replacement(for: try await vault.find(id: id, access: access).provider) : nil
         let changes = KeyVault.Changes(
             keyName: try body.keyName.map(Self.keyName),
             isActive: body.isActive,

@@ -8,10 +8,12 @@ struct UserKeyController {
 
     struct PutRequest: Decodable {
         var apiKey: Secret?
-        /// Bedrock: an AWS key pair and its region instead of `apiKey` (``ProviderKeyFields``).
+        /// Bedrock: an AWS key pair and its region instead of `apiKey`; Vertex AI: `serviceAccount` (``ProviderKeyFields``).
         var accessKeyId: String?
         var secretAccessKey: Secret?
         var sessionToken: Secret?
+        var serviceAccount: JSONValue?
+        var project: String?
         var region: String?
         var keyName: String?
         var metadata: [String: JSONValue]?
@@ -38,7 +40,8 @@ struct UserKeyController {
         let body = try await request.decodeJSON(as: PutRequest.self, context: context)
         let keyName = try APIKeyController.keyName(body.keyName ?? "default")
         let fields = ProviderKeyFields(
-            apiKey: body.apiKey, accessKeyId: body.accessKeyId, secretAccessKey: body.secretAccessKey, sessionToken: body.sessionToken, region: body.region)
+            apiKey: body.apiKey, accessKeyId: body.accessKeyId, secretAccessKey: body.secretAccessKey, sessionToken: body.sessionToken, region: body.region,
+            serviceAccount: body.serviceAccount, project: body.project)
         let credential = try fields.credential(
             for: provider, endpoint: try APIKeyController.endpoint(body.endpoint, baseURL: body.baseURL), metadata: body.metadata,
             endpoints: vault.validator.endpoints)

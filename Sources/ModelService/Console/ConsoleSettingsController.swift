@@ -43,6 +43,8 @@ struct ConsoleSettingsController {
                 endpoint: credential.endpoint, access: access
             )
             return ConsoleRenderer.redirect("/console/settings?done=saved")
+        } catch let error as ServiceError where provider == .vertex && (error.status < 500 || error.code == "provider_unreachable") {
+            errors.add(Self.vertexField(error.field), error.message)
         } catch let error as ServiceError where error.status < 500 || error.code == "provider_unreachable" {
             let inputs = Self.inputs(provider)
             let named = error.code == "invalid_field" ? inputs.first { $0.input == error.field } : nil
@@ -88,6 +90,7 @@ struct ConsoleSettingsController {
                     return field.compactMapValues { $0 }
                 },
             ]
+            if provider == .vertex { card["serviceAccount"] = Self.vertexFields(errors: errors) }
             if let key = keys.first(where: { $0.provider == provider && $0.keyName == Self.keyName }) {
                 card["stored"] = ["masked": key.keyPrefix, "status": ConsoleKeysController.status(key), "lastUsed": ConsoleKeysController.lastUsed(key)]
             }
@@ -121,6 +124,11 @@ struct ConsoleSettingsController {
 
     /// The fields the card posted, as the key API reads them.
     static func keyFields(_ provider: ProviderKind, _ form: ConsoleForm) -> ProviderKeyFields {
+        if provider == .vertex {
+            // Named apart from the other cards' inputs (``vertexFields(errors:)``): an empty key file is a missing one.
+            return ProviderKeyFields(
+                apiKey: form.text("apiKey-vertex").map { Secret($0) }, region: form.text("region-vertex"), project: form.text("project-vertex"))
+        }
         guard provider == .bedrock else { return ProviderKeyFields(apiKey: Secret(form["apiKey"] ?? "")) }
         return ProviderKeyFields(
             apiKey: form["apiKey"].map(Secret.init), accessKeyId: form["accessKeyId"], secretAccessKey: form["secretAccessKey"].map(Secret.init),

@@ -13,6 +13,7 @@ extension ProviderKind {
         case .xai: "xAI"
         case .deepseek: "DeepSeek"
         case .bedrock: "Amazon Bedrock"
+        case .vertex: "Vertex AI"
         }
     }
 

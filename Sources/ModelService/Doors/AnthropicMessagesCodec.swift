@@ -18,7 +18,7 @@ struct AnthropicMessagesCodec: ClientFormat {
 
     /// True when `model`'s provider takes Anthropic's own format.
     static func relays(to model: Model) -> Bool {
-        ProviderAdapters.adapter(for: model.provider).capabilities.contains(.messages)
+        ProviderAdapters.adapter(for: model.provider).relaysAnthropicMessages(model: model.modelId, settings: model.providerSettings)
     }
 
     func prepared(for candidates: [Model]) throws(ServiceError) -> any ClientFormat {

@@ -71,6 +71,7 @@ public struct AppConfiguration: Sendable {
     public var webhooks: WebhookSettings
 
     public init(environment: [String: String]) throws(ConfigurationError) {
+        let environment = try GoogleCredentialsFile.environment(environment)
         self.environment = environment
         host = environment["HOST"] ?? "0.0.0.0"
         if let raw = environment["PORT"], !raw.isEmpty {

@@ -8,7 +8,7 @@ extension CallPipeline {
     package func countTokens(_ request: CallRequest, headers: AnthropicClientHeaders) async throws(ServiceError) -> ByteBuffer? {
         let call = try await admit(request, billed: false)
         let adapter = ProviderAdapters.adapter(for: call.model.provider)
-        guard adapter.capabilities.contains(.messages) else { return nil }
+        guard adapter.relaysAnthropicMessages(model: call.model.modelId, settings: call.model.providerSettings) else { return nil }
         let (target, key) = try target(for: call.model, userId: call.userId, requestId: call.requestId)
         do {
             return try await UpstreamClient.$callDeadline.withValue(call.deadline) {

@@ -3,7 +3,7 @@ import NIOCore
 
 /// One provider: everything the gateway asks of it (its capabilities), its URLs, headers and key check,
 /// in one file each (`OpenAIAdapter`, `AzureOpenAIAdapter`, `XAIAdapter`, `DeepSeekAdapter`,
-/// `AnthropicAdapter`, `GeminiAdapter`, `OllamaAdapter`, `BedrockAdapter`).
+/// `AnthropicAdapter`, `GeminiAdapter`, `OllamaAdapter`, `BedrockAdapter`, `VertexAdapter`).
 ///
 /// Adapters hold no state: the key arrives with each call in `target` and is never stored. A capability a
 /// provider lacks is refused in one place, before anything is sent (``ProviderCapability/refusal(provider:model:)``);
@@ -34,6 +34,10 @@ package protocol ProviderAdapter: Sendable {
         -> ByteBuffer
     func openMessages(_ body: ByteBuffer, headers: AnthropicClientHeaders, target: UpstreamTarget, client: UpstreamClient) async throws
         -> RawEventStream
+
+    /// True when a call of `model` takes an Anthropic client's Messages JSON as sent (relayed) rather than translated chat:
+    /// every model of a provider with the `messages` capability, unless it says otherwise (Vertex: only Claude).
+    func relaysAnthropicMessages(model: String, settings: [String: JSONValue]) -> Bool
 
     /// Checks a key against the provider with a cheap authenticated call. Never throws.
     func validateKey(target: UpstreamTarget, client: UpstreamClient) async -> KeyValidationResult
@@ -67,6 +71,8 @@ public enum ProviderCapability: String, Sendable, Hashable, CaseIterable {
 
 extension ProviderAdapter {
     package var relaysOpenAIChat: Bool { false }
+
+    package func relaysAnthropicMessages(model: String, settings: [String: JSONValue]) -> Bool { capabilities.contains(.messages) }
 
     package func complete(_ request: ChatCompletionRequest, target: UpstreamTarget, client: UpstreamClient) async throws -> ChatCompletionResponse {
         throw ProviderCapability.chat.refusal(provider: target.provider, model: target.upstreamModel)
@@ -125,6 +131,7 @@ package enum ProviderAdapters {
         case .gemini: GeminiAdapter()
         case .ollama: OllamaAdapter()
         case .bedrock: BedrockAdapter()
+        case .vertex: VertexAdapter()
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// The upstream providers the service knows. Input is case-insensitive (`OPENAI` = `openai`);
 /// output is always the lower-case raw value.
 public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
-    case openai, anthropic, gemini, azure, ollama, xai, deepseek, bedrock
+    case openai, anthropic, gemini, azure, ollama, xai, deepseek, bedrock, vertex
 
     /// Parses a provider name the way users write it: any case, surrounding spaces ignored.
     public init?(name: String) {
@@ -37,6 +37,7 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .deepseek: "DEEPSEEK_API_KEY"
         case .bedrock: "AWS_BEARER_TOKEN_BEDROCK"
         case .ollama: nil
+        case .vertex: "VERTEX_SERVICE_ACCOUNT_JSON"
         }
     }
 
@@ -51,6 +52,7 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .xai: "XAI_BASE_URL"
         case .deepseek: "DEEPSEEK_BASE_URL"
         case .bedrock: "BEDROCK_BASE_URL"
+        case .vertex: "VERTEX_BASE_URL"
         }
     }
 
@@ -65,6 +67,8 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .deepseek: "https://api.deepseek.com/v1"
         // The runtime endpoint of the default region; a model's region picks its own (``UpstreamEndpoints``).
         case .bedrock: BedrockRegion.runtimeURL(BedrockRegion.fallback)
+        // Stands for every regional host: VertexAdapter calls `{region}-aiplatform.googleapis.com` when it sees this.
+        case .vertex: "https://aiplatform.googleapis.com"
         }
     }
 }

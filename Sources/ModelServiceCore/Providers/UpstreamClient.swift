@@ -34,9 +34,13 @@ public struct UpstreamClient: Sendable {
         }
     }
 
-    public init(httpClient: HTTPClient, requestTimeout: TimeAmount = .seconds(600)) {
+    /// Vertex AI's access tokens, shared by every copy of this client (adapters hold no state; this cache does).
+    public let googleTokens: GoogleAccessTokens
+
+    public init(httpClient: HTTPClient, requestTimeout: TimeAmount = .seconds(600), googleTokens: GoogleAccessTokens = GoogleAccessTokens()) {
         self.httpClient = httpClient
         self.requestTimeout = requestTimeout
+        self.googleTokens = googleTokens
     }
 
     /// A client configured for upstream calls: pooled keep-alive connections, a connect timeout,

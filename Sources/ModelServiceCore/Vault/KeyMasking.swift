@@ -8,11 +8,13 @@ public enum KeyMasking {
     public static let suffixLength = 4
 
     /// `prefix + ******** + last 4`; keys of 8 characters or fewer give just `********`. An AWS key pair
-    /// (Bedrock) shows only the last 4 characters of its access key id: the rest of its JSON is secret.
+    /// (Bedrock) shows only the last 4 characters of its access key id: the rest of its JSON is secret. A Google
+    /// service account (a JSON key file) shows as its `client_email`, which names it and signs nothing.
     public static func maskedPrefix(_ key: Secret) -> String {
         if let pair = BedrockCredential.keyPair(in: key.reveal) {
             return mask + String(pair.accessKeyId.suffix(pair.accessKeyId.count > mask.count ? suffixLength : 0))
         }
+        if key.reveal.first == "{" { return (try? GoogleServiceAccount.parse(key))?.clientEmail ?? mask }
         let characters = Array(key.reveal)
         guard characters.count > mask.count else { return mask }
         // Shown characters (prefix + suffix) never exceed half the key: 9–12 get no or a short prefix.

@@ -27,7 +27,8 @@ import Testing
             let (browser, _) = try await Page.signIn(client, token: token)
             let page = try await Page.get(client, "/console/settings", cookie: browser.cookie)
             for provider in ProviderKind.allCases {
-                #expect(page.body.contains(">\(provider.consoleName) API key</label>"), "\(provider)")
+                let label = provider == .vertex ? "Vertex AI service account JSON key" : "\(provider.consoleName) API key"
+                #expect(page.body.contains(">\(label)</label>"), "\(provider)")
             }
 
             let saved = try await Page.post(client, "/console/settings/openai", ["csrf": browser.csrf, "apiKey": "sk-erin-good-1234567890"], cookie: browser.cookie)

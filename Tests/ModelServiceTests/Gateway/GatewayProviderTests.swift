@@ -4,7 +4,7 @@ import Testing
 @testable import ModelService
 @testable import ModelServiceCore
 
-/// Each of the 8 providers through the gateway over real HTTP, streamed and not: what the upstream
+/// Each provider through the gateway over real HTTP, streamed and not: what the upstream
 /// received (placement of the system message, max tokens, headers, key) and what the client got.
 @Suite struct GatewayProviderTests {
     @Test(arguments: ProviderKind.allCases)
@@ -65,6 +65,13 @@ import Testing
                 #expect(body["system"] as? [[String: String]] == [["text": "You are terse."]])
                 #expect((body["inferenceConfig"] as? [String: Any])?["maxTokens"] as? Int == 300)
                 #expect((body["messages"] as? [[String: Any]])?.count == 1 && body["model"] == nil)
+            case .vertex:
+                #expect(received.path == "/vertex/v1/projects/fake-project/locations/us-central1/publishers/google/models/fake-echo:generateContent")
+                #expect(received.headers["authorization"]?.hasPrefix("Bearer fake-vertex-token-") == true)
+                #expect(received.headers["x-goog-api-key"] == nil)
+                let instruction = try #require(body["systemInstruction"] as? [String: Any])
+                #expect((instruction["parts"] as? [[String: Any]])?.first?["text"] as? String == "You are terse.")
+                #expect((body["generationConfig"] as? [String: Any])?["maxOutputTokens"] as? Int == 300)
             case .ollama:
                 #expect(received.path == "/ollama/api/chat")
                 #expect(received.headers["authorization"] == nil)

@@ -18,7 +18,8 @@ import Testing
             provider: provider,
             upstreamModel: model,
             baseURL: fakes.baseURL(fake(provider)),
-            apiKey: provider == .ollama && key == nil ? nil : Secret(key ?? "sk-fake-\(provider.rawValue)-0001")
+            apiKey: provider == .ollama && key == nil
+                ? nil : Secret(key ?? (provider == .vertex ? fakes.vertexServiceAccountJSON() : "sk-fake-\(provider.rawValue)-0001"))
         )
     }
 

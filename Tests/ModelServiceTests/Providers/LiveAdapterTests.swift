@@ -55,6 +55,7 @@ import Testing
         case .ollama: #expect(seen.headers["authorization"] == nil)
         // Not among the cases: Bedrock's streams are AWS event streams, tested against the fake Bedrock.
         case .bedrock: #expect(seen.headers["authorization"] == "Bearer \(c.key ?? "")")
+        case .vertex: #expect(seen.headers["authorization"]?.hasPrefix("Bearer ") == true)
         }
     }
 
@@ -66,6 +67,7 @@ import Testing
         case .gemini: "/gemini/v1beta/models/gemini-up:" + (streaming ? "streamGenerateContent" : "generateContent")
         case .ollama: "/ollama/api/chat"
         case .bedrock: "/bedrock/model/\(c.model)/" + (streaming ? "converse-stream" : "converse")
+        case .vertex: "/vertex/v1/projects/p/locations/us-central1/publishers/google/models/gemini-up:" + (streaming ? "streamGenerateContent" : "generateContent")
         }
     }
 

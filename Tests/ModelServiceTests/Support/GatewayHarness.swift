@@ -12,6 +12,16 @@ enum GatewayHarness {
     /// The environment key every provider falls back to in these tests (Ollama needs none).
     static func envKey(_ provider: ProviderKind) -> String { "sk-env-\(provider.rawValue)-0123456789abcdef" }
 
+    /// Every provider's fallback key variable set: `envKey(_:)`, and for Vertex AI the fakes' trusted service account.
+    static func envKeys(_ fakes: RunningFakeProviders) -> [String: String] {
+        var keys: [String: String] = [:]
+        for provider in ProviderKind.allCases {
+            guard let variable = provider.defaultAPIKeyEnvVar else { continue }
+            keys[variable] = provider == .vertex ? fakes.vertexServiceAccountJSON() : envKey(provider)
+        }
+        return keys
+    }
+
     /// The registry name of the test model for `provider` whose upstream name is `upstream`.
     static func modelName(_ provider: ProviderKind, _ upstream: String = "fake-echo") -> String { "test-\(provider.rawValue)/\(upstream)" }
 
@@ -27,20 +37,19 @@ enum GatewayHarness {
         extra: [String: String] = [:],
         withEnvKeys: Bool = true,
         logger: Logger = TestApp.logger,
+        /// Variables that depend on the fakes' address (a Vertex key file's `token_uri`), set last.
+        fakeExtra: @Sendable (RunningFakeProviders) throws -> [String: String] = { _ in [:] },
         _ test: @Sendable (any TestClientProtocol, RunningFakeProviders, ServiceComponents) async throws -> Void
     ) async throws {
         let fakes = try await FakeProviderServer.start()
         var environment = fakes.baseURLs
-        if withEnvKeys {
-            for provider in ProviderKind.allCases {
-                if let variable = provider.defaultAPIKeyEnvVar { environment[variable] = envKey(provider) }
-            }
-        }
+        if withEnvKeys { environment.merge(envKeys(fakes)) { _, new in new } }
         environment["SEED_ON_START"] = "false"
         environment["USAGE_FLUSH_MS"] = "50"
         environment["UPSTREAM_TIMEOUT_SECONDS"] = "30"
         environment.merge(extra) { _, new in new }
         do {
+            environment.merge(try fakeExtra(fakes)) { _, new in new }
             let url: String
             if let databaseURL { url = databaseURL } else { url = try await database.makeURL() }
             try await TestApp.run(databaseURL: url, extra: environment, live: true, logger: logger) { client, components in

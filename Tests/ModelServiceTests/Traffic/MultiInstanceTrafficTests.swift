@@ -21,10 +21,7 @@ import Testing
         let url = try await TestDatabase.postgres.makeURL()
         let shared = TrafficTest.environment.merging(extra) { _, new in new }
         try await GatewayHarness.run(databaseURL: url, extra: shared) { client, fakes, first in
-            var environment = fakes.baseURLs
-            for provider in ProviderKind.allCases {
-                if let variable = provider.defaultAPIKeyEnvVar { environment[variable] = GatewayHarness.envKey(provider) }
-            }
+            var environment = fakes.baseURLs.merging(GatewayHarness.envKeys(fakes)) { _, new in new }
             environment.merge(shared) { _, new in new }
             environment.merge(secondExtra) { _, new in new }
             environment["SEED_ON_START"] = "false"

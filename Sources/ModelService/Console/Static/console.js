@@ -8,4 +8,13 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("[data-select-on-focus]").forEach(function (input) {
     input.addEventListener("focus", function () { input.select(); });
   });
+  // A chosen key file (Vertex AI's service account) is read into its text area, which is what the form posts.
+  document.querySelectorAll("input[type=file][data-json-into]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var target = document.getElementById(input.getAttribute("data-json-into"));
+      var file = input.files && input.files[0];
+      if (!target || !file || file.size > 65536) { return; }
+      file.text().then(function (text) { target.value = text; });
+    });
+  });
 });
