@@ -31,7 +31,10 @@ import Testing
             let pruner = try #require(components.configuration.usageRetentionDays.map {
                 UsagePruner(database: components.database, retentionDays: $0, logger: TestApp.logger)
             })
-            #expect(await pruner.prune(now: Clock.nowMillis()) == UsagePruner.batchRows + 700)
+            // More than one batch's worth, deleted by this run, unless the service's own pruner (a minute after start)
+            // got to some of them first on a slow machine; what is left below is the same either way.
+            let deleted = await pruner.prune(now: Clock.nowMillis())
+            #expect(deleted <= UsagePruner.batchRows + 700)
             let left = try await components.database.run { sql in
                 try await sql.raw("SELECT user_id FROM usage_records").all().map { try $0.decode(column: "user_id", as: String.self) }
             }

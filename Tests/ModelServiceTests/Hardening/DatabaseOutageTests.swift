@@ -54,7 +54,8 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(3)), arguments: TestDatabase.available.filter { $0 == .postgres })
+    /// The time limit only catches a hang: the whole suite in parallel on two cores has taken this test past 3 minutes.
+    @Test(.timeLimit(.minutes(10)), arguments: TestDatabase.available.filter { $0 == .postgres })
     func anOutageIsAnsweredWithFast503sWhileChatsGoOnAndEveryRecordLands(database: TestDatabase) async throws {
         let url = try await database.makeURL()
         do {
