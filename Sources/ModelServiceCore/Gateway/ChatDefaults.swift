@@ -14,14 +14,14 @@ package enum ChatDefaults {
         if request.temperature == nil, model.providerSettings["sendDefaultTemperature"]?.boolValue != false {
             request.temperature = model.defaultTemperature
         }
-        // A client's limit past the model's is lowered to it (admission already refused that for a model
-        // the client's bytes go to as sent; a translated call or a fallback with a smaller limit lands here).
         if model.providerSettings["reasoning"]?.boolValue == true {
             if request.reasoningEffort == nil, let budget = request.thinkingBudget { request.reasoningEffort = reasoningEffort(budget: budget) }
         } else {
             request.reasoningEffort = nil
             request.thinkingBudget = nil
         }
+        // A client's limit past the model's is lowered to it (admission already refused that for a model
+        // the client's bytes go to as sent; a translated call or a fallback with a smaller limit lands here).
         let modelLimit = defaultMaxTokens(for: model)
         let limit = request.effectiveMaxTokens.map { requested in modelLimit.map { min(requested, $0) } ?? requested } ?? modelLimit
         if model.providerSettings["maxTokensField"]?.stringValue == "max_completion_tokens" {
