@@ -13,6 +13,10 @@ enum FakeEmbeddingRoutes {
         router.post("openai/v1/embeddings") { request, _ in
             try await pipeline.json(request, dialect: openAI) { json in try openAIAnswer(json, model: json["model"] as? String) }
         }
+        let compatible = OpenAIFakeRoutes(provider: .openaiCompatible)
+        router.post("openai-compatible/:server/v1/embeddings") { request, _ in
+            try await pipeline.json(request, dialect: compatible) { json in try openAIAnswer(json, model: json["model"] as? String) }
+        }
         let azure = OpenAIFakeRoutes(provider: .azure)
         router.post("azure/openai/deployments/:deployment/embeddings") { request, context in
             let deployment = context.parameters.get("deployment")

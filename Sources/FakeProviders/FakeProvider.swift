@@ -9,6 +9,8 @@ public enum FakeProvider: String, Sendable, CaseIterable, CustomStringConvertibl
     case ollama
     case bedrock
     case vertex
+    /// OpenAI's API under `/openai-compatible/{server}/v1`: any server name, so tests can run several servers.
+    case openaiCompatible = "openai-compatible"
 
     /// The environment variable the gateway reads this provider's base URL from.
     public var baseURLVariable: String {
@@ -22,6 +24,7 @@ public enum FakeProvider: String, Sendable, CaseIterable, CustomStringConvertibl
         case .ollama: "OLLAMA_BASE_URL"
         case .bedrock: "BEDROCK_BASE_URL"
         case .vertex: "VERTEX_BASE_URL"
+        case .openaiCompatible: "OPENAI_COMPATIBLE_BASE_URL"
         }
     }
 
@@ -30,6 +33,7 @@ public enum FakeProvider: String, Sendable, CaseIterable, CustomStringConvertibl
         switch self {
         case .openai, .xai, .deepseek: "/\(rawValue)/v1"
         case .azure, .anthropic, .gemini, .ollama, .bedrock, .vertex: "/\(rawValue)"
+        case .openaiCompatible: "/\(rawValue)/fake/v1"
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-/// OpenAI chat completions as served by OpenAI, xAI, DeepSeek and (under its own paths and key header) Azure OpenAI.
+/// OpenAI chat completions as served by OpenAI, xAI, DeepSeek, any OpenAI-compatible server and (under its own paths and key header) Azure OpenAI.
 struct OpenAIFakeRoutes: FakeDialect {
     let provider: FakeProvider
 
@@ -15,6 +15,15 @@ struct OpenAIFakeRoutes: FakeDialect {
             group.get("models") { request, _ in
                 try await pipeline.authorized(request, dialect: dialect) { dialect.modelList() }
             }
+        }
+        // Every OpenAI-compatible server name under one prefix; the recorded path tells them apart.
+        let compatible = OpenAIFakeRoutes(provider: .openaiCompatible)
+        let servers = router.group("openai-compatible/:server/v1")
+        servers.post("chat/completions") { request, context in
+            try await pipeline.chat(request, context: context, dialect: compatible)
+        }
+        servers.get("models") { request, _ in
+            try await pipeline.authorized(request, dialect: compatible) { compatible.modelList() }
         }
         let azure = OpenAIFakeRoutes(provider: .azure)
         router.post("azure/openai/deployments/:deployment/chat/completions") { request, context in

@@ -19,7 +19,7 @@ struct FakeServerTests {
             #expect(server.baseURLs["OLLAMA_BASE_URL"] == root + "/ollama")
             #expect(server.baseURLs["BEDROCK_BASE_URL"] == root + "/bedrock")
             #expect(server.baseURLs["VERTEX_BASE_URL"] == root + "/vertex")
-            #expect(server.baseURLs.count == 9)
+            #expect(server.baseURLs.count == FakeProvider.allCases.count)
         }
     }
 

@@ -5,6 +5,7 @@ import ModelServiceCore
 /// `/api/api-keys`: store, list, read, change, delete and re-validate provider keys (seed 002 shapes).
 struct APIKeyController {
     let vault: KeyVault
+    let registry: ModelRegistry
 
     struct CreateRequest: Decodable {
         var userId: String?
@@ -25,6 +26,8 @@ struct APIKeyController {
         /// `baseURL` is accepted as another name, as the model's providerSettings spell it.
         var endpoint: String?
         var baseURL: String?
+        /// An OpenAI-compatible key's server, by name: the key is bound to its base URL (``CompatibleServerKey``).
+        var server: String?
 
         var keyFields: ProviderKeyFields {
             ProviderKeyFields(
@@ -66,13 +69,15 @@ struct APIKeyController {
         let access = KeyAccess(principal: try context.requirePrincipal())
         let body = try await request.decodeJSON(as: CreateRequest.self, context: context)
         let owner = try access.ownerForNewKey(userId: body.userId, shared: body.shared ?? false)
+        let binding = try CompatibleServerKey.binding(
+            provider: body.provider, server: body.server, endpoint: try Self.endpoint(body.endpoint, baseURL: body.baseURL), keyName: body.keyName,
+            registry: registry)
         let credential = try body.keyFields.credential(
-            for: body.provider, endpoint: try Self.endpoint(body.endpoint, baseURL: body.baseURL), metadata: body.metadata,
-            endpoints: vault.validator.endpoints)
+            for: body.provider, endpoint: binding.endpoint, metadata: body.metadata, endpoints: vault.validator.endpoints)
         let new = KeyVault.NewKey(
             owner: owner,
             provider: body.provider,
-            keyName: try Self.keyName(body.keyName ?? "default"),
+            keyName: binding.keyName,
             apiKey: credential.secret,
             metadata: credential.metadata ?? [:],
             validate: try Self.shouldValidate(request, bodyFlag: body.validate, access: access),

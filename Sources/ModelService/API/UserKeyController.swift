@@ -5,6 +5,7 @@ import ModelServiceCore
 /// `/api/users/me/keys`: a user token lists its keys and sets its key for a provider (the ADR's settings flow).
 struct UserKeyController {
     let vault: KeyVault
+    let registry: ModelRegistry
 
     struct PutRequest: Decodable {
         var apiKey: Secret?
@@ -19,6 +20,8 @@ struct UserKeyController {
         var metadata: [String: JSONValue]?
         var endpoint: String?
         var baseURL: String?
+        /// An OpenAI-compatible key's server, by name (``CompatibleServerKey``).
+        var server: String?
     }
 
     func register(on group: RouterGroup<AppRequestContext>) {
@@ -38,15 +41,15 @@ struct UserKeyController {
         let name = try context.parameters.require("provider")
         guard let provider = ProviderKind(name: name) else { throw ServiceError.invalidField("provider", "must be one of \(ProviderKind.knownList)") }
         let body = try await request.decodeJSON(as: PutRequest.self, context: context)
-        let keyName = try APIKeyController.keyName(body.keyName ?? "default")
+        let binding = try CompatibleServerKey.binding(
+            provider: provider, server: body.server, endpoint: try APIKeyController.endpoint(body.endpoint, baseURL: body.baseURL),
+            keyName: body.keyName, registry: registry)
         let fields = ProviderKeyFields(
             apiKey: body.apiKey, accessKeyId: body.accessKeyId, secretAccessKey: body.secretAccessKey, sessionToken: body.sessionToken, region: body.region,
             serviceAccount: body.serviceAccount, project: body.project)
-        let credential = try fields.credential(
-            for: provider, endpoint: try APIKeyController.endpoint(body.endpoint, baseURL: body.baseURL), metadata: body.metadata,
-            endpoints: vault.validator.endpoints)
+        let credential = try fields.credential(for: provider, endpoint: binding.endpoint, metadata: body.metadata, endpoints: vault.validator.endpoints)
         let (key, created) = try await vault.setUserKey(
-            userId: userId, provider: provider, keyName: keyName, apiKey: credential.secret, metadata: credential.metadata, endpoint: credential.endpoint,
+            userId: userId, provider: provider, keyName: binding.keyName, apiKey: credential.secret, metadata: credential.metadata, endpoint: credential.endpoint,
             access: access
         )
         return JSONResponse(key, status: created ? .created : .ok)

@@ -8,6 +8,7 @@ import ModelServiceCore
 struct ConsoleKeysController {
     let pages: ConsolePages
     let vault: KeyVault
+    let registry: ModelRegistry
 
     func register(on group: RouterGroup<AppRequestContext>) {
         group.get("keys", use: list)
@@ -50,11 +51,19 @@ struct ConsoleKeysController {
         if provider == nil { errors.add("provider", "Choose a provider") }
         let keyName = errors.check("keyName") { () throws(ServiceError) in try APIKeyController.keyName(form["keyName"] ?? "") }
         let apiKey = errors.check("apiKey") { () throws(ServiceError) in try APIKeyController.apiKey(Secret(form["apiKey"] ?? "")) }
-        if errors.isEmpty, let provider, let keyName, let apiKey {
+        // An OpenAI-compatible key is bound to the base URL of the server chosen (``CompatibleServerKey``).
+        let binding = provider.flatMap { provider in
+            errors.check("server") { () throws(ServiceError) in
+                try CompatibleServerKey.binding(
+                    provider: provider, server: provider == .openaiCompatible ? form.text("server") : nil, endpoint: nil, keyName: keyName,
+                    registry: registry)
+            }
+        }
+        if errors.isEmpty, let provider, let binding, let apiKey {
             let access = KeyAccess(principal: viewer.principal)
             do {
                 let owner = try access.ownerForNewKey(userId: nil, shared: true)
-                let new = KeyVault.NewKey(owner: owner, provider: provider, keyName: keyName, apiKey: apiKey)
+                let new = KeyVault.NewKey(owner: owner, provider: provider, keyName: binding.keyName, apiKey: apiKey, endpoint: binding.endpoint)
                 _ = try await vault.create(new, actor: .init(viewer.principal))
                 return ConsoleRenderer.redirect("/console/keys?done=added")
             } catch let error as ServiceError where error.status < 500 || error.code == "provider_unreachable" {
@@ -92,15 +101,20 @@ struct ConsoleKeysController {
         async throws -> Response
     {
         let keys = try await vault.list(.init())
+        let servers = CompatibleServer.servers(in: registry.models(provider: .openaiCompatible))
         let rows: [[String: Any]] = keys.map { key in
             [
-                "id": key.id, "owner": key.userId ?? "Shared", "provider": key.provider.consoleName, "keyName": key.keyName,
+                "id": key.id, "owner": key.userId ?? "Shared", "provider": Self.providerLabel(key, servers: servers), "keyName": key.keyName,
                 "masked": key.keyPrefix, "status": Self.status(key), "lastUsed": Self.lastUsed(key), "usageCount": key.usageCount,
                 "isActive": key.isActive,
             ]
         }
         let fields: [[String: Any]] = [
             ConsoleField.select("provider", "Provider", options: ProviderKind.consoleOptions(selected: form["provider"]), error: errors["provider"]),
+            ConsoleField.select(
+                "server", "OpenAI-compatible server",
+                options: [["value": "", "label": "—"]] + servers.map { ["value": $0.name, "label": "\($0.name) (\($0.baseURL))", "selected": $0.name == form["server"]] },
+                error: errors["server"]),
             ConsoleField.text("keyName", "Key name", value: form["keyName"], error: errors["keyName"]),
             ConsoleField.text("apiKey", "API key", value: nil, error: errors["apiKey"], hint: "Checked with the provider before it is stored.",
                               type: "password", autocomplete: "off"),
@@ -109,5 +123,12 @@ struct ConsoleKeysController {
             "keys", title: "Keys", viewer: viewer, current: "/console/keys", status: errors.isEmpty ? status : .unprocessableContent, errors: errors,
             notice: notice, ["keys": rows, "count": keys.count, "fields": fields]
         )
+    }
+
+    /// The provider as the table shows it; an OpenAI-compatible key with the server its endpoint belongs to.
+    static func providerLabel(_ key: APIKey, servers: [CompatibleServer]) -> String {
+        guard key.provider == .openaiCompatible, let endpoint = key.endpoint else { return key.provider.consoleName }
+        let server = servers.first { EndpointURL.normalized($0.baseURL) == EndpointURL.normalized(endpoint) }
+        return "\(key.provider.consoleName): \(server?.name ?? endpoint)"
     }
 }

@@ -4,7 +4,7 @@ import Hummingbird
 import ModelServiceCore
 
 /// `/console/settings` (user, seed 001 phase 4): one key card per provider that has an active model
-/// in the registry. Saving validates the key live and stores it through the same vault call as
+/// in the registry, and one per OpenAI-compatible server. Saving validates the key live and stores it through the same vault call as
 /// `PUT /api/users/me/keys/{provider}`; a rejected key is refused next to its field, nothing stored.
 struct ConsoleSettingsController {
     let pages: ConsolePages
@@ -16,12 +16,15 @@ struct ConsoleSettingsController {
         group.get("settings", use: show)
         group.post("settings/{provider}", use: save)
         group.post("settings/{provider}/delete", use: delete)
+        group.post("settings/openai-compatible/{server}", use: saveServerKey)
+        group.post("settings/openai-compatible/{server}/delete", use: deleteServerKey)
     }
 
-    /// The providers the page offers: those with at least one active model, in a fixed order.
+    /// The providers the page offers: those with at least one active model, in a fixed order. OpenAI-compatible
+    /// servers get a card each instead (``servers()``).
     func providers() -> [ProviderKind] {
         let active = Set(registry.models(isActive: true).map(\.provider))
-        return ProviderKind.allCases.filter(active.contains)
+        return ProviderKind.allCases.filter { active.contains($0) && $0 != .openaiCompatible }
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -72,13 +75,13 @@ struct ConsoleSettingsController {
         return provider
     }
 
-    private func page(viewer: ConsoleViewer, errors: FieldErrors, notice: String? = nil, typed: (ProviderKind, ConsoleForm)? = nil) async throws -> Response {
+    func page(viewer: ConsoleViewer, errors: FieldErrors, notice: String? = nil, typed: (ProviderKind, ConsoleForm)? = nil) async throws -> Response {
         let userId = try KeyAccess(principal: viewer.principal).ownUserId()
         let keys = try await vault.list(.init(owner: userId))
         let cards: [[String: Any]] = providers().map { provider in
             let kept = typed?.0 == provider ? typed?.1 : nil
             var card: [String: Any] = [
-                "provider": provider.rawValue, "name": provider.consoleName,
+                "provider": provider.rawValue, "name": provider.consoleName, "action": "/console/settings/\(provider.rawValue)",
                 "fields": Self.inputs(provider).map { input -> [String: Any] in
                     let id = "\(input.input)-\(provider.rawValue)"
                     let field: [String: Any?] = [
@@ -95,7 +98,7 @@ struct ConsoleSettingsController {
                 card["stored"] = ["masked": key.keyPrefix, "status": ConsoleKeysController.status(key), "lastUsed": ConsoleKeysController.lastUsed(key)]
             }
             return card
-        }
+        } + serverCards(keys: keys, errors: errors)
         return pages.renderer.page(
             "settings", title: "Settings", viewer: viewer, current: "/console/settings", status: errors.isEmpty ? .ok : .unprocessableContent,
             errors: errors, notice: notice, ["cards": cards, "userId": userId]

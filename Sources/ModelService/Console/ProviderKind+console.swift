@@ -14,6 +14,7 @@ extension ProviderKind {
         case .deepseek: "DeepSeek"
         case .bedrock: "Amazon Bedrock"
         case .vertex: "Vertex AI"
+        case .openaiCompatible: "OpenAI-compatible"
         }
     }
 

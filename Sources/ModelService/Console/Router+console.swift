@@ -23,7 +23,7 @@ func buildConsole(on router: Router<AppRequestContext>, components: ServiceCompo
     ConsoleDeploymentsController(pages: pages, registry: components.registry, traffic: components.traffic, endpoints: components.pipeline.endpoints)
         .register(on: console)
     ConsolePricesController(pages: pages, registry: components.registry, imports: PriceImports(database: components.database)).register(on: console)
-    ConsoleKeysController(pages: pages, vault: components.vault).register(on: console)
+    ConsoleKeysController(pages: pages, vault: components.vault, registry: components.registry).register(on: console)
     ConsoleTokensController(pages: pages, tokens: components.tokens).register(on: console)
     ConsoleUsageController(pages: pages, database: components.database, traffic: components.traffic).register(on: console)
     ConsoleAuditController(pages: pages, database: components.database).register(on: console)

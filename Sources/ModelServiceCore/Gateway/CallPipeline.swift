@@ -67,6 +67,11 @@ public struct CallPipeline: Sendable {
         if request.streaming, request.format.streamEncoder(model: model) == nil {
             throw ServiceError.invalidRequest("stream", "this endpoint does not stream")
         }
+        if model.provider == .openaiCompatible, let server = CompatibleServer(model: model),
+            let refusal = server.refusal(door: request.door, streaming: request.streaming, body: request.body, model: model.name)
+        {
+            throw refusal
+        }
         let output =
             request.door == .embeddings
             ? 0 : try Self.outputLimit(requested: request.maxOutputTokens, field: request.outputField, model: model, door: request.door)

@@ -3,7 +3,8 @@ import NIOCore
 
 /// One provider: everything the gateway asks of it (its capabilities), its URLs, headers and key check,
 /// in one file each (`OpenAIAdapter`, `AzureOpenAIAdapter`, `XAIAdapter`, `DeepSeekAdapter`,
-/// `AnthropicAdapter`, `GeminiAdapter`, `OllamaAdapter`, `BedrockAdapter`, `VertexAdapter`).
+/// `AnthropicAdapter`, `GeminiAdapter`, `OllamaAdapter`, `BedrockAdapter`, `VertexAdapter`,
+/// `OpenAICompatibleAdapter`).
 ///
 /// Adapters hold no state: the key arrives with each call in `target` and is never stored. A capability a
 /// provider lacks is refused in one place, before anything is sent (``ProviderCapability/refusal(provider:model:)``);
@@ -132,6 +133,7 @@ package enum ProviderAdapters {
         case .ollama: OllamaAdapter()
         case .bedrock: BedrockAdapter()
         case .vertex: VertexAdapter()
+        case .openaiCompatible: OpenAICompatibleAdapter()
         }
     }
 

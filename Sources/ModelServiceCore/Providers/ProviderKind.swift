@@ -4,6 +4,8 @@ import Foundation
 /// output is always the lower-case raw value.
 public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
     case openai, anthropic, gemini, azure, ollama, xai, deepseek, bedrock, vertex
+    /// Any server that speaks OpenAI's API (Mistral, Groq, vLLM, ...): each model names its server (``CompatibleServer``).
+    case openaiCompatible = "openai-compatible"
 
     /// Parses a provider name the way users write it: any case, surrounding spaces ignored.
     public init?(name: String) {
@@ -38,6 +40,8 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .bedrock: "AWS_BEARER_TOKEN_BEDROCK"
         case .ollama: nil
         case .vertex: "VERTEX_SERVICE_ACCOUNT_JSON"
+        // Each server has its own (a model's `apiKeyEnvVar`), or none.
+        case .openaiCompatible: nil
         }
     }
 
@@ -53,6 +57,7 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .deepseek: "DEEPSEEK_BASE_URL"
         case .bedrock: "BEDROCK_BASE_URL"
         case .vertex: "VERTEX_BASE_URL"
+        case .openaiCompatible: "OPENAI_COMPATIBLE_BASE_URL"
         }
     }
 
@@ -69,6 +74,8 @@ public enum ProviderKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .bedrock: BedrockRegion.runtimeURL(BedrockRegion.fallback)
         // Stands for every regional host: VertexAdapter calls `{region}-aiplatform.googleapis.com` when it sees this.
         case .vertex: "https://aiplatform.googleapis.com"
+        // vLLM's default address; every catalog row names its own server's (`providerSettings.baseURL`).
+        case .openaiCompatible: "http://127.0.0.1:8000/v1"
         }
     }
 }

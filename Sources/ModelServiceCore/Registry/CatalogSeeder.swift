@@ -22,8 +22,14 @@ public struct CatalogSeeder: Sendable {
         guard let url = Bundle.module.url(forResource: "default-catalog", withExtension: "json") else {
             throw StorageError.unavailable("default-catalog.json is missing from the package resources")
         }
-        let entries = try JSONDecoder().decode([ModelFields].self, from: Data(contentsOf: url))
-        for entry in entries { try entry.validate(creating: true) }
+        // JSON5, so the file can carry commented examples (a local vLLM server).
+        let decoder = JSONDecoder()
+        decoder.allowsJSON5 = true
+        let entries = try decoder.decode([ModelFields].self, from: Data(contentsOf: url))
+        for entry in entries {
+            try entry.validate(creating: true)
+            try ModelRegistry.checkServer(entry, current: nil)
+        }
         return entries
     }
 

@@ -101,6 +101,11 @@ public struct DeploymentFields: Sendable, Decodable {
         if let active = isActive.value { result.isActive = active }
         let sources = [result.keyId != nil, result.keyPool != nil, result.apiKeyEnvVar != nil].filter { $0 }.count
         if sources > 1 { throw .invalidField("keyId", "name one key source: keyId, keyPool or apiKeyEnvVar") }
+        if result.provider == .openaiCompatible {
+            // The server is the base URL; its key variable must be its own (``CompatibleServer``).
+            guard result.baseURL != nil else { throw .invalidField("baseURL", "is required on an openai-compatible deployment: the server's base URL") }
+            try CompatibleServer.check(settings: ["server": .string("deployment"), "baseURL": .string(result.baseURL ?? "")], apiKeyEnvVar: result.apiKeyEnvVar)
+        }
         return result
     }
 }

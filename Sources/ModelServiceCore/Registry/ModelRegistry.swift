@@ -137,6 +137,7 @@ public final class ModelRegistry: Sendable {
     /// Every write is audited in its own transaction as `actor` (the REST API and the console alike).
     public func create(_ fields: ModelFields, actor: AuditLog.Actor) async throws -> Model {
         try fields.validate(creating: true, keyVariables: keyVariables)
+        try Self.checkServer(fields, current: nil)
         return try await applying.withLock {
             try FallbackChain.validate(name: fields.name.value ?? "", fallbacks: fields.fallbacks.value ?? [], in: self.snapshot)
             let model = try await self.store.insert(fields, actor: actor)
@@ -149,6 +150,7 @@ public final class ModelRegistry: Sendable {
         try fields.validate(creating: false, keyVariables: keyVariables)
         return try await applying.withLock {
             let snapshot = self.snapshot
+            try Self.checkServer(fields, current: snapshot.byId[id])
             if let current = snapshot.byId[id], fields.fallbacks.value != nil || fields.name.value != nil {
                 try FallbackChain.validate(
                     name: fields.name.value ?? current.name, fallbacks: fields.fallbacks.value ?? current.fallbacks, in: snapshot,
@@ -158,6 +160,16 @@ public final class ModelRegistry: Sendable {
             if let model { self.snapshotBox.withLock { $0.upsert(model) } }
             return model
         }
+    }
+
+    /// A model of provider `openai-compatible` names its server (``CompatibleServer/check(settings:apiKeyEnvVar:)``),
+    /// checked on the model as the write leaves it.
+    package static func checkServer(_ fields: ModelFields, current: Model?) throws(ServiceError) {
+        let provider = fields.provider.value.flatMap(ProviderKind.init(name:)) ?? current?.provider
+        guard provider == .openaiCompatible else { return }
+        let settings = fields.providerSettings.isSet ? fields.providerSettings.value ?? [:] : current?.providerSettings ?? [:]
+        let variable = fields.apiKeyEnvVar.isSet ? fields.apiKeyEnvVar.value : current?.apiKeyEnvVar
+        try CompatibleServer.check(settings: settings, apiKeyEnvVar: variable)
     }
 
     public func delete(id: String, actor: AuditLog.Actor) async throws -> Bool {

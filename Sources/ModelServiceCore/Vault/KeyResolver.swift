@@ -36,6 +36,8 @@ public struct KeyResolutionError: Error, Sendable, CustomStringConvertible {
     public var unboundEndpoint: (model: String, endpoint: String)? = nil
     /// Set when the model names a variable that is not a provider key variable.
     public var refusedVariable: String? = nil
+    /// The OpenAI-compatible server the call goes to (``CompatibleServer``), named in the message.
+    public var server: String? = nil
 
     public var description: String {
         if let unboundEndpoint {
@@ -51,6 +53,10 @@ public struct KeyResolutionError: Error, Sendable, CustomStringConvertible {
             return "The stored \(provider.rawValue) key cannot be decrypted with the current ENCRYPTION_SECRET; an admin must fix the secret or replace the key."
         }
         let variable = environmentVariable.map { " or set \(EnvironmentCredential.describe($0, provider: provider)) on the server" } ?? ""
+        if let server {
+            return "No API key for the OpenAI-compatible server '\(server)': add a key "
+                + "(PUT /api/users/me/keys/openai-compatible with \"server\": \"\(server)\")\(variable)."
+        }
         return "No API key for provider \(provider.rawValue): add a key (PUT /api/users/me/keys/\(provider.rawValue))\(variable)."
     }
 }
@@ -165,7 +171,8 @@ public final class KeyResolver: Sendable {
         if let deployment = model.deployment, let key = try deploymentKey(deployment, provider: provider, model: model, target: target, skipped: skipped) {
             return key
         }
-        let atHome = target == home(provider)
+        // An OpenAI-compatible model's variable is its own server's (``CompatibleServer``), sent to no other provider.
+        let atHome = provider == .openaiCompatible || target == home(provider)
         let (userEntries, sharedEntries) = snapshot.withLock { state in
             (
                 userId.flatMap { $0.hasPrefix("@") ? nil : state.entries[Slot(owner: $0, provider: provider)] } ?? [],
@@ -184,19 +191,30 @@ public final class KeyResolver: Sendable {
             }
         }
         let variable = model.fallbackKeyEnvVar
-        if let variable, !keyVariables.allows(variable) {
+        if let variable, !allows(variable, provider: provider) {
             throw KeyResolutionError(provider: provider, environmentVariable: nil, refusedVariable: variable)
         }
         if atHome, let variable, let found = EnvironmentCredential.read(variable, provider: provider, environment: environment) {
             return ResolvedKey(secret: found.secret, source: .env, keyId: nil, label: "from the server's \(found.source) (\(KeyMasking.maskedPrefix(found.secret)))")
         }
-        if provider == .ollama || model.providerSettings["apiKeyRequired"]?.boolValue == false {
+        // A server that names no key variable needs none (a local vLLM): called without a key unless one is stored.
+        if provider == .ollama || (provider == .openaiCompatible && variable == nil) || model.providerSettings["apiKeyRequired"]?.boolValue == false {
             return ResolvedKey(secret: nil, source: .none, keyId: nil)
+        }
+        if provider == .openaiCompatible {
+            let server = CompatibleServer(model: model)?.name ?? target
+            throw KeyResolutionError(provider: provider, environmentVariable: variable, undecryptable: undecryptable, server: server)
         }
         if !atHome, !undecryptable {
             throw KeyResolutionError(provider: provider, environmentVariable: nil, unboundEndpoint: (model.name, target))
         }
         throw KeyResolutionError(provider: provider, environmentVariable: variable, undecryptable: undecryptable)
+    }
+
+    /// A provider key variable, and for an OpenAI-compatible server never another provider's own (it would leave for this server).
+    private func allows(_ variable: String, provider: ProviderKind) -> Bool {
+        guard keyVariables.allows(variable) else { return false }
+        return provider != .openaiCompatible || !ProviderKind.allCases.contains { $0.defaultAPIKeyEnvVar == variable }
     }
 
     /// The key a deployment names for itself; nil when it names none (the user → shared → environment order applies).
@@ -229,7 +247,9 @@ public final class KeyResolver: Sendable {
         }
         if let variable = deployment.apiKeyEnvVar {
             // Named on the deployment by an admin: sent to this deployment's endpoint, wherever it is.
-            guard keyVariables.allows(variable) else { throw KeyResolutionError(provider: provider, environmentVariable: nil, refusedVariable: variable) }
+            guard allows(variable, provider: provider) else {
+                throw KeyResolutionError(provider: provider, environmentVariable: nil, refusedVariable: variable)
+            }
             guard let found = EnvironmentCredential.read(variable, provider: provider, environment: environment) else {
                 throw KeyResolutionError(provider: provider, environmentVariable: variable)
             }

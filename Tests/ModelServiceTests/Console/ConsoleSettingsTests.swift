@@ -27,7 +27,8 @@ import Testing
             let (browser, _) = try await Page.signIn(client, token: token)
             let page = try await Page.get(client, "/console/settings", cookie: browser.cookie)
             for provider in ProviderKind.allCases {
-                let label = provider == .vertex ? "Vertex AI service account JSON key" : "\(provider.consoleName) API key"
+                // The harness's OpenAI-compatible models are on the server named "fake": its card is named after it.
+                let label = provider == .vertex ? "Vertex AI service account JSON key" : provider == .openaiCompatible ? "fake API key" : "\(provider.consoleName) API key"
                 #expect(page.body.contains(">\(label)</label>"), "\(provider)")
             }
 
@@ -54,6 +55,43 @@ import Testing
             let deleted = try await Page.post(client, "/console/settings/openai/delete", ["csrf": browser.csrf], cookie: browser.cookie)
             #expect(deleted.status == .seeOther)
             #expect(try await components.vault.list(.init(owner: "erin", provider: .openai)).isEmpty)
+        }
+    }
+
+    @Test(arguments: TestDatabase.available)
+    func eachOpenAICompatibleServerHasItsOwnCardAndKey(_ database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database) { client, fakes, components in
+            try await CompatibleServerTests.createModel(client, fakes, name: "alpha/echo", server: "alpha", variable: nil)
+            let alphaURL = "http://\(fakes.host):\(fakes.port)/openai-compatible/alpha/v1"
+            let token = try await Page.userToken(client, userId: "gwen")
+            let (browser, _) = try await Page.signIn(client, token: token)
+            let page = try await Page.get(client, "/console/settings", cookie: browser.cookie)
+            #expect(page.body.contains(">alpha API key</label>") && page.body.contains(">fake API key</label>"))
+            #expect(page.body.contains(#"action="/console/settings/openai-compatible/alpha""#) && page.body.contains(alphaURL))
+
+            // A card's key is bound to its server's base URL and named after it; a base URL the page does not offer is refused.
+            let saved = try await Page.post(
+                client, "/console/settings/openai-compatible/alpha", ["csrf": browser.csrf, "endpoint": alphaURL, "apiKey": "sk-gwen-alpha-123456"],
+                cookie: browser.cookie)
+            #expect(saved.status == .seeOther, "\(saved.body)")
+            let keys = try await components.vault.list(.init(owner: "gwen"))
+            #expect(keys.map(\.keyName) == ["alpha"] && keys.first?.endpoint == alphaURL && keys.first?.isValid == true)
+            let elsewhere = try await Page.post(
+                client, "/console/settings/openai-compatible/alpha", ["csrf": browser.csrf, "endpoint": "https://evil.example/v1", "apiKey": "sk-gwen-evil-123456"],
+                cookie: browser.cookie)
+            #expect(elsewhere.status == .notFound)
+            let shown = try await Page.get(client, "/console/settings", cookie: browser.cookie)
+            #expect(shown.body.contains(keys[0].keyPrefix) && !shown.body.contains("sk-gwen-alpha-123456"))
+
+            // The call to alpha carries gwen's key; the other server's card still has none.
+            let answer = try await client.call(.post, "/v1/chat/completions", token: token, json: GatewayHarness.chatBody(model: "alpha/echo", stream: false))
+            #expect(answer.status == .ok, "\(answer.body)")
+            #expect(await fakes.recorder.last(provider: "openai-compatible")?.headers["authorization"] == "Bearer sk-gwen-alpha-123456")
+
+            let deleted = try await Page.post(
+                client, "/console/settings/openai-compatible/alpha/delete", ["csrf": browser.csrf, "endpoint": alphaURL], cookie: browser.cookie)
+            #expect(deleted.status == .seeOther)
+            #expect(try await components.vault.list(.init(owner: "gwen")).isEmpty)
         }
     }
 

@@ -29,7 +29,7 @@ import Testing
             let body = try #require(received.bodyObject)
             let key = GatewayHarness.envKey(provider)
             switch provider {
-            case .openai, .xai, .deepseek:
+            case .openai, .xai, .deepseek, .openaiCompatible:
                 #expect(received.path.hasSuffix("/v1/chat/completions"))
                 #expect(received.headers["authorization"] == "Bearer \(key)")
                 #expect(body["model"] as? String == "fake-echo")

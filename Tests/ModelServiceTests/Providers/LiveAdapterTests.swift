@@ -44,7 +44,7 @@ import Testing
     /// The header that must carry the key for each provider, and its value.
     static func expectKeyHeader(_ c: Case, _ seen: SeenRequest) {
         switch c.provider {
-        case .openai, .xai, .deepseek: #expect(seen.headers["authorization"] == "Bearer \(c.key ?? "")")
+        case .openai, .xai, .deepseek, .openaiCompatible: #expect(seen.headers["authorization"] == "Bearer \(c.key ?? "")")
         case .azure:
             #expect(seen.headers["api-key"] == c.key)
             #expect(seen.headers["authorization"] == nil)
@@ -61,7 +61,7 @@ import Testing
 
     static func expectedPath(_ c: Case, streaming: Bool) -> String {
         switch c.provider {
-        case .openai, .xai, .deepseek: "/openai/v1/chat/completions"
+        case .openai, .xai, .deepseek, .openaiCompatible: "/openai/v1/chat/completions"
         case .azure: "/azure/openai/deployments/my-deploy/chat/completions"
         case .anthropic: "/anthropic/v1/messages"
         case .gemini: "/gemini/v1beta/models/gemini-up:" + (streaming ? "streamGenerateContent" : "generateContent")

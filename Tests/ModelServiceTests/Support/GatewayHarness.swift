@@ -19,7 +19,17 @@ enum GatewayHarness {
             guard let variable = provider.defaultAPIKeyEnvVar else { continue }
             keys[variable] = provider == .vertex ? fakes.vertexServiceAccountJSON() : envKey(provider)
         }
+        keys[compatibleKeyVariable] = envKey(.openaiCompatible)
         return keys
+    }
+
+    /// The key variable of the test models' OpenAI-compatible server (a server has its own, no provider default).
+    static let compatibleKeyVariable = "FAKE_COMPATIBLE_API_KEY"
+
+    /// What a test model of `provider` says beyond the common fields: an OpenAI-compatible one names its server.
+    static func providerFields(_ provider: ProviderKind, _ fakes: RunningFakeProviders) -> String {
+        guard provider == .openaiCompatible, let baseURL = fakes.baseURLs[provider.baseURLEnvVar] else { return "" }
+        return #", "providerSettings": {"server": "fake", "baseURL": "\#(baseURL)"}, "apiKeyEnvVar": "\#(compatibleKeyVariable)""#
     }
 
     /// The registry name of the test model for `provider` whose upstream name is `upstream`.
@@ -57,7 +67,7 @@ enum GatewayHarness {
                     for upstream in upstreamModels {
                         let body = """
                             {"name": "\(modelName(provider, upstream))", "provider": "\(provider.rawValue)", "modelId": "\(upstream)",
-                             "maxTokens": 300, "defaultTemperature": 0.5, "inputCostPer1kTokens": 1.5, "outputCostPer1kTokens": 2}
+                             "maxTokens": 300, "defaultTemperature": 0.5, "inputCostPer1kTokens": 1.5, "outputCostPer1kTokens": 2\(providerFields(provider, fakes))}
                             """
                         let created = try await client.call(.post, "/api/models", json: body)
                         #expect(created.status == .created, "\(created.body)")

@@ -8,14 +8,17 @@ import Testing
 /// Several deployments of one model, chosen call by call: weighted, least-busy, latency, headroom; retries on
 /// another deployment before fallbacks; the answer and the usage record name the deployment.
 @Suite struct DeploymentRoutingTests {
-    @Test func weightedSharesFollowTheWeightsOver3000Calls() async throws {
-        try await GatewayHarness.run(extra: TrafficTest.environment) { client, _, components in
+    /// 1,500 calls put each share within 5 points with more than 4 standard deviations to spare (the 70 % share's is 1.2 points),
+    /// and keep the test's one kept-alive test-client connection short enough for a loaded machine (it once closed under 3,000).
+    @Test func weightedSharesFollowTheWeightsOver1500Calls() async throws {
+        try await GatewayHarness.run(extra: TrafficTest.environment.merging(["HTTP_IDLE_TIMEOUT_SECONDS": "600"]) { _, new in new }) {
+            client, _, components in
             let model = try await DeploymentTest.model(
                 client, name: "routing/weighted", upstreams: ["fake-echo-a", "fake-echo-b", "fake-echo-c"], weights: [1, 2, 7])
-            let shares = try await DeploymentTest.shares(client, model: model.name, count: 3_000)
-            #expect(shares.values.reduce(0, +) == 3_000)
+            let shares = try await DeploymentTest.shares(client, model: model.name, count: 1_500)
+            #expect(shares.values.reduce(0, +) == 1_500)
             for (id, weight) in zip(model.deployments, [10.0, 20.0, 70.0]) {
-                let percent = Double(shares[id] ?? 0) / 30
+                let percent = Double(shares[id] ?? 0) / 15
                 #expect(abs(percent - weight) <= 5, "deployment \(id): \(percent)% of calls for a \(weight)% weight: \(shares)")
             }
             // The usage records name the deployment that answered.
