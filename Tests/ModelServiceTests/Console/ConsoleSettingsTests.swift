@@ -128,6 +128,29 @@ import Testing
             #expect(list.body.contains("Shared") && !list.body.contains("sk-shared-good-123456"))
         }
     }
+
+    /// An admin's shared key for an OpenAI-compatible server: the server is chosen, and the key bound to its base URL.
+    @Test func aSharedKeyForACompatibleServerNamesItsServer() async throws {
+        try await GatewayHarness.run { client, fakes, components in
+            try await CompatibleServerTests.createModel(client, fakes, name: "alpha/echo", server: "alpha", variable: nil)
+            let (browser, _) = try await Page.signIn(client, token: TestApp.adminToken)
+            let form = try await Page.get(client, "/console/keys", cookie: browser.cookie)
+            #expect(form.body.contains(#"<option value="alpha""#), "\(form.body)")
+            let unnamed = try await Page.post(
+                client, "/console/keys", ["csrf": browser.csrf, "provider": "openai-compatible", "keyName": "team", "apiKey": "sk-shared-alpha-123456"],
+                cookie: browser.cookie)
+            #expect(unnamed.status == .unprocessableContent && unnamed.body.contains("is required for an openai-compatible key"))
+            let added = try await Page.post(
+                client, "/console/keys",
+                ["csrf": browser.csrf, "provider": "openai-compatible", "server": "alpha", "keyName": "team", "apiKey": "sk-shared-alpha-123456"],
+                cookie: browser.cookie)
+            #expect(added.status == .seeOther, "\(added.body)")
+            let key = try #require(try await components.vault.list(.init(provider: .openaiCompatible)).first)
+            #expect(key.endpoint == "http://\(fakes.host):\(fakes.port)/openai-compatible/alpha/v1" && key.userId == nil)
+            let list = try await Page.get(client, "/console/keys", cookie: browser.cookie)
+            #expect(list.body.contains("OpenAI-compatible: alpha"))
+        }
+    }
 }
 
 /// The Bedrock card: an AWS key pair (or a Bedrock API key) and its region, checked with the fake Bedrock's signature check.
