@@ -11,6 +11,15 @@ struct TokenController {
         var userId: String?
         var name: String?
         var expiresAt: String?
+        /// Registry names and `provider/*` patterns the token may call; left out: every model.
+        var models: [String]?
+        var rateLimitPerMinute: Int?
+        var tokenLimitPerMinute: Int?
+
+        /// The token's limits, each checked and bounded.
+        func limits() throws(ServiceError) -> AccessTokenStore.Limits {
+            try TokenController.limits(models: models, rateLimitPerMinute: rateLimitPerMinute, tokenLimitPerMinute: tokenLimitPerMinute)
+        }
     }
 
     /// The one response that carries a token's secret.
@@ -36,7 +45,8 @@ struct TokenController {
             expiry = date
         }
         try Self.validateName(body.name)
-        let (record, secret) = try await tokens.create(role: body.role, userId: userId, name: body.name, expiresAt: expiry, actor: .init(principal))
+        let (record, secret) = try await tokens.create(
+            role: body.role, userId: userId, name: body.name, expiresAt: expiry, limits: try body.limits(), actor: .init(principal))
         return JSONResponse(Created(token: secret.reveal, accessToken: record), status: .created)
     }
 
@@ -49,6 +59,18 @@ struct TokenController {
         let principal = try context.requireAdmin()
         guard let id = context.parameters.get("id"), try await tokens.revoke(id: id, actor: .init(principal)) else { throw ServiceError.notFound("token") }
         return Response(status: .noContent)
+    }
+
+    /// A token's model list and own limits per minute, as the API and the console take them.
+    static func limits(models: [String]?, rateLimitPerMinute: Int?, tokenLimitPerMinute: Int?) throws(ServiceError) -> AccessTokenStore.Limits {
+        for (field, value, maximum) in [
+            ("rateLimitPerMinute", rateLimitPerMinute, TokenRestrictions.maxRequestsPerMinute), ("tokenLimitPerMinute", tokenLimitPerMinute, TokenRestrictions.maxTokensPerMinute),
+        ] {
+            if let value, !(1...maximum).contains(value) { throw .invalidField(field, "must be an integer from 1 to \(maximum)") }
+        }
+        return AccessTokenStore.Limits(
+            models: try models.map { entries throws(ServiceError) in try ModelScope.checked(entries) }, rateLimitPerMinute: rateLimitPerMinute,
+            tokenLimitPerMinute: tokenLimitPerMinute)
     }
 
     static func validateName(_ name: String?) throws(ServiceError) {

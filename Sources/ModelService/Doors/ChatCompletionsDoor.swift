@@ -27,9 +27,12 @@ struct ChatCompletionsDoor {
     }
 
     @Sendable func models(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.requirePrincipal()
+        let principal = try context.requirePrincipal()
         let encoder = JSONResponse<ModelEntry>.encoder()
-        let body = try registry.lists.list(registry.models(isActive: true), variant: .openAIEntry, prefix: #"{"data":["#, suffix: #"],"object":"list"}"#) {
+        // A scoped token sees only the models it may call.
+        var models = registry.models(isActive: true)
+        if let restrictions = principal.restrictions { models = models.filter { restrictions.allows($0.name) } }
+        let body = try registry.lists.list(models, variant: .openAIEntry, prefix: #"{"data":["#, suffix: #"],"object":"list"}"#) {
             model in
             let created = Saturating.int((Clock.parseISO8601(model.createdAt) ?? Date()).timeIntervalSince1970)
             return Array(try encoder.encode(ModelEntry(id: model.name, created: created, ownedBy: model.provider.rawValue)))

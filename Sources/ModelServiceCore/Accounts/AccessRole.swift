@@ -11,10 +11,14 @@ public struct Principal: Sendable, Equatable {
     /// Set for `user` tokens (the user they are bound to); nil for admin and service tokens.
     public var userId: String?
 
-    public init(tokenId: String, role: AccessRole, userId: String?) {
+    /// The token's model list and own limits; nil when it has none.
+    public var restrictions: TokenRestrictions?
+
+    public init(tokenId: String, role: AccessRole, userId: String?, restrictions: TokenRestrictions? = nil) {
         self.tokenId = tokenId
         self.role = role
         self.userId = userId
+        self.restrictions = restrictions
     }
 
     public var isAdmin: Bool { role == .admin }

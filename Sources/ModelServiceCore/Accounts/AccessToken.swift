@@ -15,12 +15,19 @@ public struct AccessToken: Sendable, Codable, Equatable {
     public var revokedAt: String?
     public var lastUsedAt: String?
     public var createdAt: String
+    /// The models the token may call (names and `provider/*` patterns); nil: every active model.
+    public var models: [String]?
+    /// The token's own limits, over every model it calls.
+    public var rateLimitPerMinute: Int?
+    public var tokenLimitPerMinute: Int?
 
     package var expiresAtMillis: Int64?
     package var revokedAtMillis: Int64?
+    /// Made once when tokens load, handed to every ``Principal`` of this token.
+    package var restrictions: TokenRestrictions?
 
     package enum CodingKeys: String, CodingKey {
-        case id, name, role, userId, tokenPrefix, expiresAt, revokedAt, lastUsedAt, createdAt
+        case id, name, role, userId, tokenPrefix, expiresAt, revokedAt, lastUsedAt, createdAt, models, rateLimitPerMinute, tokenLimitPerMinute
     }
 
     package init(row: any SQLRow) throws {
@@ -35,6 +42,17 @@ public struct AccessToken: Sendable, Codable, Equatable {
         revokedAt = revokedAtMillis.map(Clock.iso8601(millis:))
         lastUsedAt = try row.decode(column: "last_used_at", as: Int64?.self).map(Clock.iso8601(millis:))
         createdAt = Clock.iso8601(millis: try row.decode(column: "created_at", as: Int64.self))
+        // Read from a row a person may have edited: an unreadable list allows nothing rather than everything.
+        if let text = try row.decode(column: "models", as: String?.self) {
+            let list = (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+            models = Array(list.prefix(ModelScope.maxEntries))
+        }
+        rateLimitPerMinute = try row.decode(column: "rate_limit_per_minute", as: Int?.self)
+            .map { Saturating.clamp($0, to: 1...TokenRestrictions.maxRequestsPerMinute) }
+        tokenLimitPerMinute = try row.decode(column: "token_limit_per_minute", as: Int?.self)
+            .map { Saturating.clamp($0, to: 1...TokenRestrictions.maxTokensPerMinute) }
+        restrictions = TokenRestrictions.make(
+            scope: models.map(ModelScope.init), rateLimitPerMinute: rateLimitPerMinute, tokenLimitPerMinute: tokenLimitPerMinute)
     }
 
     /// Usable now: not revoked and not past its expiry.

@@ -32,7 +32,7 @@ public final class AccessTokenStore: Sendable {
         guard let record = byHash.withLock({ $0[hash] }), record.isUsable(atMillis: Clock.nowMillis()) else {
             return nil
         }
-        return Principal(tokenId: record.id, role: record.role, userId: record.userId)
+        return Principal(tokenId: record.id, role: record.role, userId: record.userId, restrictions: record.restrictions)
     }
 
     /// The caller behind a console session, while the token it signed in with is still usable: a
@@ -43,7 +43,7 @@ public final class AccessTokenStore: Sendable {
         }
         let now = Clock.nowMillis()
         guard let record = byHash.withLock({ $0.values.first { $0.id == tokenId } }), record.isUsable(atMillis: now) else { return nil }
-        return Principal(tokenId: record.id, role: record.role, userId: record.userId)
+        return Principal(tokenId: record.id, role: record.role, userId: record.userId, restrictions: record.restrictions)
     }
 
     /// Loads the usable tokens into memory; called at start and on every change.
@@ -61,24 +61,53 @@ public final class AccessTokenStore: Sendable {
         byHash.withLock { $0 = loaded }
     }
 
+    /// What a token is limited to when it is made: the models it may call, and its own limits per minute.
+    public struct Limits: Sendable {
+        public var models: ModelScope?
+        public var rateLimitPerMinute: Int?
+        public var tokenLimitPerMinute: Int?
+
+        public init(models: ModelScope? = nil, rateLimitPerMinute: Int? = nil, tokenLimitPerMinute: Int? = nil) {
+            self.models = models
+            self.rateLimitPerMinute = rateLimitPerMinute
+            self.tokenLimitPerMinute = tokenLimitPerMinute
+        }
+
+        /// How the audit line names them.
+        var detail: String {
+            [
+                models.map { "models \($0.entries.joined(separator: ", "))" }, rateLimitPerMinute.map { "\($0) requests/min" },
+                tokenLimitPerMinute.map { "\($0) tokens/min" },
+            ].compactMap { $0 }.joined(separator: "; ")
+        }
+    }
+
     /// Creates a token, audited as `actor`; the returned secret is the only time it is ever visible.
-    public func create(role: AccessRole, userId: String?, name: String?, expiresAt: Date?, actor: AuditLog.Actor) async throws -> (AccessToken, Secret) {
+    public func create(
+        role: AccessRole, userId: String?, name: String?, expiresAt: Date?, limits: Limits = Limits(), actor: AuditLog.Actor
+    ) async throws -> (AccessToken, Secret) {
         let secret = TokenSecrets.generate()
         let id = RandomIdentifier.uuid()
         let now = Clock.nowMillis()
         let displayName = name ?? (role == .user ? "user \(userId ?? "")" : "\(role.rawValue) token")
         let row = try await database.transaction { sql in
             try await sql.insert(into: "access_tokens")
-                .columns("id", "name", "role", "user_id", "token_hash", "token_prefix", "expires_at", "created_at")
+                .columns(
+                    "id", "name", "role", "user_id", "token_hash", "token_prefix", "expires_at", "created_at", "models", "rate_limit_per_minute",
+                    "token_limit_per_minute"
+                )
                 .values(
                     SQLBind(id), SQLBind(displayName), SQLBind(role.rawValue), SQLBind(userId),
                     SQLBind(TokenSecrets.hash(secret)), SQLBind(TokenSecrets.displayPrefix(secret)),
-                    SQLBind(expiresAt.map(Clock.millis(from:))), SQLBind(now)
+                    SQLBind(expiresAt.map(Clock.millis(from:))), SQLBind(now), SQLBind(limits.models.map { String(decoding: (try? JSONEncoder().encode($0.entries)) ?? Data("[]".utf8), as: UTF8.self) }),
+                    SQLBind(limits.rateLimitPerMinute), SQLBind(limits.tokenLimitPerMinute)
                 )
                 .run()
             try await ChangeFeed.bump(Self.changeCounter, on: sql)
+            let scope = limits.detail.isEmpty ? "" : " (\(limits.detail))"
             try await AuditLog.write(
-                .create, actor: actor, subject: .token(id: id, userId: userId), result: "ok", detail: "\(role.rawValue) token \(displayName)", on: sql)
+                .create, actor: actor, subject: .token(id: id, userId: userId), result: "ok", detail: "\(role.rawValue) token \(displayName)\(scope)",
+                on: sql)
             return try await sql.raw("SELECT * FROM access_tokens WHERE id = \(bind: id)").first()
         }
         try await reload()

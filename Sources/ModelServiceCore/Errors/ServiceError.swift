@@ -51,6 +51,8 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         case invalidRequest
         /// No active registry model has that name.
         case unknownModel
+        /// The model is outside the calling token's `models` list.
+        case modelNotAllowed
         /// The model exists but serves another endpoint (chat vs embedding).
         case wrongEndpoint
         /// The provider of the model lacks the capability the door needs (e.g. `/v1/responses` on Gemini).
@@ -126,6 +128,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             case .internalError: Rule(status: 500, code: "internal_error", logLevel: .error, retryable: false, openAIType: "api_error", anthropicType: "api_error")
             case .invalidRequest: Rule(status: 400, code: "invalid_request", logLevel: .debug, retryable: false, openAIType: "invalid_request_error", anthropicType: "invalid_request_error")
             case .unknownModel: Rule(status: 404, code: "model_not_found", logLevel: .debug, retryable: false, openAIType: "invalid_request_error", anthropicType: "not_found_error")
+            case .modelNotAllowed: Rule(status: 403, code: "model_not_allowed", logLevel: .debug, retryable: false, openAIType: "permission_error", anthropicType: "permission_error")
             case .wrongEndpoint: Rule(status: 400, code: "wrong_endpoint", logLevel: .debug, retryable: false, openAIType: "invalid_request_error", anthropicType: "invalid_request_error")
             case .unsupportedProvider: Rule(status: 400, code: "unsupported_provider", logLevel: .debug, retryable: false, openAIType: "invalid_request_error", anthropicType: "invalid_request_error")
             case .rateLimited: Rule(status: 429, code: "rate_limit_exceeded", logLevel: .info, retryable: false, openAIType: "rate_limit_error", anthropicType: "rate_limit_error")

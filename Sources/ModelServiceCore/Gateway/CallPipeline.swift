@@ -55,6 +55,10 @@ public struct CallPipeline: Sendable {
         guard let model = registry.model(named: request.modelName), model.isActive else {
             throw ServiceError(.unknownModel, "The model '\(request.modelName)' does not exist or is not active.")
         }
+        if let restrictions = request.principal.restrictions, !restrictions.allows(model.name) {
+            // The model is named; the token's list is not (it would tell a caller what else it may reach).
+            throw ServiceError(.modelNotAllowed, "This access token may not call the model '\(model.name)'.", field: "model")
+        }
         if model.mode != request.door.mode {
             throw ServiceError(
                 .wrongEndpoint, "The model '\(model.name)' is a \(model.mode.rawValue) model: call it with \(model.mode.endpoint).", field: "model")
@@ -76,7 +80,7 @@ public struct CallPipeline: Sendable {
             request.door == .embeddings
             ? 0 : try Self.outputLimit(requested: request.maxOutputTokens, field: request.outputField, model: model, door: request.door)
         let conversation = Self.needsConversation(model) ? ConversationKey.of(request.body, caller: userId ?? request.principal.tokenId) : nil
-        let candidates = route(model, capability: capability, conversation: conversation)
+        let candidates = route(model, capability: capability, conversation: conversation, restrictions: request.principal.restrictions)
         guard candidates.first?.id == model.id else { throw capability.refusal(provider: model.provider, model: model.name) }
         let format = try request.format.prepared(for: candidates)
         let started = ContinuousClock.now
@@ -87,8 +91,8 @@ public struct CallPipeline: Sendable {
             candidates: candidates, conversation: conversation, format: format)
         guard billed else { return call }
         call.admission = try await traffic.admit(
-            model: model, candidates: candidates, userId: userId, tokenId: request.principal.tokenId, promptBytes: request.body.readableBytes,
-            maxOutputTokens: output)
+            model: model, candidates: candidates, userId: userId, tokenId: request.principal.tokenId, restrictions: request.principal.restrictions,
+            promptBytes: request.body.readableBytes, maxOutputTokens: output)
         return call
     }
 
@@ -128,8 +132,9 @@ public struct CallPipeline: Sendable {
     /// The models to try, in order: the one asked for, then its active `fallbacks`, each as its deployments in
     /// the order the router chose for this call. Deployments whose providers lack the capability the door
     /// needs are skipped, not failed; when none of the asked model's can answer, the list does not start with it.
-    package func route(_ model: Model, capability: ProviderCapability, conversation: Int? = nil) -> [Model] {
-        traffic.candidates(for: model).flatMap { candidate in
+    /// Fallbacks a scoped token may not call (`restrictions`) are left out.
+    package func route(_ model: Model, capability: ProviderCapability, conversation: Int? = nil, restrictions: TokenRestrictions? = nil) -> [Model] {
+        traffic.candidates(for: model).filter { restrictions?.allows($0.name) ?? true }.flatMap { candidate in
             traffic.router.order(candidate, conversation: conversation).filter {
                 ProviderAdapters.adapter(for: $0.provider).capabilities.contains(capability)
             }

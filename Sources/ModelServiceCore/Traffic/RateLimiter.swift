@@ -96,7 +96,8 @@ public final class RateLimiter: Service, Sendable {
 
     package static func refused(_ refusal: RateRefusal, modelName: String, note: String = "") -> ServiceError {
         let window = refusal.window
-        return ServiceError.refusal(.rateLimited, "Rate limit of model '\(modelName)' reached: \(window.limit) \(window.unit.rawValue) per \(window.spanName)\(note).",
+        let owner = window.model == RateWindow.anyModel ? "this access token" : "model '\(modelName)'"
+        return ServiceError.refusal(.rateLimited, "Rate limit of \(owner) reached: \(window.limit) \(window.unit.rawValue) per \(window.spanName)\(note).",
             retryAfterSeconds: Int(max(1, (refusal.waitMillis + 999) / 1000))
         )
     }

@@ -5,6 +5,9 @@ public struct RateWindow: Sendable, Hashable {
         case requests, tokens
     }
 
+    /// The `model` of a window counted over every model (an access token's own limits).
+    public static let anyModel = "*"
+
     public let model: String
     public let caller: String
     public let unit: Unit
