@@ -6,6 +6,7 @@ import ModelServiceCore
 struct APIKeyController {
     let vault: KeyVault
     let registry: ModelRegistry
+    let teams: TeamStore
 
     struct CreateRequest: Decodable {
         var userId: String?
@@ -28,6 +29,8 @@ struct APIKeyController {
         var baseURL: String?
         /// An OpenAI-compatible key's server, by name: the key is bound to its base URL (``CompatibleServerKey``).
         var server: String?
+        /// A key shared with this team: its calls use it when their user has no key of their own.
+        var teamId: String?
 
         var keyFields: ProviderKeyFields {
             ProviderKeyFields(
@@ -66,9 +69,10 @@ struct APIKeyController {
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<APIKey> {
-        let access = KeyAccess(principal: try context.requirePrincipal())
+        let access = TeamAccess(principal: try context.requirePrincipal(), teams: teams).keys
         let body = try await request.decodeJSON(as: CreateRequest.self, context: context)
-        let owner = try access.ownerForNewKey(userId: body.userId, shared: body.shared ?? false)
+        if let teamId = body.teamId, teams.team(id: teamId) == nil { throw ServiceError.notFound("team") }
+        let owner = try access.ownerForNewKey(userId: body.userId, shared: body.shared ?? false, teamId: body.teamId)
         let binding = try CompatibleServerKey.binding(
             provider: body.provider, server: body.server, endpoint: try Self.endpoint(body.endpoint, baseURL: body.baseURL), keyName: body.keyName,
             registry: registry)
@@ -87,7 +91,7 @@ struct APIKeyController {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[APIKey]> {
-        let access = KeyAccess(principal: try context.requirePrincipal())
+        let access = TeamAccess(principal: try context.requirePrincipal(), teams: teams).keys
         let query = request.uri.queryParameters
         var provider: ProviderKind?
         if let name = query.get("provider") {
@@ -101,12 +105,12 @@ struct APIKeyController {
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<APIKey> {
-        let access = KeyAccess(principal: try context.requirePrincipal())
+        let access = TeamAccess(principal: try context.requirePrincipal(), teams: teams).keys
         return JSONResponse(try await vault.find(id: try context.parameters.require("id"), access: access))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<APIKey> {
-        let access = KeyAccess(principal: try context.requirePrincipal())
+        let access = TeamAccess(principal: try context.requirePrincipal(), teams: teams).keys
         let body = try await request.decodeJSON(as: UpdateRequest.self, context: context)
         let id = try context.parameters.require("id")
         let fields = body.keyFields
@@ -124,13 +128,13 @@ struct APIKeyController {
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let access = KeyAccess(principal: try context.requirePrincipal())
+        let access = TeamAccess(principal: try context.requirePrincipal(), teams: teams).keys
         try await vault.delete(id: try context.parameters.require("id"), access: access, actor: .init(access.principal, requestId: context.requestId))
         return Response(status: .noContent)
     }
 
     @Sendable func validate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<KeyVault.ValidationReport> {
-        let access = KeyAccess(principal: try context.requirePrincipal())
+        let access = TeamAccess(principal: try context.requirePrincipal(), teams: teams).keys
         let id = try context.parameters.require("id")
         return JSONResponse(try await vault.validateStored(id: id, access: access, actor: .init(access.principal, requestId: context.requestId)))
     }

@@ -2,26 +2,30 @@ import Foundation
 import Hummingbird
 import ModelServiceCore
 
-/// `/api/budgets`: admins manage every budget; user tokens read their own (their user's and their token's).
+/// `/api/budgets`: admins manage every budget; a team admin its teams' budgets; user tokens read their own
+/// (their user's and their token's).
 struct BudgetController {
     let traffic: TrafficControl
+    let teams: TeamStore
 
     struct Body: Decodable {
         var userId: FieldUpdate<String> = .unchanged
         var tokenId: FieldUpdate<String> = .unchanged
+        var teamId: FieldUpdate<String> = .unchanged
         var period: FieldUpdate<String> = .unchanged
         var maxCost: FieldUpdate<Double> = .unchanged
         var maxTokens: FieldUpdate<Int> = .unchanged
         var softThreshold: FieldUpdate<Double> = .unchanged
 
         enum CodingKeys: String, CodingKey {
-            case userId, tokenId, period, maxCost, maxTokens, softThreshold
+            case userId, tokenId, teamId, period, maxCost, maxTokens, softThreshold
         }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             userId = try .decode(container, .userId)
             tokenId = try .decode(container, .tokenId)
+            teamId = try .decode(container, .teamId)
             period = try .decode(container, .period)
             maxCost = try .decode(container, .maxCost)
             maxTokens = try .decode(container, .maxTokens)
@@ -31,19 +35,24 @@ struct BudgetController {
         /// The fields after applying this body to `current` (nil for a create), each checked and named when wrong.
         func fields(over current: Budget?) throws(ServiceError) -> BudgetRows.Fields {
             var fields = BudgetRows.Fields(
-                userId: current?.userId, tokenId: current?.tokenId, period: current?.period ?? .month, maxCost: current?.maxCost,
+                userId: current?.userId, tokenId: current?.tokenId, teamId: current?.teamId, period: current?.period ?? .month, maxCost: current?.maxCost,
                 maxTokens: current?.maxTokens, softThreshold: current?.softThreshold ?? 0.8)
             if current == nil {
                 fields.userId = userId.value
                 fields.tokenId = tokenId.value
-                guard (fields.userId == nil) != (fields.tokenId == nil) else { throw .invalidField("userId", "give exactly one of userId and tokenId") }
-                for (field, value) in [("userId", fields.userId), ("tokenId", fields.tokenId)] {
+                fields.teamId = teamId.value
+                guard [fields.userId, fields.tokenId, fields.teamId].compactMap({ $0 }).count == 1 else {
+                    throw .invalidField("userId", "give exactly one of userId, tokenId and teamId")
+                }
+                for (field, value) in [("userId", fields.userId), ("tokenId", fields.tokenId), ("teamId", fields.teamId)] {
                     if let value, value.isEmpty || value.count > 200 { throw .invalidField(field, "must be 1 to 200 characters") }
                 }
             } else if case .set = userId {
                 throw .invalidField("userId", "cannot be changed; delete the budget and create another")
             } else if case .set = tokenId {
                 throw .invalidField("tokenId", "cannot be changed; delete the budget and create another")
+            } else if case .set = teamId {
+                throw .invalidField("teamId", "cannot be changed; delete the budget and create another")
             }
             if case .set(let raw) = period {
                 guard let raw, let value = Budget.Period(rawValue: raw.lowercased()) else { throw .invalidField("period", "must be day, month or total") }
@@ -75,11 +84,13 @@ struct BudgetController {
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Budget> {
-        _ = try context.requireAdmin()
+        let access = TeamAccess(principal: try context.requirePrincipal(), teams: teams)
         let body = try await request.decodeJSON(as: Body.self, context: context)
         let fields = try body.fields(over: nil)
+        // An admin sets any budget; a team admin only its own teams' (another team's id is not found).
+        if let teamId = fields.teamId { _ = try access.administrable(teamId) } else if !access.principal.isAdmin { throw ServiceError.forbidden() }
         let budget = try await traffic.budgets.create(
-            userId: fields.userId, tokenId: fields.tokenId, period: fields.period, maxCost: fields.maxCost, maxTokens: fields.maxTokens,
+            userId: fields.userId, tokenId: fields.tokenId, teamId: fields.teamId, period: fields.period, maxCost: fields.maxCost, maxTokens: fields.maxTokens,
             softThreshold: fields.softThreshold)
         return JSONResponse(traffic.budgets.current(budget), status: .created)
     }
@@ -88,11 +99,15 @@ struct BudgetController {
         let principal = try context.requirePrincipal()
         let query = request.uri.queryParameters
         if principal.actsForAnyUser {
-            return JSONResponse(try await BudgetRows.list(userId: query.get("userId"), tokenId: query.get("tokenId"), database: traffic.budgets.database).map(traffic.budgets.current))
+            let all = try await BudgetRows.list(userId: query.get("userId"), tokenId: query.get("tokenId"), database: traffic.budgets.database)
+            return JSONResponse(all.filter { budget in query.get("teamId").map { $0 == budget.teamId } ?? true }.map(traffic.budgets.current))
         }
-        return JSONResponse(
-            try await BudgetRows.list(userId: principal.userId ?? "", tokenId: principal.tokenId, either: true, database: traffic.budgets.database)
-                .map(traffic.budgets.current))
+        // A user token: its own budgets, and those of the teams its user administers.
+        let own = try await BudgetRows.list(userId: principal.userId ?? "", tokenId: principal.tokenId, either: true, database: traffic.budgets.database)
+        let administered = TeamAccess(principal: principal, teams: teams).administered
+        let teamBudgets = administered.isEmpty ? [] : try await BudgetRows.list(userId: nil, tokenId: nil, database: traffic.budgets.database)
+            .filter { $0.teamId.map(administered.contains) ?? false }
+        return JSONResponse((own + teamBudgets).map(traffic.budgets.current))
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Budget> {
@@ -100,8 +115,9 @@ struct BudgetController {
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Budget> {
-        let principal = try context.requireAdmin()
+        let principal = try context.requirePrincipal()
         let current = try await visible(try context.parameters.require("id"), principal: principal)
+        try manageable(current, principal: principal)
         let body = try await request.decodeJSON(as: Body.self, context: context)
         guard let budget = try await traffic.budgets.update(id: current.id, try body.fields(over: current)) else {
             throw ServiceError.notFound("budget")
@@ -110,8 +126,10 @@ struct BudgetController {
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try context.requireAdmin()
-        guard try await BudgetRows.delete(id: try context.parameters.require("id"), database: traffic.budgets.database) else {
+        let principal = try context.requirePrincipal()
+        let current = try await visible(try context.parameters.require("id"), principal: principal)
+        try manageable(current, principal: principal)
+        guard try await BudgetRows.delete(id: current.id, database: traffic.budgets.database) else {
             throw ServiceError.notFound("budget")
         }
         try await traffic.budgets.reload()
@@ -123,7 +141,14 @@ struct BudgetController {
         let database = traffic.budgets.database
         guard let budget = try await database.run({ try await BudgetRows.find(id: id, on: $0) }),
             principal.actsForAnyUser || (budget.userId != nil && budget.userId == principal.userId) || budget.tokenId == principal.tokenId
+                || budget.teamId.map({ TeamAccess(principal: principal, teams: teams).administered.contains($0) }) == true
         else { throw ServiceError.notFound("budget") }
         return traffic.budgets.current(budget)
+    }
+
+    /// Changing a budget: an admin any; a team admin its teams' budgets; others none.
+    private func manageable(_ budget: Budget, principal: Principal) throws(ServiceError) {
+        guard !principal.isAdmin else { return }
+        guard let teamId = budget.teamId, TeamAccess(principal: principal, teams: teams).mayAdminister(teamId) else { throw .forbidden() }
     }
 }

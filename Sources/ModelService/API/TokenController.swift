@@ -2,9 +2,11 @@ import Foundation
 import Hummingbird
 import ModelServiceCore
 
-/// `/api/tokens`: admins create, list and revoke access tokens.
+/// `/api/tokens`: admins create, list and revoke access tokens; a team admin does so for its own team's
+/// members (user tokens of that team only).
 struct TokenController {
     let tokens: AccessTokenStore
+    let teams: TeamStore
 
     struct CreateRequest: Decodable {
         var role: AccessRole
@@ -15,11 +17,8 @@ struct TokenController {
         var models: [String]?
         var rateLimitPerMinute: Int?
         var tokenLimitPerMinute: Int?
-
-        /// The token's limits, each checked and bounded.
-        func limits() throws(ServiceError) -> AccessTokenStore.Limits {
-            try TokenController.limits(models: models, rateLimitPerMinute: rateLimitPerMinute, tokenLimitPerMinute: tokenLimitPerMinute)
-        }
+        /// The team the token calls for.
+        var teamId: String?
     }
 
     /// The one response that carries a token's secret.
@@ -35,9 +34,10 @@ struct TokenController {
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Created> {
-        let principal = try context.requireAdmin()
+        let principal = try context.requirePrincipal()
         let body = try await request.decodeJSON(as: CreateRequest.self, context: context)
         let userId = try Self.validateUserId(body.userId, role: body.role)
+        try Self.checkTeam(body.teamId, role: body.role, userId: userId, access: TeamAccess(principal: principal, teams: teams))
         var expiry: Date?
         if let text = body.expiresAt {
             guard let date = Clock.parseISO8601(text) else { throw ServiceError.invalidField("expiresAt", "must be an ISO 8601 timestamp") }
@@ -45,20 +45,50 @@ struct TokenController {
             expiry = date
         }
         try Self.validateName(body.name)
+        var limits = try Self.limits(models: body.models, rateLimitPerMinute: body.rateLimitPerMinute, tokenLimitPerMinute: body.tokenLimitPerMinute)
+        limits.teamId = body.teamId
         let (record, secret) = try await tokens.create(
-            role: body.role, userId: userId, name: body.name, expiresAt: expiry, limits: try body.limits(), actor: .init(principal))
+            role: body.role, userId: userId, name: body.name, expiresAt: expiry, limits: limits, actor: .init(principal, requestId: context.requestId))
         return JSONResponse(Created(token: secret.reveal, accessToken: record), status: .created)
     }
 
+    /// Every token for an admin; a team admin's teams' tokens.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<[AccessToken]> {
-        _ = try context.requireAdmin()
-        return JSONResponse(try await tokens.list())
+        let principal = try context.requirePrincipal()
+        if principal.isAdmin { return JSONResponse(try await tokens.list()) }
+        let administered = TeamAccess(principal: principal, teams: teams).administered
+        guard !administered.isEmpty else { throw ServiceError.forbidden() }
+        return JSONResponse(try await tokens.list().filter { $0.teamId.map(administered.contains) ?? false })
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
-        guard let id = context.parameters.get("id"), try await tokens.revoke(id: id, actor: .init(principal)) else { throw ServiceError.notFound("token") }
+        let principal = try context.requirePrincipal()
+        guard let id = context.parameters.get("id") else { throw ServiceError.notFound("token") }
+        if !principal.isAdmin {
+            let administered = TeamAccess(principal: principal, teams: teams).administered
+            guard !administered.isEmpty else { throw ServiceError.forbidden() }
+            guard let token = try await tokens.list().first(where: { $0.id == id }), token.teamId.map(administered.contains) ?? false else {
+                throw ServiceError.notFound("token")
+            }
+        }
+        guard try await tokens.revoke(id: id, actor: .init(principal, requestId: context.requestId)) else { throw ServiceError.notFound("token") }
         return Response(status: .noContent)
+    }
+
+    /// A token's team must exist and be one the caller manages; a user token's user must be in it. A team admin
+    /// (not an admin) makes user tokens of its own teams only.
+    static func checkTeam(_ teamId: String?, role: AccessRole, userId: String?, access: TeamAccess) throws(ServiceError) {
+        guard let teamId else {
+            if !access.principal.isAdmin { throw access.administered.isEmpty ? .forbidden() : .invalidField("teamId", "is required: a team admin makes tokens of its own team") }
+            return
+        }
+        try TextInput.check(teamId, field: "teamId", maxCharacters: 100)
+        _ = try access.administrable(teamId)
+        if !access.principal.isAdmin, role != .user { throw .forbidden("A team admin makes user tokens only.") }
+        if role == .admin { throw .invalidField("teamId", "an admin token belongs to no team") }
+        if let userId, access.teams.role(userId: userId, teamId: teamId) == nil {
+            throw .invalidField("userId", "is not a member of the team \(teamId)")
+        }
     }
 
     /// A token's model list and own limits per minute, as the API and the console take them.

@@ -4,9 +4,11 @@ import Hummingbird
 import ModelServiceCore
 
 /// `GET /api/usage` (totals from the rollups) and `GET /api/usage/export` (the records, streamed):
-/// admins and services see everyone's (or one user's with `userId`); a user token sees its own.
+/// admins and services see everyone's (or one user's with `userId`, one team's with `teamId`); a user token sees
+/// its own, and a team admin its teams' (`teamId`; another team's id is not found).
 struct UsageController {
     let database: Database
+    let teams: TeamStore
 
     func register(on group: RouterGroup<AppRequestContext>) {
         group.get(use: report)
@@ -41,12 +43,21 @@ struct UsageController {
         var grouping: UsageReport.Grouping?
         if let raw = query.get("groupBy") {
             guard let value = UsageReport.Grouping(rawValue: raw) else {
-                throw ServiceError.invalidField("groupBy", "must be one of model, provider, user, day")
+                throw ServiceError.invalidField("groupBy", "must be one of \(UsageReport.Grouping.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             grouping = value
         }
-        let userId = try Self.userId(query.get("userId"), principal: principal)
-        return JSONResponse(try await UsageStore.report(database: database, fromMillis: from, toMillis: to, userId: userId, groupBy: grouping))
+        let teamId = query.get("teamId")
+        let userId: String?
+        if let teamId, !principal.actsForAnyUser {
+            // A team admin reads its team's calls, every member's.
+            _ = try TeamAccess(principal: principal, teams: teams).administrable(teamId)
+            userId = query.get("userId")
+        } else {
+            userId = try Self.userId(query.get("userId"), principal: principal)
+        }
+        return JSONResponse(
+            try await UsageStore.report(database: database, fromMillis: from, toMillis: to, userId: userId, teamId: teamId, groupBy: grouping))
     }
 
     /// `from` and `to`: the last 30 days by default.

@@ -11,6 +11,7 @@ public struct ServiceComponents: Sendable {
     public let changeFeed: ChangeFeed
     public let registry: ModelRegistry
     public let tokens: AccessTokenStore
+    public let teams: TeamStore
     /// The one HTTP client for every upstream call (key validation and the gateway), pooled.
     public let upstream: UpstreamClient
     /// Stored provider keys: encryption, CRUD, validation, audit.
@@ -64,6 +65,7 @@ public struct ServiceComponents: Sendable {
             logger: logger
         )
         let metrics = GatewayMetrics()
+        let teams = TeamStore(database: database)
         let tracingService = try TracingBootstrap.start(configuration.observability, logger: logger)
         let tracing = GatewayTracing(enabled: configuration.observability.tracingEnabled)
         let webhookEmitter = WebhookEmitter(database: database, logger: logger)
@@ -84,6 +86,7 @@ public struct ServiceComponents: Sendable {
                 listens: configuration.changeListen, logger: logger),
             registry: registry,
             tokens: AccessTokenStore(database: database, environmentAdminToken: configuration.adminToken, logger: logger),
+            teams: teams,
             upstream: upstream,
             vault: vault,
             keyResolver: keyResolver,
@@ -93,7 +96,8 @@ public struct ServiceComponents: Sendable {
             health: HealthProbe(database: database),
             pipeline: CallPipeline(
                 registry: registry, keys: keyResolver, endpoints: endpoints,
-                upstream: upstream, usage: usage, traffic: traffic, hooks: [TrafficSettlementHook(traffic: traffic)], metrics: metrics, tracing: tracing
+                upstream: upstream, usage: usage, traffic: traffic, hooks: [TrafficSettlementHook(traffic: traffic)], metrics: metrics, tracing: tracing,
+                teams: teams
             ),
             consoleRenderer: try await ConsoleRenderer.load(),
             metrics: metrics,
@@ -147,15 +151,19 @@ public struct ServiceComponents: Sendable {
         if configuration.seedOnStart {
             try await CatalogSeeder(database: database, logger: logger).seed()
         }
-        try await changeFeed.arm(counters: [ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter, BudgetRows.changeCounter])
+        try await changeFeed.arm(counters: [
+            ModelStore.changeCounter, AccessTokenStore.changeCounter, KeyVault.changeCounter, BudgetRows.changeCounter, TeamStore.changeCounter,
+        ])
         changeFeed.subscribe(ModelStore.changeCounter, changed: { [registry] ids in try await registry.reload(ids: ids) })
         changeFeed.subscribe(AccessTokenStore.changeCounter) { [tokens] in try await tokens.reload() }
         changeFeed.subscribe(KeyVault.changeCounter) { [vault] in try await vault.reload() }
         changeFeed.subscribe(BudgetRows.changeCounter) { [traffic] in try await traffic.budgets.reload() }
+        changeFeed.subscribe(TeamStore.changeCounter) { [teams] in try await teams.reload() }
         try await registry.reload()
         try await tokens.reload()
         try await vault.reload()
         try await traffic.budgets.reload()
+        try await teams.reload()
         webhookDispatcher.arm()
         return adminToken
     }

@@ -45,7 +45,7 @@ struct ConsoleTokensController {
             guard let raw = form.text(field) else { continue }
             if let value = Int(raw) { perMinute[field] = value } else { errors.add(field, "must be a whole number") }
         }
-        let limits = errors.check("models") { () throws(ServiceError) in
+        let limits: AccessTokenStore.Limits? = errors.check("models") { () throws(ServiceError) in
             try TokenController.limits(
                 models: models, rateLimitPerMinute: perMinute["rateLimitPerMinute"], tokenLimitPerMinute: perMinute["tokenLimitPerMinute"])
         }

@@ -26,6 +26,7 @@ extension Response {
 extension HTTPField.Name {
     /// Names the user a service or admin token calls for.
     static let xUserId = Self("X-User-Id")!
+    static let xTeamId = Self("X-Team-Id")!
     /// Names the registry model that answered (a fallback may have).
     static let xModelServiceModel = Self("X-Model-Service-Model")!
     /// Names the deployment of that model the answer came from.

@@ -47,6 +47,7 @@ struct ChatCompletionsDoor {
         var call = CallRequest(
             door: .chatCompletions, principal: principal, modelName: head.model, body: bytes, streaming: head.isStreaming,
             namedUser: request.headers[.xUserId], bodyUser: head.user, requestId: context.requestId, format: OpenAIChatCodec(request: head))
+        call.namedTeam = request.headers[.xTeamId]
         call.maxOutputTokens = head.effectiveMaxTokens
         call.outputField = head.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
         call.timeout = Call.clientTimeout(request.headers[.xStainlessTimeout])

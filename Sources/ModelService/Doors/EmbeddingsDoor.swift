@@ -19,6 +19,7 @@ struct EmbeddingsDoor {
         var call = CallRequest(
             door: .embeddings, principal: principal, modelName: body.model, body: bytes, streaming: false, namedUser: request.headers[.xUserId],
             bodyUser: body.user, requestId: context.requestId, format: EmbeddingsCodec(request: body))
+        call.namedTeam = request.headers[.xTeamId]
         call.timeout = Call.clientTimeout(request.headers[.xStainlessTimeout])
         return Response(try await pipeline.start(call))
     }

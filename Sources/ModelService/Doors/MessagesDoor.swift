@@ -43,6 +43,7 @@ struct MessagesDoor {
             door: .messages, principal: principal, modelName: fields.model, body: bytes, streaming: streaming && fields.stream == true,
             namedUser: request.headers[.xUserId], bodyUser: fields.metadata?.userId, requestId: context.requestId,
             format: AnthropicMessagesCodec(body: bytes, headers: headers, canonical: nil))
+        call.namedTeam = request.headers[.xTeamId]
         if streaming { call.maxOutputTokens = fields.maxTokens }
         call.timeout = Call.clientTimeout(request.headers[.xStainlessTimeout])
         return (call, headers)

@@ -19,6 +19,7 @@ struct ResponsesDoor {
             door: .responses, principal: principal, modelName: body.model, body: bytes, streaming: body.stream == true,
             namedUser: request.headers[.xUserId], bodyUser: body.user, requestId: context.requestId,
             format: ResponsesCodec(body: bytes, maxLineBytes: pipeline.upstream.maxLineBytes))
+        call.namedTeam = request.headers[.xTeamId]
         call.maxOutputTokens = body.maxOutputTokens
         call.outputField = "max_output_tokens"
         call.timeout = Call.clientTimeout(request.headers[.xStainlessTimeout])

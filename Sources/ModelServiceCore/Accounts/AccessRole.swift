@@ -13,12 +13,15 @@ public struct Principal: Sendable, Equatable {
 
     /// The token's model list and own limits; nil when it has none.
     public var restrictions: TokenRestrictions?
+    /// The team the token calls for (its calls use the team's keys and count against its budgets).
+    public var teamId: String?
 
-    public init(tokenId: String, role: AccessRole, userId: String?, restrictions: TokenRestrictions? = nil) {
+    public init(tokenId: String, role: AccessRole, userId: String?, restrictions: TokenRestrictions? = nil, teamId: String? = nil) {
         self.tokenId = tokenId
         self.role = role
         self.userId = userId
         self.restrictions = restrictions
+        self.teamId = teamId
     }
 
     public var isAdmin: Bool { role == .admin }

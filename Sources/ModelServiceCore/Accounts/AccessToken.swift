@@ -20,6 +20,8 @@ public struct AccessToken: Sendable, Codable, Equatable {
     /// The token's own limits, over every model it calls.
     public var rateLimitPerMinute: Int?
     public var tokenLimitPerMinute: Int?
+    /// The team the token calls for.
+    public var teamId: String?
 
     package var expiresAtMillis: Int64?
     package var revokedAtMillis: Int64?
@@ -27,7 +29,7 @@ public struct AccessToken: Sendable, Codable, Equatable {
     package var restrictions: TokenRestrictions?
 
     package enum CodingKeys: String, CodingKey {
-        case id, name, role, userId, tokenPrefix, expiresAt, revokedAt, lastUsedAt, createdAt, models, rateLimitPerMinute, tokenLimitPerMinute
+        case id, name, role, userId, tokenPrefix, expiresAt, revokedAt, lastUsedAt, createdAt, models, rateLimitPerMinute, tokenLimitPerMinute, teamId
     }
 
     package init(row: any SQLRow) throws {
@@ -51,6 +53,7 @@ public struct AccessToken: Sendable, Codable, Equatable {
             .map { Saturating.clamp($0, to: 1...TokenRestrictions.maxRequestsPerMinute) }
         tokenLimitPerMinute = try row.decode(column: "token_limit_per_minute", as: Int?.self)
             .map { Saturating.clamp($0, to: 1...TokenRestrictions.maxTokensPerMinute) }
+        teamId = try row.decode(column: "team_id", as: String?.self)
         restrictions = TokenRestrictions.make(
             scope: models.map(ModelScope.init), rateLimitPerMinute: rateLimitPerMinute, tokenLimitPerMinute: tokenLimitPerMinute)
     }

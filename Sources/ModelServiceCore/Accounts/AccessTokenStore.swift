@@ -32,7 +32,7 @@ public final class AccessTokenStore: Sendable {
         guard let record = byHash.withLock({ $0[hash] }), record.isUsable(atMillis: Clock.nowMillis()) else {
             return nil
         }
-        return Principal(tokenId: record.id, role: record.role, userId: record.userId, restrictions: record.restrictions)
+        return Principal(tokenId: record.id, role: record.role, userId: record.userId, restrictions: record.restrictions, teamId: record.teamId)
     }
 
     /// The caller behind a console session, while the token it signed in with is still usable: a
@@ -43,7 +43,7 @@ public final class AccessTokenStore: Sendable {
         }
         let now = Clock.nowMillis()
         guard let record = byHash.withLock({ $0.values.first { $0.id == tokenId } }), record.isUsable(atMillis: now) else { return nil }
-        return Principal(tokenId: record.id, role: record.role, userId: record.userId, restrictions: record.restrictions)
+        return Principal(tokenId: record.id, role: record.role, userId: record.userId, restrictions: record.restrictions, teamId: record.teamId)
     }
 
     /// Loads the usable tokens into memory; called at start and on every change.
@@ -66,17 +66,20 @@ public final class AccessTokenStore: Sendable {
         public var models: ModelScope?
         public var rateLimitPerMinute: Int?
         public var tokenLimitPerMinute: Int?
+        /// The team the token calls for (one that exists; checked by the caller).
+        public var teamId: String?
 
-        public init(models: ModelScope? = nil, rateLimitPerMinute: Int? = nil, tokenLimitPerMinute: Int? = nil) {
+        public init(models: ModelScope? = nil, rateLimitPerMinute: Int? = nil, tokenLimitPerMinute: Int? = nil, teamId: String? = nil) {
             self.models = models
             self.rateLimitPerMinute = rateLimitPerMinute
             self.tokenLimitPerMinute = tokenLimitPerMinute
+            self.teamId = teamId
         }
 
         /// How the audit line names them.
         var detail: String {
             [
-                models.map { "models \($0.entries.joined(separator: ", "))" }, rateLimitPerMinute.map { "\($0) requests/min" },
+                teamId.map { "team \($0)" }, models.map { "models \($0.entries.joined(separator: ", "))" }, rateLimitPerMinute.map { "\($0) requests/min" },
                 tokenLimitPerMinute.map { "\($0) tokens/min" },
             ].compactMap { $0 }.joined(separator: "; ")
         }
@@ -94,13 +97,13 @@ public final class AccessTokenStore: Sendable {
             try await sql.insert(into: "access_tokens")
                 .columns(
                     "id", "name", "role", "user_id", "token_hash", "token_prefix", "expires_at", "created_at", "models", "rate_limit_per_minute",
-                    "token_limit_per_minute"
+                    "token_limit_per_minute", "team_id"
                 )
                 .values(
                     SQLBind(id), SQLBind(displayName), SQLBind(role.rawValue), SQLBind(userId),
                     SQLBind(TokenSecrets.hash(secret)), SQLBind(TokenSecrets.displayPrefix(secret)),
                     SQLBind(expiresAt.map(Clock.millis(from:))), SQLBind(now), SQLBind(limits.models.map { String(decoding: (try? JSONEncoder().encode($0.entries)) ?? Data("[]".utf8), as: UTF8.self) }),
-                    SQLBind(limits.rateLimitPerMinute), SQLBind(limits.tokenLimitPerMinute)
+                    SQLBind(limits.rateLimitPerMinute), SQLBind(limits.tokenLimitPerMinute), SQLBind(limits.teamId)
                 )
                 .run()
             try await ChangeFeed.bump(Self.changeCounter, on: sql)

@@ -55,6 +55,8 @@ public struct Call: Sendable {
     package var candidates: [Model]
     /// The conversation the call belongs to, for prompt-cache affinity (nil when no candidate has a choice of deployments).
     package var conversation: Int?
+    /// The team the call is for (``CallPipeline/team(for:userId:named:)``): its keys and budgets apply.
+    public var teamId: String? = nil
     /// The door's codec, prepared for these candidates.
     package var format: any ClientFormat
 

@@ -9,7 +9,7 @@ extension CallPipeline {
         let call = try await admit(request, billed: false)
         let adapter = ProviderAdapters.adapter(for: call.model.provider)
         guard adapter.relaysAnthropicMessages(model: call.model.modelId, settings: call.model.providerSettings) else { return nil }
-        let (target, key) = try target(for: call.model, userId: call.userId, requestId: call.requestId)
+        let (target, key) = try target(for: call.model, userId: call.userId, teamId: call.teamId, requestId: call.requestId)
         do {
             return try await UpstreamClient.$callDeadline.withValue(call.deadline) {
                 try await adapter.messages(request.body, path: "/v1/messages/count_tokens", headers: headers, target: target, client: upstream)

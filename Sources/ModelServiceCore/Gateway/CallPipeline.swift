@@ -19,12 +19,15 @@ public struct CallPipeline: Sendable {
     package let metrics: GatewayMetrics
     /// Attempt and key-resolution spans; no-ops unless tracing is on.
     package let tracing: GatewayTracing
+    /// Teams and memberships: the call's team. Nil: calls are for their token's team only.
+    package let teams: TeamStore?
 
     public init(
         registry: ModelRegistry, keys: KeyResolver, endpoints: UpstreamEndpoints, upstream: UpstreamClient, usage: UsageRecorder,
         traffic: TrafficControl, hooks: [any SettlementHook] = [], metrics: GatewayMetrics = GatewayMetrics(),
-        tracing: GatewayTracing = .disabled
+        tracing: GatewayTracing = .disabled, teams: TeamStore? = nil
     ) {
+        self.teams = teams
         self.metrics = metrics
         self.tracing = tracing
         self.registry = registry
@@ -65,6 +68,7 @@ public struct CallPipeline: Sendable {
         }
         let capability = request.format.capability
         let userId = try Self.user(principal: request.principal, namedUser: request.namedUser, bodyUser: request.bodyUser)
+        let teamId = try team(for: request.principal, userId: userId, named: request.namedTeam)
         if request.streaming, !model.supportsStreaming {
             throw ServiceError.invalidRequest("stream", "the model '\(model.name)' does not support streaming")
         }
@@ -89,9 +93,11 @@ public struct CallPipeline: Sendable {
             door: request.door, principal: request.principal, userId: userId, model: model, body: request.body, streaming: request.streaming,
             requestId: request.requestId, started: started, deadline: started + min(serviceTimeout, request.timeout ?? serviceTimeout),
             candidates: candidates, conversation: conversation, format: format)
+        call.teamId = teamId
         guard billed else { return call }
         call.admission = try await traffic.admit(
-            model: model, candidates: candidates, userId: userId, tokenId: request.principal.tokenId, restrictions: request.principal.restrictions,
+            model: model, candidates: candidates, userId: userId, tokenId: request.principal.tokenId, teamId: teamId,
+            restrictions: request.principal.restrictions,
             promptBytes: request.body.readableBytes, maxOutputTokens: output)
         return call
     }
@@ -127,6 +133,27 @@ public struct CallPipeline: Sendable {
         return (namedUser ?? bodyUser).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
+    /// The team a call is for: its token's; else the one `X-Team-Id` names, which the call's user must be in (an
+    /// admin or service token calling for no user may name any team); else the user's team when it has one only.
+    package func team(for principal: Principal, userId: String?, named: String?) throws(ServiceError) -> String? {
+        if let own = principal.teamId {
+            if let named, named != own { throw .invalidRequest("X-Team-Id", "this access token calls for its own team only") }
+            return own
+        }
+        guard let teams else { return nil }
+        if let named {
+            let allowed = userId.map { teams.role(userId: $0, teamId: named) != nil } ?? (principal.actsForAnyUser && teams.team(id: named) != nil)
+            guard allowed else { throw .invalidRequest("X-Team-Id", "no such team, or the call's user is not in it") }
+            return named
+        }
+        guard let userId else { return nil }
+        let memberships = teams.memberships(of: userId)
+        if memberships.count > 1 {
+            throw .invalidRequest("X-Team-Id", "the user '\(userId)' is in several teams: name the one this call is for with X-Team-Id")
+        }
+        return memberships.first?.key
+    }
+
     // MARK: route
 
     /// The models to try, in order: the one asked for, then its active `fallbacks`, each as its deployments in
@@ -147,13 +174,13 @@ public struct CallPipeline: Sendable {
     }
 
     /// The upstream target of `candidate` for a call: its base URL and the key resolved for the caller
-    /// (user → shared → environment). A provider's refusal of a stored key makes the next call skip it.
-    package func target(for candidate: Model, userId: String?, requestId: String) throws(ServiceError) -> (UpstreamTarget, ResolvedKey) {
+    /// (user → team → shared → environment). A provider's refusal of a stored key makes the next call skip it.
+    package func target(for candidate: Model, userId: String?, teamId: String? = nil, requestId: String) throws(ServiceError) -> (UpstreamTarget, ResolvedKey) {
         let baseURL = endpoints.baseURL(for: candidate)
         let key: ResolvedKey
         do {
             key = try tracing.keyResolution(provider: candidate.provider, requestId: requestId) {
-                try keys.resolve(userId: userId, provider: candidate.provider, model: candidate, baseURL: baseURL)
+                try keys.resolve(userId: userId, teamId: teamId, provider: candidate.provider, model: candidate, baseURL: baseURL)
             } source: { $0.source }
         } catch let error as KeyResolutionError {
             throw ServiceError(error)

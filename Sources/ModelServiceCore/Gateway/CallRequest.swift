@@ -12,6 +12,8 @@ package struct CallRequest: Sendable {
     package var namedUser: String?
     /// The body's own user field (`user`, `metadata.user_id`).
     package var bodyUser: String?
+    /// `X-Team-Id`: the team a call of a user in several teams is for.
+    package var namedTeam: String?
     package var requestId: String
     /// The client's output limit (nil: the model's default), and the field it came in, for a 400 that names it.
     package var maxOutputTokens: Int?

@@ -79,7 +79,7 @@ package final class CallRun: Sendable {
         let router = pipeline.traffic.router
         var rejected: Set<String> = []
         while true {
-            let (target, key) = try pipeline.target(for: candidate, userId: call.userId, requestId: call.requestId)
+            let (target, key) = try pipeline.target(for: candidate, userId: call.userId, teamId: call.teamId, requestId: call.requestId)
             if let previous = settlement.attempting(candidate, key: key) {
                 if previous.id == candidate.id {
                     pipeline.metrics.recordRetry(model: candidate.name, provider: candidate.provider)

@@ -110,6 +110,7 @@ public final class CallSettlement: Sendable {
         record.attempts = state.attempts
         record.keyId = state.key?.keyId
         record.deploymentId = model.deployment?.id
+        record.teamId = call.teamId
         record.keySource = state.key.flatMap { $0.source == .none ? nil : $0.source.rawValue }
         record.streamed = call.streaming
         record.budgetIds = call.admission.reservations.map(\.budgetId)

@@ -9,8 +9,10 @@ public struct UsageRecord: Sendable, Equatable, Codable {
     public var model: String
     public var provider: ProviderKind
     public var keyId: String?
-    /// `user`, `shared` or `env`; nil when no key was needed (Ollama) or none was found.
+    /// `user`, `team`, `shared` or `env`; nil when no key was needed (Ollama) or none was found.
     public var keySource: String?
+    /// The team the call was made for (its token's, or the one `X-Team-Id` named).
+    public var teamId: String?
     /// The deployment of the model that answered (or was tried last).
     public var deploymentId: String?
     /// Every input token, the cached parts below included.
@@ -59,6 +61,7 @@ public struct UsageRecord: Sendable, Equatable, Codable {
         record.attempts = Saturating.clamp(attempts, to: 0...1_000)
         record.budgetIds = budgetIds.prefix(64).filter { $0.utf8.count <= 64 }
         if let id = deploymentId, id.utf8.count > 100 { record.deploymentId = nil }
+        if let id = teamId, id.utf8.count > 100 { record.teamId = nil }
         return record
     }
 
@@ -103,6 +106,7 @@ extension UsageRecord {
         keyId = try c.decodeIfPresent(String.self, forKey: .keyId)
         keySource = try c.decodeIfPresent(String.self, forKey: .keySource)
         deploymentId = try c.decodeIfPresent(String.self, forKey: .deploymentId)
+        teamId = try c.decodeIfPresent(String.self, forKey: .teamId)
         promptTokens = try c.decode(Int.self, forKey: .promptTokens)
         completionTokens = try c.decode(Int.self, forKey: .completionTokens)
         cacheReadTokens = try c.decodeIfPresent(Int.self, forKey: .cacheReadTokens) ?? 0

@@ -38,7 +38,7 @@ public struct UsageReport: Sendable, Codable, Equatable {
     }
 
     public enum Grouping: String, Sendable, Codable, CaseIterable {
-        case model, provider, user, day
+        case model, provider, user, day, team, token
 
         /// A fixed expression per grouping (never client text): the column, or the day number.
         package var expression: String {
@@ -47,6 +47,8 @@ public struct UsageReport: Sendable, Codable, Equatable {
             case .provider: "provider"
             case .user: "user_id"
             case .day: "at / 86400000"
+            case .team: "team_id"
+            case .token: "token_id"
             }
         }
     }
@@ -54,6 +56,8 @@ public struct UsageReport: Sendable, Codable, Equatable {
     public var from: String
     public var to: String
     public var userId: String?
+    /// Set when the report covers one team's calls.
+    public var teamId: String?
     public var groupBy: Grouping?
     public var totals: Totals
     public var groups: [Group]

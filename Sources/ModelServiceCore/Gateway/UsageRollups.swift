@@ -4,9 +4,10 @@ import SQLKit
 /// reports read thousands of rollup rows instead of millions of records (``UsageStore``), and pruning
 /// old records (``UsagePruner``) keeps the totals.
 ///
-/// Three families of rollups, each hourly and daily, so a report reads only as much detail as it needs:
+/// Four families of rollups, each hourly and daily, so a report reads only as much detail as it needs:
 /// per user, token, model, provider and key (a user's own reports, and later dimensions); per model and
-/// provider (totals by day, model or provider: tens of rows a day); per user (the by-user table).
+/// provider (totals by day, model or provider: tens of rows a day); per user (the by-user table); per team
+/// with user, token, model and provider (a team's reports, and totals by team).
 ///
 /// A batch's records are summed in memory first, so a batch becomes a few upserts. The rows are
 /// upserted in key order: two instances writing the same hour lock rows in the same order.
@@ -25,6 +26,11 @@ package enum UsageRollups {
         case models
         /// User.
         case users
+        /// Team, user, token, model and provider: every report of one team.
+        case teams
+
+        /// The families migration 016 created; ``teams`` came with teams (migration 021).
+        package static let beforeTeams: [Family] = [.detail, .models, .users]
 
         package func table(_ grain: Grain) -> String {
             let base = grain == .hour ? "usage_hourly" : "usage_daily"
@@ -32,6 +38,7 @@ package enum UsageRollups {
             case .detail: return base
             case .models: return base + "_models"
             case .users: return base + "_users"
+            case .teams: return base + "_teams"
             }
         }
 
@@ -41,6 +48,7 @@ package enum UsageRollups {
             case .detail: ["user_id", "token_id", "model", "provider", "key_id"]
             case .models: ["model", "provider"]
             case .users: ["user_id"]
+            case .teams: ["team_id", "user_id", "token_id", "model", "provider"]
             }
         }
 
@@ -59,9 +67,13 @@ package enum UsageRollups {
         var model: String
         var provider: String
         var keyId: String
+        var teamId: String = ""
 
         static func < (a: Key, b: Key) -> Bool {
-            (a.bucket, a.userId, a.tokenId, a.model, a.provider, a.keyId) < (b.bucket, b.userId, b.tokenId, b.model, b.provider, b.keyId)
+            if (a.bucket, a.userId, a.tokenId, a.model, a.provider) != (b.bucket, b.userId, b.tokenId, b.model, b.provider) {
+                return (a.bucket, a.userId, a.tokenId, a.model, a.provider) < (b.bucket, b.userId, b.tokenId, b.model, b.provider)
+            }
+            return (a.keyId, a.teamId) < (b.keyId, b.teamId)
         }
     }
 
@@ -129,15 +141,13 @@ package enum UsageRollups {
             for record in records {
                 let key = Key(
                     bucket: Self.bucket(record.at, grain), userId: record.userId ?? "", tokenId: record.tokenId ?? "", model: record.model,
-                    provider: record.provider.rawValue, keyId: record.keyId ?? "")
+                    provider: record.provider.rawValue, keyId: record.keyId ?? "", teamId: record.teamId ?? "")
                 detail[key, default: Sums()].add(Sums(record))
             }
             for family in Family.allCases {
-                var sums = detail
-                if family != .detail {
-                    sums = [:]
-                    for (key, value) in detail { sums[family.narrow(key), default: Sums()].add(value) }
-                }
+                // Every family, the detailed one too (it has no team column), sums the keys it cannot tell apart.
+                var sums: [Key: Sums] = [:]
+                for (key, value) in detail { sums[family.narrow(key), default: Sums()].add(value) }
                 let ordered = sums.sorted { $0.key < $1.key }
                 var start = 0
                 while start < ordered.count {
@@ -163,14 +173,14 @@ package enum UsageRollups {
         UsageRollupUpsert(table: family.table(grain), keyColumns: family.keyColumns, rows: rows.map { family.binds($0.key) + $0.value.binds })
     }
 
-    /// The migration's statements: the tables, filled from the records already there.
-    package static func createStatements() -> [String] {
+    /// A migration's statements: the `families`' tables, filled from the records already there.
+    package static func createStatements(_ families: [Family]) -> [String] {
         var statements: [String] = []
         let sources: [String: String] = [
             "user_id": "COALESCE(user_id, '')", "token_id": "COALESCE(token_id, '')", "model": "model", "provider": "provider",
-            "key_id": "COALESCE(key_id, '')",
+            "key_id": "COALESCE(key_id, '')", "team_id": "COALESCE(team_id, '')",
         ]
-        for family in Family.allCases {
+        for family in families {
             for grain in Grain.allCases {
                 let table = family.table(grain)
                 let dimensions = family.dimensions.map { "    \($0) TEXT NOT NULL,\n" }.joined()
@@ -182,6 +192,7 @@ package enum UsageRollups {
                     )
                     """)
                 if family == .detail { statements.append("CREATE INDEX IF NOT EXISTS \(table)_user ON \(table) (user_id, bucket)") }
+                if family == .teams { statements.append("CREATE INDEX IF NOT EXISTS \(table)_team ON \(table) (team_id, bucket)") }
                 let groups = (1...family.keyColumns.count).map(String.init).joined(separator: ", ")
                 statements.append("""
                     INSERT INTO \(table) (\((family.keyColumns + sumColumns).joined(separator: ", "))) \
@@ -202,9 +213,10 @@ extension UsageRollups.Family {
     /// A detail key reduced to this family's dimensions (the others emptied).
     fileprivate func narrow(_ key: UsageRollups.Key) -> UsageRollups.Key {
         switch self {
-        case .detail: key
+        case .detail: .init(bucket: key.bucket, userId: key.userId, tokenId: key.tokenId, model: key.model, provider: key.provider, keyId: key.keyId)
         case .models: .init(bucket: key.bucket, userId: "", tokenId: "", model: key.model, provider: key.provider, keyId: "")
         case .users: .init(bucket: key.bucket, userId: key.userId, tokenId: "", model: "", provider: "", keyId: "")
+        case .teams: .init(bucket: key.bucket, userId: key.userId, tokenId: key.tokenId, model: key.model, provider: key.provider, keyId: "", teamId: key.teamId)
         }
     }
 
@@ -214,6 +226,7 @@ extension UsageRollups.Family {
         case .detail: [key.bucket, key.userId, key.tokenId, key.model, key.provider, key.keyId]
         case .models: [key.bucket, key.model, key.provider]
         case .users: [key.bucket, key.userId]
+        case .teams: [key.bucket, key.teamId, key.userId, key.tokenId, key.model, key.provider]
         }
     }
 }

@@ -13,7 +13,7 @@ package struct UsageRowsInsert: SQLExpression {
         "id", "at", "user_id", "token_id", "model", "provider", "key_id", "key_source", "prompt_tokens",
         "completion_tokens", "total_tokens", "cost", "latency_ms", "status", "streamed", "error_code",
         "request_id", "attempts", "usage_estimated", "requested_model", "cache_read_tokens", "cache_write_tokens",
-        "cache_write_1h_tokens", "reasoning_tokens", "priced", "deployment_id",
+        "cache_write_1h_tokens", "reasoning_tokens", "priced", "deployment_id", "team_id",
     ]
     private static let head = "INSERT INTO usage_records (\(columns.joined(separator: ", "))) VALUES "
 
@@ -58,6 +58,7 @@ package struct UsageRowsInsert: SQLExpression {
             binds.append(record.reasoningTokens)
             binds.append(record.priced)
             binds.append(record.deploymentId)
+            binds.append(record.teamId)
         }
         serializer.binds = binds
     }

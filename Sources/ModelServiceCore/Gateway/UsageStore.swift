@@ -13,10 +13,13 @@ package enum UsageStore {
     /// Runs the report on the database. `userId` restricts it to one user's calls;
     /// `limit`/`offset` page the groups (the console pages its by-user table).
     package static func report(
-        database: Database, fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: UsageReport.Grouping?, limit: Int? = nil, offset: Int = 0
+        database: Database, fromMillis: Int64, toMillis: Int64, userId: String?, teamId: String? = nil, groupBy: UsageReport.Grouping?,
+        limit: Int? = nil, offset: Int = 0
     ) async throws -> UsageReport {
         let rows = try await database.run { sql in
-            try await sql.raw(query(fromMillis: fromMillis, toMillis: toMillis, userId: userId, groupBy: groupBy, limit: limit, offset: offset)).all()
+            try await sql.raw(
+                query(fromMillis: fromMillis, toMillis: toMillis, userId: userId, teamId: teamId, groupBy: groupBy, limit: limit, offset: offset)
+            ).all()
         }
         var groups: [UsageReport.Group] = []
         var totals = UsageReport.Totals(requests: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0)
@@ -32,7 +35,7 @@ package enum UsageStore {
             if groupBy != nil { groups.append(UsageReport.Group(key: try Self.groupKey(row, groupBy), totals: group)) }
         }
         return UsageReport(
-            from: Clock.iso8601(millis: fromMillis), to: Clock.iso8601(millis: toMillis), userId: userId, groupBy: groupBy,
+            from: Clock.iso8601(millis: fromMillis), to: Clock.iso8601(millis: toMillis), userId: userId, teamId: teamId, groupBy: groupBy,
             totals: totals, groups: groups
         )
     }
@@ -69,9 +72,10 @@ package enum UsageStore {
 
     /// The aggregate query: a UNION ALL of the parts' grouped sums, summed again by group.
     package static func query(
-        fromMillis: Int64, toMillis: Int64, userId: String?, groupBy: UsageReport.Grouping?, limit: Int? = nil, offset: Int = 0
+        fromMillis: Int64, toMillis: Int64, userId: String?, teamId: String? = nil, groupBy: UsageReport.Grouping?, limit: Int? = nil, offset: Int = 0
     ) -> SQLQueryString {
-        let family: UsageRollups.Family = userId != nil ? .detail : groupBy == .user ? .users : .models
+        let family: UsageRollups.Family =
+            teamId != nil || groupBy == .team ? .teams : userId != nil || groupBy == .token ? .detail : groupBy == .user ? .users : .models
         var parts: [SQLQueryString] = []
         for source in sources(fromMillis: fromMillis, toMillis: toMillis) {
             var part: SQLQueryString
@@ -90,6 +94,7 @@ package enum UsageStore {
                     """
             }
             if let userId { part = part + " AND user_id = \(bind: userId)" }
+            if let teamId { part = part + " AND team_id = \(bind: teamId)" }
             parts.append(part + " GROUP BY 1")
         }
         if parts.isEmpty {
@@ -119,6 +124,8 @@ package enum UsageStore {
         case .model: return "model"
         case .provider: return "provider"
         case .user: return records ? "COALESCE(user_id, '')" : "user_id"
+        case .team: return records ? "COALESCE(team_id, '')" : "team_id"
+        case .token: return records ? "COALESCE(token_id, '')" : "token_id"
         case .day: return records ? "at / 86400000" : grain == .hour ? "bucket / 24" : "bucket"
         }
     }
@@ -134,9 +141,9 @@ package enum UsageStore {
         case .day:
             let day = try row.decode(column: "group_key", as: Int64.self)
             return String(Clock.iso8601(millis: day * 86_400_000).prefix(10))
-        case .user:
-            let user = try row.decode(column: "group_key", as: String?.self) ?? ""
-            return user.isEmpty ? "(none)" : user
+        case .user, .team, .token:
+            let key = try row.decode(column: "group_key", as: String?.self) ?? ""
+            return key.isEmpty ? "(none)" : key
         default:
             return try row.decode(column: "group_key", as: String.self)
         }

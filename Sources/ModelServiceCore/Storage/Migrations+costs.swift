@@ -59,7 +59,7 @@ extension Migrations {
         ]),
         // Hourly and daily rollups of usage (UsageRollups), filled from the records already there; reports
         // read them, so the records need only narrow indexes for time ranges, exports and pruning.
-        Migration(name: "016_usage_rollups", statements: UsageRollups.createStatements() + [
+        Migration(name: "016_usage_rollups", statements: UsageRollups.createStatements(UsageRollups.Family.beforeTeams) + [
             "DROP INDEX IF EXISTS usage_records_at_model",
             "DROP INDEX IF EXISTS usage_records_user_at_cost",
             "CREATE INDEX IF NOT EXISTS usage_records_at ON usage_records (at)",

@@ -1,7 +1,7 @@
 import Foundation
 
 extension Migrations {
-    /// Deployments and routing, scoped tokens (this round's reach issues): the tail of ``all``, in order.
+    /// Deployments and routing, scoped tokens, teams (this round's reach issues): the tail of ``all``, in order.
     static let reach: [Migration] = [
         // Each model's deployments (JSON, see Deployment) and routing. Every model that exists gets one
         // deployment following the model in everything (id `dep_<model id>`), so it answers exactly as before.
@@ -22,5 +22,21 @@ extension Migrations {
             .addColumn(table: "access_tokens", column: "rate_limit_per_minute", type: "BIGINT"),
             .addColumn(table: "access_tokens", column: "token_limit_per_minute", type: "BIGINT"),
         ]),
+        // Teams: members with a role, the team a token calls for, budgets of a team. A key shared with a team is
+        // owned by `@team:<id>` (RecordBinding), so it needs no column; each usage record names the call's team.
+        Migration(name: "021_teams", steps: [
+            .sql(
+                "CREATE TABLE IF NOT EXISTS teams (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)"),
+            .sql(
+                """
+                CREATE TABLE IF NOT EXISTS team_members (team_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL, \
+                created_at BIGINT NOT NULL, PRIMARY KEY (team_id, user_id))
+                """),
+            .sql("CREATE UNIQUE INDEX IF NOT EXISTS teams_name ON teams (LOWER(name))"),
+            .sql("CREATE INDEX IF NOT EXISTS team_members_user ON team_members (user_id)"),
+            .addColumn(table: "access_tokens", column: "team_id", type: "TEXT"),
+            .addColumn(table: "budgets", column: "team_id", type: "TEXT"),
+            .addColumn(table: "usage_records", column: "team_id", type: "TEXT"),
+        ] + UsageRollups.createStatements([.teams]).map(Step.sql)),
     ]
 }

@@ -1,7 +1,7 @@
 import Foundation
 import SQLKit
 
-/// A spending limit for one user or one access token over a UTC period, as the API shows it.
+/// A spending limit for one user, one access token or one team over a UTC period, as the API shows it.
 public struct Budget: Sendable, Codable, Equatable {
     public enum Period: String, Sendable, Codable, CaseIterable {
         case day, month, total
@@ -48,6 +48,8 @@ public struct Budget: Sendable, Codable, Equatable {
     public var id: String
     public var userId: String?
     public var tokenId: String?
+    /// Set for a team's budget: every call made for the team counts against it.
+    public var teamId: String?
     public var period: Period
     public var maxCost: Double?
     public var maxTokens: Int?
@@ -73,6 +75,7 @@ public struct Budget: Sendable, Codable, Equatable {
         id = try row.decode(column: "id", as: String.self)
         userId = try row.decode(column: "user_id", as: String?.self)
         tokenId = try row.decode(column: "token_id", as: String?.self)
+        teamId = try row.decode(column: "team_id", as: String?.self)
         period = Period(rawValue: try row.decode(column: "period", as: String.self)) ?? .total
         maxCost = try row.decode(column: "max_cost", as: Double?.self)
         maxTokens = try row.decode(column: "max_tokens", as: Int?.self)
@@ -103,7 +106,7 @@ public struct Budget: Sendable, Codable, Equatable {
 
     /// How the budget is named in a refusal.
     package var label: String {
-        let owner = userId.map { "user '\($0)'" } ?? "access token \(tokenId ?? "")"
+        let owner = userId.map { "user '\($0)'" } ?? teamId.map { "team \($0)" } ?? "access token \(tokenId ?? "")"
         return "\(period == .day ? "daily" : period == .month ? "monthly" : "total") budget \(id) of \(owner)"
     }
 }

@@ -16,6 +16,7 @@ public final class BudgetBook: Service, Sendable {
         package var label: String
         package var userId: String?
         package var tokenId: String?
+        package var teamId: String?
         /// When the budget was created: it counts the calls that settle from then on.
         package var createdAt: Int64
         package var maxCost: Double?
@@ -28,6 +29,7 @@ public final class BudgetBook: Service, Sendable {
             label = budget.label
             userId = budget.userId
             tokenId = budget.tokenId
+            teamId = budget.teamId
             createdAt = Clock.parseISO8601(budget.createdAt).map(Clock.millis(from:)) ?? 0
             maxCost = budget.maxCost
             maxTokens = budget.maxTokens
@@ -38,6 +40,7 @@ public final class BudgetBook: Service, Sendable {
     private struct Index {
         package var byUser: [String: [Limits]] = [:]
         package var byToken: [String: [Limits]] = [:]
+        package var byTeam: [String: [Limits]] = [:]
     }
 
     package let database: Database
@@ -85,6 +88,7 @@ public final class BudgetBook: Service, Sendable {
             let limits = Limits(budget)
             if let userId = budget.userId { fresh.byUser[userId, default: []].append(limits) }
             if let tokenId = budget.tokenId { fresh.byToken[tokenId, default: []].append(limits) }
+            if let teamId = budget.teamId { fresh.byTeam[teamId, default: []].append(limits) }
         }
         // An earlier reload finishing later holds older rows: only the newest is installed.
         let installed = reloads.withLock { reloads in
@@ -100,10 +104,10 @@ public final class BudgetBook: Service, Sendable {
 
     /// Creates a budget (validated by the caller) and makes it apply at once on this instance.
     public func create(
-        userId: String?, tokenId: String?, period: Budget.Period, maxCost: Double?, maxTokens: Int?, softThreshold: Double = 0.8
+        userId: String?, tokenId: String?, teamId: String? = nil, period: Budget.Period, maxCost: Double?, maxTokens: Int?, softThreshold: Double = 0.8
     ) async throws -> Budget {
         let fields = BudgetRows.Fields(
-            userId: userId, tokenId: tokenId, period: period, maxCost: maxCost, maxTokens: maxTokens, softThreshold: softThreshold)
+            userId: userId, tokenId: tokenId, teamId: teamId, period: period, maxCost: maxCost, maxTokens: maxTokens, softThreshold: softThreshold)
         let budget = try await BudgetRows.insert(fields, database: database)
         await inForceEverywhere(version: try await reload())
         return budget
@@ -124,9 +128,10 @@ public final class BudgetBook: Service, Sendable {
         await views.waitForOthers(version: version, within: .seconds(2))
     }
 
-    package func budgets(userId: String?, tokenId: String) -> [Limits] {
+    /// Every budget a call must fit: its user's, its token's and its team's.
+    package func budgets(userId: String?, tokenId: String, teamId: String? = nil) -> [Limits] {
         index.withLock { index in
-            (userId.flatMap { index.byUser[$0] } ?? []) + (index.byToken[tokenId] ?? [])
+            (userId.flatMap { index.byUser[$0] } ?? []) + (index.byToken[tokenId] ?? []) + (teamId.flatMap { index.byTeam[$0] } ?? [])
         }
     }
 

@@ -114,14 +114,19 @@ package enum BudgetRows {
     package struct Fields: Sendable {
         package var userId: String?
         package var tokenId: String?
+        package var teamId: String?
         package var period: Budget.Period
         package var maxCost: Double?
         package var maxTokens: Int?
         package var softThreshold: Double
 
-        package init(userId: String? = nil, tokenId: String? = nil, period: Budget.Period, maxCost: Double? = nil, maxTokens: Int? = nil, softThreshold: Double) {
+        package init(
+            userId: String? = nil, tokenId: String? = nil, teamId: String? = nil, period: Budget.Period, maxCost: Double? = nil, maxTokens: Int? = nil,
+            softThreshold: Double
+        ) {
             self.userId = userId
             self.tokenId = tokenId
+            self.teamId = teamId
             self.period = period
             self.maxCost = maxCost
             self.maxTokens = maxTokens
@@ -134,9 +139,11 @@ package enum BudgetRows {
         let now = Clock.nowMillis()
         return try await database.transaction { sql in
             try await sql.insert(into: "budgets")
-                .columns("id", "user_id", "token_id", "period", "max_cost", "max_tokens", "soft_threshold", "period_start", "created_at", "updated_at")
+                .columns(
+                    "id", "user_id", "token_id", "team_id", "period", "max_cost", "max_tokens", "soft_threshold", "period_start", "created_at", "updated_at"
+                )
                 .values(
-                    SQLBind(id), SQLBind(fields.userId), SQLBind(fields.tokenId), SQLBind(fields.period.rawValue), SQLBind(fields.maxCost),
+                    SQLBind(id), SQLBind(fields.userId), SQLBind(fields.tokenId), SQLBind(fields.teamId), SQLBind(fields.period.rawValue), SQLBind(fields.maxCost),
                     SQLBind(fields.maxTokens.map(Int64.init)), SQLBind(fields.softThreshold), SQLBind(fields.period.start(at: now)), SQLBind(now),
                     SQLBind(now)
                 )

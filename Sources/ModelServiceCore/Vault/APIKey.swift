@@ -30,10 +30,12 @@ public struct APIKey: Sendable, Codable, Equatable {
     public var metadata: [String: JSONValue]
     public var createdAt: String
     public var updatedAt: String
+    /// Set for a key shared with one team: used for that team's calls of users without their own key.
+    public var teamId: String? = nil
 
     package enum CodingKeys: String, CodingKey {
         case id, userId, shared, provider, keyName, endpoint, keyPrefix, isActive, isValid, status, invalidReason, invalidAt, usageCount, lastUsedAt, metadata, createdAt,
-            updatedAt
+            updatedAt, teamId
     }
 
     /// Writes `null` for unknown values instead of omitting them, as the seed's records do.
@@ -56,13 +58,14 @@ public struct APIKey: Sendable, Codable, Equatable {
         try container.encode(metadata, forKey: .metadata)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(teamId, forKey: .teamId)
     }
 }
 
 /// One `api_keys` row as read from the database, ciphertext included; never leaves the vault.
 package struct StoredAPIKey: Sendable {
     package let id: String
-    /// `user_id` as stored: a user id or `RecordBinding.sharedOwner`.
+    /// `user_id` as stored: a user id, `RecordBinding.sharedOwner` or a team's owner (`@team:<id>`).
     package let owner: String
     package let providerName: String
     package let provider: ProviderKind
@@ -83,6 +86,8 @@ package struct StoredAPIKey: Sendable {
     package let updatedAt: Int64
 
     package var isShared: Bool { owner == RecordBinding.sharedOwner }
+    /// The team the key is shared with; nil for a user's or the installation's key.
+    package var teamId: String? { RecordBinding.teamId(ofOwner: owner) }
 
     /// The associated data the ciphertext is bound to, with the fields exactly as stored.
     package var binding: RecordBinding { RecordBinding(keyId: id, owner: owner, provider: providerName, endpoint: endpoint) }
@@ -114,7 +119,7 @@ package struct StoredAPIKey: Sendable {
     package func record(decryptable: Bool) -> APIKey {
         APIKey(
             id: id,
-            userId: isShared ? nil : owner,
+            userId: owner.hasPrefix("@") ? nil : owner,
             shared: isShared,
             provider: provider,
             keyName: keyName,
@@ -129,7 +134,8 @@ package struct StoredAPIKey: Sendable {
             lastUsedAt: lastUsedAt.map(Clock.iso8601(millis:)),
             metadata: metadata,
             createdAt: Clock.iso8601(millis: createdAt),
-            updatedAt: Clock.iso8601(millis: updatedAt)
+            updatedAt: Clock.iso8601(millis: updatedAt),
+            teamId: teamId
         )
     }
 }

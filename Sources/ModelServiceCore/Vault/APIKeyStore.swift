@@ -25,13 +25,16 @@ package enum APIKeyStore {
     package struct Filter: Sendable {
         package var owner: String?
         package var provider: ProviderKind?
-        /// Hide shared keys (service tokens do not manage them).
+        /// Hide shared and team keys (service tokens do not manage them).
         package var excludeShared = false
+        /// Any of these owners (a user's own keys and those of the teams it administers); nil: no such condition.
+        package var owners: [String]? = nil
 
-        package init(owner: String? = nil, provider: ProviderKind? = nil, excludeShared: Bool = false) {
+        package init(owner: String? = nil, provider: ProviderKind? = nil, excludeShared: Bool = false, owners: [String]? = nil) {
             self.owner = owner
             self.provider = provider
             self.excludeShared = excludeShared
+            self.owners = owners
         }
     }
 
@@ -64,8 +67,10 @@ package enum APIKeyStore {
     package static func list(_ filter: Filter, on sql: any SQLDatabase) async throws -> [StoredAPIKey] {
         var query = sql.select().column("*").from("api_keys")
         if let owner = filter.owner { query = query.where("user_id", .equal, SQLBind(owner)) }
+        if let owners = filter.owners { query = query.where("user_id", .in, SQLBind.group(owners)) }
         if let provider = filter.provider { query = query.where("provider", .equal, SQLBind(provider.rawValue)) }
-        if filter.excludeShared { query = query.where("user_id", .notEqual, SQLBind(RecordBinding.sharedOwner)) }
+        // Shared and team keys (owners starting with `@`; user ids never do).
+        if filter.excludeShared { query = query.where("user_id", .notLike, SQLBind("@%")) }
         return try await query.orderBy("created_at", .descending).orderBy("id").all().map(StoredAPIKey.init(row:))
     }
 

@@ -120,7 +120,8 @@ public enum AuditLog {
         package init(keyId: String?, owner: String?, provider: ProviderKind?) {
             self.id = keyId
             self.keyId = keyId
-            self.userId = owner == RecordBinding.sharedOwner ? nil : owner
+            // A shared or team key belongs to no user (the team is in the entry's detail and subject of team changes).
+            self.userId = owner?.hasPrefix("@") == true ? nil : owner
             self.provider = provider
         }
 

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Where the key for an upstream call came from (recorded with each usage record).
 public enum KeySource: String, Sendable, Codable {
-    case user, shared, env, none
+    case user, team, shared, env, none
 }
 
 /// The key chosen for one call. `secret` is nil only for providers that need none (Ollama).
@@ -62,7 +62,8 @@ public struct KeyResolutionError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Picks the key for a call, from memory: the user's active key for the provider (newest first),
-/// else an active shared key, else the environment variable named by the model (ADR priority).
+/// else a key shared with the call's team, else an active shared key, else the environment variable
+/// named by the model (ADR priority).
 ///
 /// A key goes only to the endpoint it belongs to: a stored key to the endpoint saved with it (the
 /// provider's configured base URL when none was), an environment key to its provider's configured
@@ -165,7 +166,9 @@ public final class KeyResolver: Sendable {
 
     /// The key for a call of `model` to `baseURL` (default: the model's effective base URL). A model called
     /// through a deployment that names its key source (a stored key, the shared pool, a variable) uses that.
-    public func resolve(userId: String?, provider: ProviderKind, model: Model, baseURL: String? = nil) throws(KeyResolutionError) -> ResolvedKey {
+    public func resolve(
+        userId: String?, teamId: String? = nil, provider: ProviderKind, model: Model, baseURL: String? = nil
+    ) throws(KeyResolutionError) -> ResolvedKey {
         let skipped = rejected.withLock { $0 }
         let target = normalizedTarget(baseURL ?? endpoints.baseURL(for: model))
         if let deployment = model.deployment, let key = try deploymentKey(deployment, provider: provider, model: model, target: target, skipped: skipped) {
@@ -173,17 +176,18 @@ public final class KeyResolver: Sendable {
         }
         // An OpenAI-compatible model's variable is its own server's (``CompatibleServer``), sent to no other provider.
         let atHome = provider == .openaiCompatible || target == home(provider)
-        let (userEntries, sharedEntries) = snapshot.withLock { state in
+        let (userEntries, teamEntries, sharedEntries) = snapshot.withLock { state in
             (
                 userId.flatMap { $0.hasPrefix("@") ? nil : state.entries[Slot(owner: $0, provider: provider)] } ?? [],
+                teamId.flatMap { state.entries[Slot(owner: RecordBinding.teamOwner($0), provider: provider)] } ?? [],
                 state.entries[Slot(owner: RecordBinding.sharedOwner, provider: provider)] ?? []
             )
         }
         var undecryptable = false
-        for (entries, source) in [(userEntries, KeySource.user), (sharedEntries, .shared)] {
+        for (entries, source) in [(userEntries, KeySource.user), (teamEntries, .team), (sharedEntries, .shared)] {
             for entry in entries where entry.endpoint == target && !skipped.contains(entry.id) {
                 if let secret = try? entry.prepared?.open() {
-                    let owner = source == .shared ? "shared" : "user '\(entry.binding.owner)'"
+                    let owner = source == .shared ? "shared" : source == .team ? "team \(teamId ?? "")" : "user '\(entry.binding.owner)'"
                     let label = "'\(entry.name)' (\(entry.maskedPrefix), \(owner))"
                     return ResolvedKey(secret: secret, source: source, keyId: entry.id, label: label)
                 }

@@ -6,8 +6,18 @@ public struct RecordBinding: Sendable, Hashable {
     /// Owner marker for keys shared by the whole installation; user ids never start with `@`.
     public static let sharedOwner = "@shared"
 
+    /// Owner of a key shared with one team: `@team:` and the team's id (``teamOwner(_:)``).
+    public static let teamOwnerPrefix = "@team:"
+
+    public static func teamOwner(_ teamId: String) -> String { teamOwnerPrefix + teamId }
+
+    /// The team a key owner stands for; nil for a user's or the installation's key.
+    public static func teamId(ofOwner owner: String) -> String? {
+        owner.hasPrefix(teamOwnerPrefix) ? String(owner.dropFirst(teamOwnerPrefix.count)) : nil
+    }
+
     public let keyId: String
-    /// A user id, or `RecordBinding.sharedOwner`.
+    /// A user id, `RecordBinding.sharedOwner`, or a team's owner (``teamOwner(_:)``).
     public let owner: String
     public let provider: String
     /// The endpoint the key was stored for; nil means the provider's configured base URL. Part of

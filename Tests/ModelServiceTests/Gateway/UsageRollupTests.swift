@@ -28,6 +28,7 @@ import Testing
             record.cacheReadTokens = Int(next(100))
             record.cost = Double(next(100_000)) / 1_000_000
             record.priced = index % 13 != 0
+            record.teamId = index % 4 == 0 ? nil : "team-\(index % 2)"
             return record
         }
     }
@@ -37,10 +38,13 @@ import Testing
     }
 
     /// The same report worked out from the records alone.
-    static func fromRecords(_ database: Database, from: Int64, to: Int64, userId: String?, groupBy: UsageReport.Grouping?) async throws -> [String: UsageReport.Totals] {
+    static func fromRecords(
+        _ database: Database, from: Int64, to: Int64, userId: String?, teamId: String? = nil, groupBy: UsageReport.Grouping?
+    ) async throws -> [String: UsageReport.Totals] {
         let rows = try await database.run { sql in
-            var query: SQLQueryString = "SELECT at, user_id, model, provider, prompt_tokens, completion_tokens, total_tokens, cost FROM usage_records WHERE at >= \(bind: from) AND at < \(bind: to)"
+            var query: SQLQueryString = "SELECT at, user_id, team_id, token_id, model, provider, prompt_tokens, completion_tokens, total_tokens, cost FROM usage_records WHERE at >= \(bind: from) AND at < \(bind: to)"
             if let userId { query = query + " AND user_id = \(bind: userId)" }
+            if let teamId { query = query + " AND team_id = \(bind: teamId)" }
             return try await sql.raw(query).all()
         }
         var groups: [String: UsageReport.Totals] = [:]
@@ -51,6 +55,8 @@ import Testing
             case .model: key = try row.decode(column: "model", as: String.self)
             case .provider: key = try row.decode(column: "provider", as: String.self)
             case .user: key = try row.decode(column: "user_id", as: String?.self) ?? "(none)"
+            case .team: key = try row.decode(column: "team_id", as: String?.self) ?? "(none)"
+            case .token: key = try row.decode(column: "token_id", as: String?.self) ?? "(none)"
             case .day: key = String(Clock.iso8601(millis: try row.decode(column: "at", as: Int64.self) / day * day).prefix(10))
             }
             groups[key, default: .init(requests: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0, cost: 0)].add(
@@ -108,10 +114,12 @@ import Testing
             ]
             for (from, to) in ranges {
                 for grouping in [nil] + UsageReport.Grouping.allCases as [UsageReport.Grouping?] {
-                    for userId in [nil, "user-3"] as [String?] {
-                        let report = try await UsageStore.report(database: components.database, fromMillis: from, toMillis: to, userId: userId, groupBy: grouping)
-                        let expected = try await Self.fromRecords(components.database, from: from, to: to, userId: userId, groupBy: grouping)
-                        Self.expectSame(report, expected, "\(from - start)..<\(to - start) by \(grouping?.rawValue ?? "-") for \(userId ?? "all")")
+                    for (userId, teamId) in [(nil, nil), ("user-3", nil), (nil, "team-1"), ("user-3", "team-1")] as [(String?, String?)] {
+                        let report = try await UsageStore.report(
+                            database: components.database, fromMillis: from, toMillis: to, userId: userId, teamId: teamId, groupBy: grouping)
+                        let expected = try await Self.fromRecords(components.database, from: from, to: to, userId: userId, teamId: teamId, groupBy: grouping)
+                        Self.expectSame(
+                            report, expected, "\(from - start)..<\(to - start) by \(grouping?.rawValue ?? "-") for \(userId ?? "all") in \(teamId ?? "any team")")
                     }
                 }
             }
@@ -145,7 +153,7 @@ import Testing
             }
             let written = try await snapshot()
             #expect(written.count > 100)
-            let statements = UsageRollups.createStatements()
+            let statements = UsageRollups.createStatements(UsageRollups.Family.allCases)
             try await components.database.transaction { sql in
                 for family in UsageRollups.Family.allCases {
                     for grain in UsageRollups.Grain.allCases { try await sql.raw("DELETE FROM \(unsafeRaw: family.table(grain))").run() }
