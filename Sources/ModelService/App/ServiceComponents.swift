@@ -12,6 +12,8 @@ public struct ServiceComponents: Sendable {
     public let registry: ModelRegistry
     public let tokens: AccessTokenStore
     public let teams: TeamStore
+    /// The console's single sign-on provider; nil when `OIDC_ISSUER` is unset.
+    public let openID: OpenIDProvider?
     /// The one HTTP client for every upstream call (key validation and the gateway), pooled.
     public let upstream: UpstreamClient
     /// Stored provider keys: encryption, CRUD, validation, audit.
@@ -87,6 +89,7 @@ public struct ServiceComponents: Sendable {
             registry: registry,
             tokens: AccessTokenStore(database: database, environmentAdminToken: configuration.adminToken, logger: logger),
             teams: teams,
+            openID: configuration.openID.map { OpenIDProvider(settings: $0, http: upstream.httpClient) },
             upstream: upstream,
             vault: vault,
             keyResolver: keyResolver,

@@ -6,6 +6,8 @@ import ModelServiceCore
 /// `/console`: the sign-in form (an access token, asked once), sign-out, and `/` sending browsers here.
 struct ConsoleSignInController {
     let pages: ConsolePages
+    /// The identity provider's name for the single sign-on button; nil when sign-on is off.
+    var signOn: String? = nil
 
     func register(on router: Router<AppRequestContext>, group: RouterGroup<AppRequestContext>) {
         router.get("/") { _, _ in ConsoleRenderer.redirect("/console") }
@@ -59,9 +61,11 @@ struct ConsoleSignInController {
 
     /// The typed token is never written back into the page.
     private func page(errors: FieldErrors, notice: String? = nil) -> Response {
-        pages.renderer.page(
-            "sign-in", title: "Sign in", viewer: nil, status: errors.isEmpty ? .ok : .unauthorized, errors: errors, notice: notice,
-            ["fields": [ConsoleField.text("token", "Access token", value: nil, error: errors["token"], type: "password", autocomplete: "off")]]
-        )
+        var data: [String: Any] = [
+            "fields": [ConsoleField.text("token", "Access token", value: nil, error: errors["token"], type: "password", autocomplete: "off")]
+        ]
+        if let signOn { data["signOn"] = signOn }
+        return pages.renderer.page(
+            "sign-in", title: "Sign in", viewer: nil, status: errors.isEmpty ? .ok : .unauthorized, errors: errors, notice: notice, data)
     }
 }

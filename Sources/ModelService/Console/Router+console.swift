@@ -18,7 +18,11 @@ func buildConsole(on router: Router<AppRequestContext>, components: ServiceCompo
         guard let response = components.consoleRenderer.staticFile(try context.parameters.require("file")) else { throw ServiceError.notFound("file") }
         return response
     }
-    ConsoleSignInController(pages: pages).register(on: router, group: console)
+    ConsoleSignInController(pages: pages, signOn: components.openID?.settings.displayName).register(on: router, group: console)
+    if let provider = components.openID {
+        ConsoleSignOnController(pages: pages, provider: provider, tokens: components.tokens, teams: components.teams, database: components.database)
+            .register(on: console)
+    }
     ConsoleModelsController(pages: pages, registry: components.registry, pipeline: components.pipeline).register(on: console)
     ConsoleDeploymentsController(pages: pages, registry: components.registry, traffic: components.traffic, endpoints: components.pipeline.endpoints)
         .register(on: console)

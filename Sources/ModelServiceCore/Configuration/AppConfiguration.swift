@@ -67,6 +67,8 @@ public struct AppConfiguration: Sendable {
     public static let minimumInternalSecretLength = 32
     /// Metrics access, OpenTelemetry traces and the log format.
     public var observability: ObservabilitySettings
+    /// Console sign-in through an OpenID Connect provider (`OIDC_*`); nil when off.
+    public var openID: OpenIDSettings?
     /// Alert webhook delivery: poll interval, retries, timeout (`WEBHOOK_*`).
     public var webhooks: WebhookSettings
 
@@ -126,6 +128,7 @@ public struct AppConfiguration: Sendable {
         guard consoleSessionHours <= 24 * 30 else { throw .invalid("CONSOLE_SESSION_HOURS must be at most 720 (30 days)") }
         consoleSecureCookies = ["true", "1", "yes"].contains((environment["CONSOLE_SECURE_COOKIES"] ?? "").lowercased())
         observability = try ObservabilitySettings(environment: environment)
+        openID = try OpenIDSettings.read(environment)
         webhooks = try WebhookSettings(environment: environment)
         usageQueueMax = try Self.positiveInt(environment, "USAGE_QUEUE_MAX", default: 100_000)
         if let raw = environment["USAGE_RETENTION_DAYS"], !raw.isEmpty, raw != "0" {

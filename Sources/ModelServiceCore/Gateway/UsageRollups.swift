@@ -7,7 +7,7 @@ import SQLKit
 /// Four families of rollups, each hourly and daily, so a report reads only as much detail as it needs:
 /// per user, token, model, provider and key (a user's own reports, and later dimensions); per model and
 /// provider (totals by day, model or provider: tens of rows a day); per user (the by-user table); per team
-/// with user, token, model and provider (a team's reports, and totals by team).
+/// with user, token, model and provider, of calls made for a team (a team's reports, and totals by team).
 ///
 /// A batch's records are summed in memory first, so a batch becomes a few upserts. The rows are
 /// upserted in key order: two instances writing the same hour lock rows in the same order.
@@ -147,7 +147,8 @@ package enum UsageRollups {
             for family in Family.allCases {
                 // Every family, the detailed one too (it has no team column), sums the keys it cannot tell apart.
                 var sums: [Key: Sums] = [:]
-                for (key, value) in detail { sums[family.narrow(key), default: Sums()].add(value) }
+                // The teams family holds team calls only: an installation without teams writes none of it.
+                for (key, value) in detail where family != .teams || !key.teamId.isEmpty { sums[family.narrow(key), default: Sums()].add(value) }
                 let ordered = sums.sorted { $0.key < $1.key }
                 var start = 0
                 while start < ordered.count {
@@ -200,7 +201,7 @@ package enum UsageRollups {
                     COUNT(*), SUM(CASE WHEN status >= 200 AND status < 300 THEN 0 ELSE 1 END), SUM(prompt_tokens), SUM(completion_tokens), \
                     SUM(total_tokens), SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(reasoning_tokens), \
                     SUM(cost), SUM(CASE WHEN priced THEN 0 ELSE 1 END), SUM(latency_ms) \
-                    FROM usage_records WHERE at >= 0 GROUP BY \(groups) \
+                    FROM usage_records WHERE at >= 0\(family == .teams ? " AND team_id IS NOT NULL" : "") GROUP BY \(groups) \
                     ON CONFLICT (\(family.keyColumns.joined(separator: ", "))) DO NOTHING
                     """)
             }

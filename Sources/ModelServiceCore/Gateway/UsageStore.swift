@@ -95,6 +95,8 @@ package enum UsageStore {
             }
             if let userId { part = part + " AND user_id = \(bind: userId)" }
             if let teamId { part = part + " AND team_id = \(bind: teamId)" }
+            // By team: the calls made for a team (the rollups hold no others).
+            if teamId == nil, groupBy == .team, case .records = source { part = part + " AND team_id IS NOT NULL" }
             parts.append(part + " GROUP BY 1")
         }
         if parts.isEmpty {

@@ -45,6 +45,7 @@ import Testing
             var query: SQLQueryString = "SELECT at, user_id, team_id, token_id, model, provider, prompt_tokens, completion_tokens, total_tokens, cost FROM usage_records WHERE at >= \(bind: from) AND at < \(bind: to)"
             if let userId { query = query + " AND user_id = \(bind: userId)" }
             if let teamId { query = query + " AND team_id = \(bind: teamId)" }
+            if groupBy == .team { query = query + " AND team_id IS NOT NULL" }
             return try await sql.raw(query).all()
         }
         var groups: [String: UsageReport.Totals] = [:]
