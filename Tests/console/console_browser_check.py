@@ -92,7 +92,7 @@ def admin_flows(browser):
     check(cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict", f"session cookie flags wrong: {cookie}")
     check(admin_token not in page.content() and admin_token not in page.url, "the token appears in the page or URL after sign-in")
     nav = page.locator("nav[aria-label=Console] a").all_inner_texts()
-    check(nav == ["Models", "Prices", "Keys", "Tokens", "Usage", "Audit", "Health", "Webhooks"], f"admin navigation is {nav}")
+    check(nav == ["Models", "Prices", "Keys", "Tokens", "Teams", "Usage", "Audit", "Health", "Webhooks"], f"admin navigation is {nav}")
     shot(page, "02-models")
 
     # A model: a bad value first (nothing stored, typed values kept), then create, edit, disable, default, test, delete.
@@ -255,7 +255,7 @@ def user_flows(browser):
     sign_in(page, user_token)
     page.wait_for_url("**/console/settings")
     nav = page.locator("nav[aria-label=Console] a").all_inner_texts()
-    check(nav == ["Settings", "My usage"], f"user navigation is {nav}")
+    check(nav == ["Teams", "Settings", "My usage"], f"user navigation is {nav}")
 
     # A valid key is saved; an invalid one is refused next to its field, nothing stored.
     page.get_by_label("OpenAI API key", exact=True).fill("sk-user-good-abcdef123456")

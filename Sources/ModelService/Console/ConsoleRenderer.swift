@@ -34,6 +34,8 @@ struct ConsoleRenderer: Sendable {
         var label: String
         var path: String
         var adminOnly: Bool
+        /// Shown to admins and users alike.
+        var everyone = false
     }
 
     static let navigation: [NavItem] = [
@@ -41,6 +43,7 @@ struct ConsoleRenderer: Sendable {
         .init(label: "Prices", path: "/console/prices", adminOnly: true),
         .init(label: "Keys", path: "/console/keys", adminOnly: true),
         .init(label: "Tokens", path: "/console/tokens", adminOnly: true),
+        .init(label: "Teams", path: "/console/teams", adminOnly: false, everyone: true),
         .init(label: "Usage", path: "/console/usage", adminOnly: true),
         .init(label: "Audit", path: "/console/audit", adminOnly: true),
         .init(label: "Health", path: "/console/health", adminOnly: true),
@@ -64,7 +67,7 @@ struct ConsoleRenderer: Sendable {
             context["signedIn"] = true
             context["who"] = viewer.principal.userId.map { "user \($0)" } ?? "\(viewer.principal.role.rawValue)"
             context["nav"] = Self.navigation.filter { item in
-                viewer.principal.isAdmin ? item.adminOnly : (!item.adminOnly && viewer.principal.userId != nil)
+                item.everyone || (viewer.principal.isAdmin ? item.adminOnly : (!item.adminOnly && viewer.principal.userId != nil))
             }.map { ["label": $0.label, "path": $0.path, "current": $0.path == current] as [String: Any] }
         }
         let html = library.render(context, withTemplate: template) ?? "<!doctype html><title>Console</title><p>Missing template \(template)</p>"

@@ -29,6 +29,9 @@ func buildConsole(on router: Router<AppRequestContext>, components: ServiceCompo
     ConsolePricesController(pages: pages, registry: components.registry, imports: PriceImports(database: components.database)).register(on: console)
     ConsoleKeysController(pages: pages, vault: components.vault, registry: components.registry).register(on: console)
     ConsoleTokensController(pages: pages, tokens: components.tokens).register(on: console)
+    ConsoleTeamsController(
+        pages: pages, teams: components.teams, tokens: components.tokens, vault: components.vault, traffic: components.traffic, database: components.database
+    ).register(on: console)
     ConsoleUsageController(pages: pages, database: components.database, traffic: components.traffic).register(on: console)
     ConsoleAuditController(pages: pages, database: components.database).register(on: console)
     ConsoleHealthController(pages: pages, health: health, breakers: components.traffic.breakers).register(on: console)

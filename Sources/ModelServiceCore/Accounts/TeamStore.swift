@@ -153,9 +153,14 @@ public final class TeamStore: Sendable {
     }
 
     private func write(_ body: @Sendable @escaping (any SQLDatabase) async throws -> Void) async throws {
-        try await database.transaction { sql in
-            try await body(sql)
-            try await ChangeFeed.bump(Self.changeCounter, on: sql)
+        do {
+            try await database.transaction { sql in
+                try await body(sql)
+                try await ChangeFeed.bump(Self.changeCounter, on: sql)
+            }
+        } catch let error where Database.isUniqueViolation(error) {
+            // Two writers at once with the same team name (or member): the second is told, not failed.
+            throw ServiceError.conflict("A team of that name, or that membership, was just written by another request; retry.")
         }
         try await reload()
     }

@@ -122,6 +122,16 @@ import Testing
             #expect(budgetA.status == .created, "\(budgetA.body)")
             let usage = try await client.call(.get, "/api/usage?teamId=\(teamA)&groupBy=user", token: alice)
             #expect(usage.status == .ok, "\(usage.body)")
+            // The console answers the same: team B's page is not found, team A's shows its members and management.
+            let (browser, _) = try await ConsoleSecurityTests.signIn(client, token: alice)
+            #expect(try await ConsoleSecurityTests.get(client, "/console/teams/\(teamB)", cookie: browser.cookie).status == .notFound)
+            let addToB = try await ConsoleSecurityTests.post(
+                client, "/console/teams/\(teamB)/members", ["csrf": browser.csrf, "userId": "alice"], cookie: browser.cookie)
+            #expect(addToB.status == .notFound)
+            let pageA = try await ConsoleSecurityTests.get(client, "/console/teams/\(teamA)", cookie: browser.cookie)
+            #expect(pageA.status == .ok && pageA.body.contains("amy") && pageA.body.contains("Add a member") && !pageA.body.contains("bea"), "\(pageA.body)")
+            let list = try await ConsoleSecurityTests.get(client, "/console/teams", cookie: browser.cookie)
+            #expect(list.body.contains(">A</a>") && !list.body.contains(">B</a>"), "\(list.body)")
             // A plain member administers nothing.
             let amy = try await Self.userToken(client, "amy")
             #expect(try await client.call(.post, "/api/teams/\(teamA)/members", token: amy, json: #"{"userId": "x"}"#).status == .notFound)

@@ -14,7 +14,7 @@ import Testing
         (.conflict, "invalid_request_error"), (.payloadTooLarge, "request_too_large"), (.formTooLarge, "request_too_large"),
         (.serverBusy, "overloaded_error"), (.databaseUnavailable, "api_error"), (.vaultLocked, "api_error"), (.keyRejected, "invalid_request_error"),
         (.providerUnreachable, "api_error"), (.storedKeyUndecryptable, "invalid_request_error"), (.internalError, "api_error"),
-        (.invalidRequest, "invalid_request_error"), (.unknownModel, "not_found_error"), (.wrongEndpoint, "invalid_request_error"),
+        (.invalidRequest, "invalid_request_error"), (.unknownModel, "not_found_error"), (.modelNotAllowed, "permission_error"), (.wrongEndpoint, "invalid_request_error"),
         (.unsupportedProvider, "invalid_request_error"), (.rateLimited, "rate_limit_error"),
         (.noKey, "invalid_request_error"), (.keyUndecryptable, "api_error"), (.keyNotForEndpoint, "invalid_request_error"),
         (.refusedKeyVariable, "invalid_request_error"), (.providerKeyRejected, "api_error"), (.upstreamModelNotFound, "api_error"),

@@ -15,7 +15,8 @@ import Testing
     @Test func everyResponseCarriesAnId() async throws {
         try await TestApp.run(databaseURL: try await TestDatabase.sqlite.makeURL()) { client, _ in
             let ok = try await client.call(.get, "/api/health", token: nil)
-            #expect(ok.status == .ok)
+            // The id is the point: on a loaded machine the health probe's 2 s database check may answer 503, with an id too.
+            #expect(ok.status == .ok || ok.status == .serviceUnavailable)
             #expect(Self.isGenerated(ok.headers[.xRequestId]))
             let unauthorized = try await client.call(.get, "/api/models", token: nil)
             #expect(unauthorized.status == .unauthorized)
