@@ -1,6 +1,7 @@
 """Console single sign-on in headless Chromium against oidc-provider-mock (a real OpenID provider run locally).
 
-Usage: sso_browser_check.py BASE_URL PROVIDER_URL SCREENSHOT_DIR
+Usage: sso_browser_check.py BASE_URL PROVIDER_URL SCREENSHOT_DIR [expired]
+With "expired" the provider issues ID tokens that have already expired: the sign-in must be refused.
 Prints one JSON object: {"failures": [...], "screenshots": [...]}; exits 0 even when checks fail (the Swift test reads the list).
 """
 import json
@@ -11,6 +12,7 @@ import urllib.request
 from playwright.sync_api import sync_playwright
 
 base, provider, shots = sys.argv[1], sys.argv[2], sys.argv[3]
+expired_mode = len(sys.argv) > 4 and sys.argv[4] == "expired"
 os.makedirs(shots, exist_ok=True)
 failures, screenshots = [], []
 
@@ -32,20 +34,33 @@ def set_groups(sub, groups):
     urllib.request.urlopen(request, timeout=10).read()
 
 
-def sign_in(page, sub):
+def sign_in(page, sub, tamper_nonce=False):
+    """Returns the status of the gateway's callback page. With `tamper_nonce` the provider is asked for another
+    nonce than the one the gateway put in the authorization URL, as a replayed or forged answer would carry."""
     page.goto(f"{base}/console")
     page.get_by_role("link", name="Sign in with").click()
     page.wait_for_url(f"{provider}/**")
+    if tamper_nonce:
+        page.goto(page.url.replace("nonce=", "nonce=tampered"))
     page.fill("input[name=sub]", sub)
-    page.get_by_role("button", name="Authorize").click()
-    page.wait_for_url(f"{base}/console/**", timeout=15000)
+    with page.expect_response(lambda response: response.url.startswith(f"{base}/console/sso/callback")) as callback:
+        page.get_by_role("button", name="Authorize").click()
     page.wait_for_load_state("networkidle")
+    return callback.value.status
+
 
 
 with sync_playwright() as p:
     browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
     page = browser.new_page()
     try:
+        if expired_mode:
+            set_groups("olga", ["ms-admins"])
+            status = sign_in(page, "olga")
+            check(status == 401 and "expired" in page.content(), f"an expired ID token is refused ({status})")
+            check("You are not signed in" in page.content(), "the refusal page says so")
+            shot(page, "sso-06-expired.png")
+            raise SystemExit
         # An admin, in team Research: the admin pages open, and the team exists with them in it.
         set_groups("olga", ["ms-admins", "team:Research"])
         sign_in(page, "olga")
@@ -70,6 +85,15 @@ with sync_playwright() as p:
         check(response is not None and response.status == 400, "a wrong state is refused")
         check("You are not signed in" in page.content() and "state" in page.content(), "the refusal page says why")
         shot(page, "sso-04-wrong-state.png")
+
+        # The provider answers with an ID token for another nonce than this sign-in's.
+        page.goto(f"{base}/console/settings")
+        page.get_by_role("button", name="Sign out").click()
+        status = sign_in(page, "olga", tamper_nonce=True)
+        check(status == 401 and "nonce" in page.content(), f"a wrong nonce is refused ({status})")
+        shot(page, "sso-05-wrong-nonce.png")
+    except SystemExit:
+        pass
     except Exception as error:  # a step that could not run is a failure, reported with the rest
         failures.append(f"{type(error).__name__}: {error}")
         shot(page, "sso-error.png")
