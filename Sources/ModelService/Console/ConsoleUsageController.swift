@@ -9,6 +9,7 @@ struct ConsoleUsageController {
     let pages: ConsolePages
     let database: Database
     let traffic: TrafficControl
+    let teams: TeamStore
     static let usersPerPage = 50
 
     func register(on group: RouterGroup<AppRequestContext>) {
@@ -57,9 +58,13 @@ struct ConsoleUsageController {
         let range = Range.parse(request, errors: &errors)
         let page = ConsolePages.pageNumber(request)
         var data = try await charts(range: range, userId: nil)
-        for grouping in [UsageReport.Grouping.model, .provider] {
+        for grouping in [UsageReport.Grouping.model, .provider, .team, .token] {
             let report = try await UsageStore.report(database: database, fromMillis: range.fromMillis, toMillis: range.toMillis, userId: nil, groupBy: grouping)
-            data["by\(grouping.rawValue.capitalized)"] = report.groups.map(Self.row)
+            data["by\(grouping.rawValue.capitalized)"] = report.groups.map(Self.row).map { row in
+                // A team by its name (its id when deleted since).
+                guard grouping == .team, let id = row["key"] as? String, let team = teams.team(id: id) else { return row }
+                return row.merging(["key": team.name]) { _, new in new }
+            }
         }
         let users = try await UsageStore.report(
             database: database, fromMillis: range.fromMillis, toMillis: range.toMillis, userId: nil, groupBy: .user,

@@ -32,7 +32,7 @@ func buildConsole(on router: Router<AppRequestContext>, components: ServiceCompo
     ConsoleTeamsController(
         pages: pages, teams: components.teams, tokens: components.tokens, vault: components.vault, traffic: components.traffic, database: components.database
     ).register(on: console)
-    ConsoleUsageController(pages: pages, database: components.database, traffic: components.traffic).register(on: console)
+    ConsoleUsageController(pages: pages, database: components.database, traffic: components.traffic, teams: components.teams).register(on: console)
     ConsoleAuditController(pages: pages, database: components.database).register(on: console)
     ConsoleHealthController(pages: pages, health: health, breakers: components.traffic.breakers).register(on: console)
     ConsoleWebhooksController(pages: pages, webhooks: components.webhooks).register(on: console)

@@ -66,7 +66,10 @@ extension KeyVault {
             try await database.transaction { sql in
                 try await APIKeyStore.insert(row, on: sql)
                 guard let stored = try await APIKeyStore.find(id: id, on: sql) else { throw StorageError.unavailable("key vanished after insert") }
-                try await AuditLog.write(action, actor: actor, subject: .init(stored), result: "ok", detail: new.validate ? nil : "stored unvalidated", on: sql)
+                // A team's key names its team in the chain (its owner is no user).
+                let detail = [new.validate ? nil : "stored unvalidated", stored.teamId.map { "shared with team \($0)" }].compactMap { $0 }
+                try await AuditLog.write(
+                    action, actor: actor, subject: .init(stored), result: "ok", detail: detail.isEmpty ? nil : detail.joined(separator: "; "), on: sql)
                 return stored
             }
         }

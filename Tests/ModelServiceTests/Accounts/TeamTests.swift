@@ -153,6 +153,11 @@ import Testing
                 #expect(stored.status == .created, "\(stored.body)")
                 ids.append(try #require(try Self.object(stored.body)["id"] as? String))
             }
+            let teamKeyId = ids[1]
+            let audited = try await components.database.run { sql in
+                try await sql.raw("SELECT detail FROM audit_log WHERE key_id = \(bind: teamKeyId) AND action = 'create'").first()?.decode(column: "detail", as: String?.self)
+            }
+            #expect(audited?.contains("shared with team \(team)") == true, "\(String(describing: audited))")
             let listed = try await client.call(.get, "/api/api-keys/\(ids[1])")
             #expect(listed.body.contains(#""teamId":"\#(team)""#) && listed.body.contains(#""userId":null"#) && listed.body.contains(#""shared":false"#), "\(listed.body)")
 
@@ -202,6 +207,11 @@ import Testing
             #expect(teams == [blue, red], "\(teams)")
             let report = try await client.call(.get, "/api/usage?groupBy=team")
             #expect(report.body.contains(#""key":"\#(red)""#) && report.body.contains(#""key":"\#(blue)""#), "\(report.body)")
+            // The console's usage page has the same by team (named) and by token.
+            let (browser, _) = try await ConsoleSecurityTests.signIn(client, token: TestApp.adminToken)
+            let usage = try await ConsoleSecurityTests.get(client, "/console/usage", cookie: browser.cookie)
+            #expect(usage.body.contains("By team") && usage.body.contains("<td>Red</td>") && usage.body.contains("<td>Blue</td>"), "\(usage.body)")
+            #expect(usage.body.contains("By token"))
         }
     }
 
