@@ -10,6 +10,12 @@ struct TeamController {
         var name: String
     }
 
+    /// A change: a new name, new limits, or both.
+    struct TeamChanges: Decodable {
+        var name: String?
+        var limits: [TeamLimit]?
+    }
+
     struct MemberBody: Decodable {
         var userId: String
         var role: TeamRole?
@@ -43,11 +49,17 @@ struct TeamController {
         return JSONResponse(try access.readable(try context.parameters.require("id")))
     }
 
+    /// Renames a team and sets its limits (admin).
     @Sendable func rename(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Team> {
         let principal = try context.requireAdmin()
-        let body = try await request.decodeJSON(as: TeamBody.self, context: context)
-        guard let team = try await teams.rename(id: try context.parameters.require("id"), name: body.name, actor: .init(principal, requestId: context.requestId))
-        else { throw ServiceError.notFound("team") }
+        let body = try await request.decodeJSON(as: TeamChanges.self, context: context)
+        let id = try context.parameters.require("id")
+        let limits = try body.limits.map { limits throws(ServiceError) in try TeamLimit.checked(limits) }
+        guard body.name != nil || limits != nil else { throw ServiceError.invalidField("name", "give name, limits or both") }
+        let actor = AuditLog.Actor(principal, requestId: context.requestId)
+        guard var team = teams.team(id: id) else { throw ServiceError.notFound("team") }
+        if let name = body.name, let renamed = try await teams.rename(id: id, name: name, actor: actor) { team = renamed }
+        if let limits, let limited = try await teams.setLimits(id: id, limits: limits, actor: actor) { team = limited }
         return JSONResponse(team)
     }
 

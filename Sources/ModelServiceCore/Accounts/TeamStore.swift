@@ -94,6 +94,28 @@ public final class TeamStore: Sendable {
         return team(id: id)
     }
 
+    /// Replaces the team's limits (checked by the caller).
+    public func setLimits(id: String, limits: [TeamLimit], actor: AuditLog.Actor) async throws -> Team? {
+        guard team(id: id) != nil else { return nil }
+        let text = String(decoding: try JSONEncoder().encode(limits), as: UTF8.self)
+        let summary = limits.map { limit in
+            "\(limit.model): " + [limit.rateLimitPerMinute.map { "\($0) requests/min" }, limit.tokenLimitPerMinute.map { "\($0) tokens/min" }]
+                .compactMap { $0 }.joined(separator: ", ")
+        }.joined(separator: "; ")
+        try await write { sql in
+            try await sql.raw("UPDATE teams SET limits = \(bind: text), updated_at = \(bind: Clock.nowMillis()) WHERE id = \(bind: id)").run()
+            try await AuditLog.write(
+                .update, actor: actor, subject: .team(id: id), result: "ok", detail: "limits " + (summary.isEmpty ? "none" : summary), on: sql)
+        }
+        return team(id: id)
+    }
+
+    /// The rate windows a call of `model` made for team `teamId` counts against (none for most teams).
+    package func windows(teamId: String, model: Model) -> [RateWindow] {
+        guard let limits = snapshot.withLock({ $0.teams[teamId]?.limits }), !limits.isEmpty else { return [] }
+        return TeamLimit.windows(limits, teamId: teamId, model: model)
+    }
+
     /// Deletes a team and its memberships; refused while keys, budgets or usable tokens still belong to it.
     public func delete(id: String, actor: AuditLog.Actor) async throws -> Bool {
         guard team(id: id) != nil else { return false }

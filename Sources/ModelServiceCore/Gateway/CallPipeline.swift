@@ -97,7 +97,7 @@ public struct CallPipeline: Sendable {
         guard billed else { return call }
         call.admission = try await traffic.admit(
             model: model, candidates: candidates, userId: userId, tokenId: request.principal.tokenId, teamId: teamId,
-            restrictions: request.principal.restrictions,
+            restrictions: request.principal.restrictions, teamWindows: teamId.flatMap { teams?.windows(teamId: $0, model: model) } ?? [],
             promptBytes: request.body.readableBytes, maxOutputTokens: output)
         return call
     }

@@ -34,6 +34,7 @@ extension Migrations {
                 """),
             .sql("CREATE UNIQUE INDEX IF NOT EXISTS teams_name ON teams (LOWER(name))"),
             .sql("CREATE INDEX IF NOT EXISTS team_members_user ON team_members (user_id)"),
+            .addColumn(table: "teams", column: "limits", type: "TEXT NOT NULL DEFAULT '[]'"),
             .addColumn(table: "access_tokens", column: "team_id", type: "TEXT"),
             .addColumn(table: "budgets", column: "team_id", type: "TEXT"),
             .addColumn(table: "usage_records", column: "team_id", type: "TEXT"),

@@ -96,7 +96,14 @@ public final class RateLimiter: Service, Sendable {
 
     package static func refused(_ refusal: RateRefusal, modelName: String, note: String = "") -> ServiceError {
         let window = refusal.window
-        let owner = window.model == RateWindow.anyModel ? "this access token" : "model '\(modelName)'"
+        let team = window.caller.hasPrefix("team:") ? "team \(window.caller.dropFirst(5))" : nil
+        let owner =
+            switch (team, window.model == RateWindow.anyModel) {
+            case (let team?, true): "\(team) (every model)"
+            case (let team?, false): "\(team) for model '\(modelName)'"
+            case (nil, true): "this access token"
+            case (nil, false): "model '\(modelName)'"
+            }
         return ServiceError.refusal(.rateLimited, "Rate limit of \(owner) reached: \(window.limit) \(window.unit.rawValue) per \(window.spanName)\(note).",
             retryAfterSeconds: Int(max(1, (refusal.waitMillis + 999) / 1000))
         )

@@ -62,11 +62,12 @@ public final class TrafficControl: Sendable {
     /// the caller and the token's own (`restrictions`). Priced at the dearest candidate, so a fallback never spends past a budget.
     public func admit(
         model: Model, candidates: [Model], userId: String?, tokenId: String, teamId: String? = nil, restrictions: TokenRestrictions? = nil,
-        promptBytes: Int, maxOutputTokens: Int
+        teamWindows: [RateWindow] = [], promptBytes: Int, maxOutputTokens: Int
     ) async throws(ServiceError) -> Admission {
         let caller = userId.map { "user:\($0)" } ?? "token:\(tokenId)"
         var admission = Admission(windows: RateWindow.windows(for: model, caller: caller))
         if let restrictions { admission.windows += restrictions.windows(tokenId: tokenId) }
+        admission.windows += teamWindows
         let budgets = self.budgets.budgets(userId: userId, tokenId: tokenId, teamId: teamId)
         guard !budgets.isEmpty || !admission.windows.isEmpty else { return admission }
         await settlementsWritten()

@@ -215,6 +215,41 @@ import Testing
         }
     }
 
+    @Test(arguments: TestDatabase.available)
+    func aTeamsLimitsHoldPerModelAndOverEveryModel(database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database, extra: TrafficTest.environment) { client, _, components in
+            try await MultiInstanceTrafficTests.awayFromAMinuteBoundary()
+            let team = try await Self.team(client, "Limited", members: ["lia": "member", "leo": "member"])
+            let other = try await Self.team(client, "Free", members: ["fay": "member"])
+            let openai = GatewayHarness.modelName(.openai)
+            let gemini = GatewayHarness.modelName(.gemini)
+            let limits = #"{"limits": [{"model": "\#(openai)", "rateLimitPerMinute": 1}, {"model": "*", "rateLimitPerMinute": 3}]}"#
+            let set = try await client.call(.patch, "/api/teams/\(team)", json: limits)
+            #expect(set.status == .ok && set.body.contains(#""rateLimitPerMinute":3"#), "\(set.body)")
+            let refusedLimits = try await client.call(.patch, "/api/teams/\(team)", json: #"{"limits": [{"model": "*"}]}"#)
+            #expect(refusedLimits.status == .badRequest, "\(refusedLimits.body)")
+            let call = { (user: String, model: String) in
+                try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: model, stream: false), headers: [Self.userHeader: user])
+            }
+            // One OpenAI call a minute for the whole team, whoever makes it; three calls over every model.
+            #expect(try await call("lia", openai).status == .ok)
+            let second = try await call("leo", openai)
+            #expect(second.status == .tooManyRequests && second.body.contains("team \(team) for model"), "\(second.body)")
+            #expect(try await call("leo", gemini).status == .ok)
+            #expect(try await call("lia", gemini).status == .ok)
+            let fourth = try await call("leo", gemini)
+            #expect(fourth.status == .tooManyRequests && fourth.body.contains("every model"), "\(fourth.body)")
+            // Another team's member is not held by them.
+            #expect(try await call("fay", openai).status == .ok)
+            _ = other
+            let audited = try await components.database.run { sql in
+                try await sql.raw("SELECT detail FROM audit_log WHERE subject_type = 'team' AND detail LIKE 'limits%'").all()
+                    .map { try $0.decode(column: "detail", as: String?.self) ?? "" }
+            }
+            #expect(audited.contains { $0.contains("*: 3 requests/min") }, "\(audited)")
+        }
+    }
+
     /// A $-budget of a team worth five calls; 40 calls at once from three members over two instances.
     @Test(.enabled(if: MultiInstanceTrafficTests.enabled))
     func aTeamBudgetHoldsOverTwoInstances() async throws {
