@@ -52,6 +52,8 @@ public struct OpenIDSettings: Sendable {
             }
             name = name.trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty, name.count <= 200 else { continue }
+            // As many teams as one user may be in; the groups after those are not read.
+            guard teams[name] != nil || teams.count < TeamStore.maxTeamsPerUser else { break }
             if teams[name] != .teamAdmin { teams[name] = role }
         }
         return (!adminGroups.isDisjoint(with: groups), teams)
