@@ -43,7 +43,7 @@ import Testing
         let back = try #require(URLComponents(string: location))
         let code = try #require(back.queryItems?.first { $0.name == "code" }?.value)
         var state = try #require(back.queryItems?.first { $0.name == "state" }?.value)
-        if tamperState { state = "x" + state.dropFirst() }
+        if tamperState { state += "x" }
         let callback = try await Page.get(
             client, "/console/sso/callback?code=\(code)&state=\(state)", cookie: dropCookie ? nil : attemptCookie)
         let session = callback.headers[values: .setCookie].first { $0.hasPrefix(ConsoleSessions.cookieName + "=") }
@@ -77,6 +77,19 @@ import Testing
                 #expect(Array(components.teams.memberships(of: "olga").values) == [.member])
                 let live = try await components.tokens.list().filter { $0.name.contains("olga") && $0.revokedAt == nil }
                 #expect(live.count == 1 && live.first?.role == .user && live.first?.userId == "olga")
+            }
+        }
+    }
+
+    /// The provider rotates its signing key between two sign-ins: the new key id is fetched, and the sign-in works.
+    @Test func aRotatedSigningKeyIsFetched() async throws {
+        try await FakeOpenIDProvider().run { provider in
+            try await TestApp.run(databaseURL: try await TestDatabase.sqlite.makeURL(), extra: Self.environment(provider)) { client, _ in
+                provider.set(mode: .honest, subject: "rui")
+                #expect(try await Self.signIn(client).status == .ok)
+                try provider.rotate()
+                let after = try await Self.signIn(client)
+                #expect(after.status == .ok && after.cookie != nil, "\(after.body)")
             }
         }
     }

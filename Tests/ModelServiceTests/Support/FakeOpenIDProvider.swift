@@ -34,8 +34,9 @@ final class FakeOpenIDProvider: Sendable {
         var pkceFailures = 0
     }
 
-    let signingKey: _RSA.Signing.PrivateKey
     let foreignKey: _RSA.Signing.PrivateKey
+    /// The published key and its id; ``rotate()`` replaces both, as a provider's key rotation does.
+    private let signing: Mutex<(kid: String, key: _RSA.Signing.PrivateKey)>
     private let state = Mutex(State())
     private let portBox = Mutex(0)
 
@@ -44,8 +45,14 @@ final class FakeOpenIDProvider: Sendable {
     var pkceFailures: Int { state.withLock { $0.pkceFailures } }
 
     init() throws {
-        signingKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        signing = Mutex((kid: "k1", key: try _RSA.Signing.PrivateKey(keySize: .bits2048)))
         foreignKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+    }
+
+    /// Retires the signing key: a new one under a new key id is published and signs from now on.
+    func rotate() throws {
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        signing.withLock { $0 = (kid: "k\((Int($0.kid.dropFirst()) ?? 1) + 1)", key: key) }
     }
 
     func set(mode: Mode, subject: String = "olga", groups: [String] = []) {
@@ -89,8 +96,9 @@ final class FakeOpenIDProvider: Sendable {
             ])
         }
         router.get("/jwks") { _, _ in
-            let primitives = try self.signingKey.publicKey.getKeyPrimitives()
-            return Self.json(["keys": [["kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": Base64URL.encode(primitives.modulus), "e": Base64URL.encode(primitives.publicExponent)]]])
+            let (kid, key) = self.signing.withLock { ($0.kid, $0.key) }
+            let primitives = try key.publicKey.getKeyPrimitives()
+            return Self.json(["keys": [["kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": Base64URL.encode(primitives.modulus), "e": Base64URL.encode(primitives.publicExponent)]]])
         }
         router.get("/authorize") { request, _ in
             let query = request.uri.queryParameters
@@ -130,14 +138,15 @@ final class FakeOpenIDProvider: Sendable {
                 "iss": self.issuer, "sub": subject, "aud": mode == .wrongAudience ? "someone-else" : Self.clientId, "iat": now - (mode == .expired ? 7200 : 0),
                 "exp": mode == .expired ? now - 3600 : now + 300, "nonce": mode == .wrongNonce ? "another-nonce" : pending.nonce, "groups": groups,
             ]
-            let token = try self.sign(claims, with: mode == .foreignSigned ? self.foreignKey : self.signingKey)
+            let (kid, key) = self.signing.withLock { ($0.kid, $0.key) }
+            let token = try self.sign(claims, kid: kid, with: mode == .foreignSigned ? self.foreignKey : key)
             return Self.json(["access_token": "at-\(code)", "token_type": "Bearer", "id_token": token, "expires_in": 300])
         }
         return router
     }
 
-    private func sign(_ claims: [String: Any], with key: _RSA.Signing.PrivateKey) throws -> String {
-        let header = Base64URL.encode(try JSONSerialization.data(withJSONObject: ["alg": "RS256", "kid": "k1", "typ": "JWT"]))
+    private func sign(_ claims: [String: Any], kid: String, with key: _RSA.Signing.PrivateKey) throws -> String {
+        let header = Base64URL.encode(try JSONSerialization.data(withJSONObject: ["alg": "RS256", "kid": kid, "typ": "JWT"]))
         let payload = Base64URL.encode(try JSONSerialization.data(withJSONObject: claims))
         let signature = try key.signature(for: Data((header + "." + payload).utf8), padding: .insecurePKCS1v1_5)
         return header + "." + payload + "." + Base64URL.encode(signature.rawRepresentation)

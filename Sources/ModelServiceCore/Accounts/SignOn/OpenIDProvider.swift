@@ -23,6 +23,8 @@ public final class OpenIDProvider: Sendable {
         var discoveredAt: Int64 = 0
         var keys: [String: _RSA.Signing.PublicKey] = [:]
         var keysAt: Int64 = 0
+        /// When an unknown key id last made the keys be fetched again (at most once a minute).
+        var forcedAt: Int64 = 0
     }
 
     /// The members of the discovery document the sign-in needs.
@@ -124,9 +126,16 @@ public final class OpenIDProvider: Sendable {
     private func keys(refresh: Bool = false) async throws -> [String: _RSA.Signing.PublicKey] {
         let now = Clock.nowMillis()
         let cached = cache.withLock { cache -> [String: _RSA.Signing.PublicKey]? in
-            let age = now - cache.keysAt
-            guard !cache.keys.isEmpty, refresh ? age < 60_000 : age < 3_600_000 else { return nil }
-            return cache.keys
+            guard !cache.keys.isEmpty else { return nil }
+            if refresh {
+                // A forged key id in a flood of callbacks fetches the keys once a minute, not once a callback.
+                guard now - cache.forcedAt < 60_000 else {
+                    cache.forcedAt = now
+                    return nil
+                }
+                return cache.keys
+            }
+            return now - cache.keysAt < 3_600_000 ? cache.keys : nil
         }
         if let cached { return cached }
         let discovery = try await discover()
