@@ -138,6 +138,10 @@ public struct CallPipeline: Sendable {
     package func team(for principal: Principal, userId: String?, named: String?) throws(ServiceError) -> String? {
         if let own = principal.teamId {
             if let named, named != own { throw .invalidRequest("X-Team-Id", "this access token calls for its own team only") }
+            // A user token of someone removed from its team no longer reaches the team's keys and budgets.
+            if principal.role == .user, let user = principal.userId, let teams, teams.role(userId: user, teamId: own) == nil {
+                throw .forbidden("This access token's user is no longer in its team; ask a team admin for a new token.")
+            }
             return own
         }
         guard let teams else { return nil }

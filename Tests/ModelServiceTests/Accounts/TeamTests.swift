@@ -199,6 +199,10 @@ import Testing
             #expect(try await client.call(.post, "/v1/chat/completions", token: token, json: body).status == .ok)
             let other = try await client.call(.post, "/v1/chat/completions", token: token, json: body, headers: [Self.teamHeader: blue])
             #expect(other.status == .badRequest, "\(other.body)")
+            // Removed from Red, dan's Red token calls for nobody.
+            #expect(try await client.call(.delete, "/api/teams/\(red)/members/dan").status == .noContent)
+            let removed = try await client.call(.post, "/v1/chat/completions", token: token, json: body)
+            #expect(removed.status == .forbidden && removed.body.contains("no longer in its team"), "\(removed.body)")
             await components.usage.flush()
             let teams = try await components.database.run { sql in
                 try await sql.raw("SELECT team_id FROM usage_records WHERE user_id = 'dan' AND status = 200 ORDER BY at, id").all()
