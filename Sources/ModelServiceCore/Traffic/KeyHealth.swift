@@ -54,7 +54,7 @@ public final class KeyHealth: Service, Sendable {
                 try await AuditLog.write(
                     .keyRejected, actor: .traffic, subject: .init(keyId: rejection.keyId, owner: owner, provider: provider), result: "invalid",
                     detail: "provider answered \(rejection.status) to a gateway call", on: sql)
-                let userId = owner == RecordBinding.sharedOwner ? nil : owner
+                let userId = owner.hasPrefix("@") ? nil : owner  // a shared or team key belongs to no user
                 let alert = WebhookEvent.keyInvalid(keyId: rejection.keyId, userId: userId, provider: provider?.rawValue ?? providerName, status: rejection.status)
                 try await WebhookRows.enqueue(alert, on: sql)
                 try await ChangeFeed.bump(KeyVault.changeCounter, on: sql)
