@@ -23,14 +23,14 @@ enum CompatibleServerKey {
             guard let endpoint else {
                 throw .invalidField("server", "is required for an openai-compatible key: the server's name (\(known)) or its endpoint")
             }
-            let named = servers.first { EndpointURL.normalized($0.baseURL) == EndpointURL.normalized(endpoint) }?.name
+            let named = servers.first { $0.isServed(at: endpoint) }?.name
             return Binding(endpoint: endpoint, keyName: try APIKeyController.keyName(keyName ?? named ?? "default"))
         }
         try TextInput.check(server, field: "server", maxCharacters: 100)
         let matches = servers.filter { $0.name == server }
         guard let match = matches.first else { throw .invalidField("server", "no active model is served by '\(server)'; servers: \(known)") }
         if let endpoint {
-            guard matches.contains(where: { EndpointURL.normalized($0.baseURL) == EndpointURL.normalized(endpoint) }) else {
+            guard matches.contains(where: { $0.isServed(at: endpoint) }) else {
                 throw .invalidField("endpoint", "is not the base URL of the server '\(server)' (\(matches.map(\.baseURL).joined(separator: ", ")))")
             }
             return Binding(endpoint: endpoint, keyName: try APIKeyController.keyName(keyName ?? server))

@@ -128,7 +128,7 @@ struct ConsoleKeysController {
     /// The provider as the table shows it; an OpenAI-compatible key with the server its endpoint belongs to.
     static func providerLabel(_ key: APIKey, servers: [CompatibleServer]) -> String {
         guard key.provider == .openaiCompatible, let endpoint = key.endpoint else { return key.provider.consoleName }
-        let server = servers.first { EndpointURL.normalized($0.baseURL) == EndpointURL.normalized(endpoint) }
+        let server = servers.first { $0.isServed(at: endpoint) }
         return "\(key.provider.consoleName): \(server?.name ?? endpoint)"
     }
 }

@@ -14,6 +14,8 @@ struct ConsolePages: Sendable {
         case admin
         /// User tokens (bound to a user): their own keys and usage.
         case user
+        /// Admins and user tokens alike (the Teams pages, which show each what it may see).
+        case adminOrUser
     }
 
     /// The signed-in caller allowed on this page; otherwise a redirect to sign-in, or a 403 page.
@@ -25,6 +27,10 @@ struct ConsolePages: Sendable {
         case .user:
             guard viewer.principal.role == .user, viewer.principal.userId != nil else {
                 throw ServiceError.forbidden("This page is for user tokens (bound to a user); you are signed in with a \(viewer.principal.role.rawValue) token.")
+            }
+        case .adminOrUser:
+            guard viewer.principal.isAdmin || (viewer.principal.role == .user && viewer.principal.userId != nil) else {
+                throw ServiceError.forbidden("This page is for admin and user tokens; you are signed in with a \(viewer.principal.role.rawValue) token.")
             }
         }
         return viewer

@@ -62,8 +62,8 @@ extension ConsoleSettingsController {
     /// The card's server: its name in the path and its base URL in the form, which must be one the page offers.
     private func server(_ context: AppRequestContext, _ form: ConsoleForm) throws -> CompatibleServer {
         let name = context.parameters.get("server") ?? ""
-        let endpoint = EndpointURL.normalized(form["endpoint"] ?? "")
-        guard let server = servers().first(where: { $0.name == name && EndpointURL.normalized($0.baseURL) == endpoint }) else {
+        let endpoint = form["endpoint"] ?? ""
+        guard let server = servers().first(where: { $0.name == name && $0.isServed(at: endpoint) }) else {
             throw ServiceError.notFound("OpenAI-compatible server")
         }
         return server
@@ -71,7 +71,6 @@ extension ConsoleSettingsController {
 
     /// The user's key for `server`: the one stored for its base URL under its name (the name the card stores it under).
     private static func storedKey(in keys: [APIKey], for server: CompatibleServer) -> APIKey? {
-        let endpoint = EndpointURL.normalized(server.baseURL)
-        return keys.first { $0.provider == .openaiCompatible && $0.keyName == server.name && $0.endpoint.map(EndpointURL.normalized) == endpoint }
+        keys.first { $0.provider == .openaiCompatible && $0.keyName == server.name && $0.endpoint.map(server.isServed(at:)) == true }
     }
 }

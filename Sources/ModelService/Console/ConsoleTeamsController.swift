@@ -22,15 +22,8 @@ struct ConsoleTeamsController {
         group.post("teams/{id}/members/{userId}/remove", use: removeMember)
     }
 
-    /// Admins, and users bound to a user id (their own teams).
-    private func viewer(_ request: Request) async throws -> ConsoleViewer {
-        guard let viewer = await pages.sessions.viewer(request) else { throw ConsoleSignInRequired() }
-        guard viewer.principal.isAdmin || (viewer.principal.role == .user && viewer.principal.userId != nil) else { throw ServiceError.forbidden() }
-        return viewer
-    }
-
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let viewer = try await viewer(request)
+        let viewer = try await pages.viewer(request, .adminOrUser)
         let notice = request.uri.queryParameters.get("done") == "created" ? "The team was created." : nil
         return listPage(viewer: viewer, form: ConsoleForm(values: [:]), errors: FieldErrors(), notice: notice)
     }
@@ -48,7 +41,7 @@ struct ConsoleTeamsController {
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let viewer = try await viewer(request)
+        let viewer = try await pages.viewer(request, .adminOrUser)
         let team = try TeamAccess(principal: viewer.principal, teams: teams).readable(try context.parameters.require("id"))
         let done = request.uri.queryParameters.get("done")
         let notice = done == "added" ? "The member was saved." : done == "removed" ? "The member was removed." : nil
@@ -56,9 +49,7 @@ struct ConsoleTeamsController {
     }
 
     @Sendable func addMember(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let viewer = try await viewer(request)
-        let form = try await ConsoleForm.read(request)
-        guard let sent = form["csrf"], SecretComparison.equal(sent, viewer.csrf) else { throw ConsoleMiddleware.crossSiteRefusal }
+        let (viewer, form) = try await pages.form(request, .adminOrUser)
         let team = try TeamAccess(principal: viewer.principal, teams: teams).administrable(try context.parameters.require("id"))
         var errors = FieldErrors(labels: ["userId": "User ID"])
         let role = form.text("role").flatMap(TeamRole.init(rawValue:)) ?? .member
@@ -72,9 +63,7 @@ struct ConsoleTeamsController {
     }
 
     @Sendable func removeMember(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let viewer = try await viewer(request)
-        let form = try await ConsoleForm.read(request)
-        guard let sent = form["csrf"], SecretComparison.equal(sent, viewer.csrf) else { throw ConsoleMiddleware.crossSiteRefusal }
+        let (viewer, _) = try await pages.form(request, .adminOrUser)
         let team = try TeamAccess(principal: viewer.principal, teams: teams).administrable(try context.parameters.require("id"))
         guard try await teams.removeMember(teamId: team.id, userId: try context.parameters.require("userId"), actor: .init(viewer.principal)) else {
             throw ServiceError.notFound("team member")

@@ -37,8 +37,8 @@ public final class TeamStore: Sendable {
             fresh.byUser[member.userId, default: [:]][member.teamId] = member.role
         }
         for row in teamRows {
-            let team = try Team(row: row, memberCount: 0)
-            fresh.teams[team.id] = Team.with(team, memberCount: fresh.members[team.id]?.count ?? 0)
+            let id = try row.decode(column: "id", as: String.self)
+            fresh.teams[id] = try Team(row: row, memberCount: fresh.members[id]?.count ?? 0)
         }
         snapshot.withLock { $0 = fresh }
     }
@@ -198,13 +198,5 @@ public final class TeamStore: Sendable {
         let taken = try await sql.raw("SELECT id FROM teams WHERE LOWER(name) = \(bind: name.lowercased())").all()
             .map { try $0.decode(column: "id", as: String.self) }
         if taken.contains(where: { $0 != id }) { throw ServiceError.conflict("A team named '\(name)' exists.") }
-    }
-}
-
-extension Team {
-    fileprivate static func with(_ team: Team, memberCount: Int) -> Team {
-        var copy = team
-        copy.memberCount = memberCount
-        return copy
     }
 }

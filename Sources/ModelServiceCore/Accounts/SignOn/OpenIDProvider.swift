@@ -163,8 +163,6 @@ public final class OpenIDProvider: Sendable {
             let response = try await http.execute(request, deadline: .now() + Self.timeout)
             let body = try await response.body.collect(upTo: Self.maxResponseBytes)
             return (Int(response.status.code), Data(buffer: body))
-        } catch let failure as Failure {
-            throw failure
         } catch {
             throw Failure("the provider cannot be reached")
         }

@@ -42,6 +42,11 @@ public struct CompatibleServer: Sendable, Hashable {
         self.init(name: name, baseURL: baseURL, apiKeyEnvVar: model.apiKeyEnvVar, capabilities: listed.map { Set($0) } ?? Self.allCapabilities)
     }
 
+    /// True when `endpoint` is this server's base URL, however it is written (``EndpointURL/normalized(_:)``).
+    public func isServed(at endpoint: String) -> Bool {
+        EndpointURL.normalized(baseURL) == EndpointURL.normalized(endpoint)
+    }
+
     /// The servers the active models are called on, one per base URL, by name: a Settings card each.
     public static func servers(in models: [Model]) -> [CompatibleServer] {
         var byEndpoint: [String: CompatibleServer] = [:]
