@@ -99,14 +99,15 @@ struct BudgetController {
         let principal = try context.requirePrincipal()
         let query = request.uri.queryParameters
         if principal.actsForAnyUser {
-            let all = try await BudgetRows.list(userId: query.get("userId"), tokenId: query.get("tokenId"), database: traffic.budgets.database)
-            return JSONResponse(all.filter { budget in query.get("teamId").map { $0 == budget.teamId } ?? true }.map(traffic.budgets.current))
+            let all = try await BudgetRows.list(
+                userId: query.get("userId"), tokenId: query.get("tokenId"), teamIds: query.get("teamId").map { [$0] }, database: traffic.budgets.database)
+            return JSONResponse(all.map(traffic.budgets.current))
         }
         // A user token: its own budgets, and those of the teams its user administers.
         let own = try await BudgetRows.list(userId: principal.userId ?? "", tokenId: principal.tokenId, either: true, database: traffic.budgets.database)
         let administered = TeamAccess(principal: principal, teams: teams).administered
-        let teamBudgets = administered.isEmpty ? [] : try await BudgetRows.list(userId: nil, tokenId: nil, database: traffic.budgets.database)
-            .filter { $0.teamId.map(administered.contains) ?? false }
+        let teamBudgets =
+            administered.isEmpty ? [] : try await BudgetRows.list(userId: nil, tokenId: nil, teamIds: administered.sorted(), database: traffic.budgets.database)
         return JSONResponse((own + teamBudgets).map(traffic.budgets.current))
     }
 

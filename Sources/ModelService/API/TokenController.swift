@@ -58,7 +58,7 @@ struct TokenController {
         if principal.isAdmin { return JSONResponse(try await tokens.list()) }
         let administered = TeamAccess(principal: principal, teams: teams).administered
         guard !administered.isEmpty else { throw ServiceError.forbidden() }
-        return JSONResponse(try await tokens.list().filter { $0.teamId.map(administered.contains) ?? false })
+        return JSONResponse(try await tokens.list(teamIds: administered.sorted()))
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -67,7 +67,7 @@ struct TokenController {
         if !principal.isAdmin {
             let administered = TeamAccess(principal: principal, teams: teams).administered
             guard !administered.isEmpty else { throw ServiceError.forbidden() }
-            guard let token = try await tokens.list().first(where: { $0.id == id }), token.teamId.map(administered.contains) ?? false else {
+            guard try await tokens.list(teamIds: administered.sorted()).contains(where: { $0.id == id }) else {
                 throw ServiceError.notFound("token")
             }
         }

@@ -99,7 +99,7 @@ struct ConsoleSignOnController {
         let (admin, teamRoles) = settings.access(groups: token.groups(settings.groupsClaim))
         let actor = AuditLog.Actor(tokenId: nil, role: "sso")
         try await applyTeams(teamRoles, userId: userId, actor: actor)
-        for old in try await tokens.list() where old.name == Self.tokenName(userId) && old.revokedAt == nil {
+        for old in try await tokens.list(liveNamed: Self.tokenName(userId)) {
             _ = try await tokens.revoke(id: old.id, actor: actor)
         }
         let lifetime = pages.sessions.lifetime

@@ -94,7 +94,7 @@ struct ConsoleTeamsController {
         let members: [[String: Any]] = teams.members(teamId: team.id).map { ["userId": $0.userId, "role": $0.role.rawValue, "teamId": team.id] }
         var data: [String: Any] = ["teamId": team.id, "members": members, "manages": manages]
         if manages {
-            let budgets = try await BudgetRows.list(userId: nil, tokenId: nil, database: database).filter { $0.teamId == team.id }.map(traffic.budgets.current)
+            let budgets = try await BudgetRows.list(userId: nil, tokenId: nil, teamIds: [team.id], database: database).map(traffic.budgets.current)
             data["budgets"] = budgets.map { budget -> [String: Any] in
                 [
                     "period": budget.period.rawValue, "limit": budget.maxCost.map(ConsoleField.money) ?? "\(budget.maxTokens ?? 0) tokens",
@@ -104,7 +104,7 @@ struct ConsoleTeamsController {
             data["keys"] = try await vault.list(.init(owner: RecordBinding.teamOwner(team.id))).map { key -> [String: Any] in
                 ["provider": key.provider.consoleName, "keyName": key.keyName, "masked": key.keyPrefix, "status": ConsoleKeysController.status(key)]
             }
-            data["tokens"] = try await tokens.list().filter { $0.teamId == team.id && $0.revokedAt == nil }.map { token -> [String: Any] in
+            data["tokens"] = try await tokens.list(teamIds: [team.id]).filter { $0.revokedAt == nil }.map { token -> [String: Any] in
                 ["name": token.name, "userId": token.userId ?? "", "prefix": token.tokenPrefix, "models": token.models?.joined(separator: ", ") ?? "all"]
             }
             let now = Clock.nowMillis()

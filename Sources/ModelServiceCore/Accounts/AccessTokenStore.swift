@@ -118,9 +118,13 @@ public final class AccessTokenStore: Sendable {
         return (try AccessToken(row: row), secret)
     }
 
-    public func list() async throws -> [AccessToken] {
+    /// Every token, or those of the teams in `teamIds`, or those named `name` and not revoked.
+    public func list(teamIds: [String]? = nil, liveNamed name: String? = nil) async throws -> [AccessToken] {
         try await database.run { sql in
-            try await sql.raw("SELECT * FROM access_tokens ORDER BY created_at, id").all()
+            var query = sql.select().column(SQLLiteral.all).from("access_tokens")
+            if let teamIds { query = query.where("team_id", .in, SQLBind.group(teamIds)) }
+            if let name { query = query.where("name", .equal, SQLBind(name)).where("revoked_at", .is, SQLLiteral.null) }
+            return try await query.orderBy("created_at").orderBy("id").all()
         }.map(AccessToken.init(row:))
     }
 

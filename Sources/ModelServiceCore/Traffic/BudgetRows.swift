@@ -194,8 +194,10 @@ package enum BudgetRows {
         AND l.period_start = budgets.period_start) AS leased_tokens
         """
 
-    /// Every budget, or those of one user / one token; at most `limit` rows.
-    package static func list(userId: String?, tokenId: String?, either: Bool = false, database: Database) async throws -> [Budget] {
+    /// Every budget, or those of one user / one token, or of the teams in `teamIds`; at most 10,000 rows.
+    package static func list(
+        userId: String?, tokenId: String?, either: Bool = false, teamIds: [String]? = nil, database: Database
+    ) async throws -> [Budget] {
         try await database.run { sql in
             var query = sql.select().column(SQLLiteral.all).column(SQLRaw(leasedColumns)).from("budgets")
             if either, let userId, let tokenId {
@@ -204,6 +206,7 @@ package enum BudgetRows {
                 if let userId { query = query.where("user_id", .equal, SQLBind(userId)) }
                 if let tokenId { query = query.where("token_id", .equal, SQLBind(tokenId)) }
             }
+            if let teamIds { query = query.where("team_id", .in, SQLBind.group(teamIds)) }
             let now = Clock.nowMillis()
             return try await query.orderBy("created_at").limit(10_000).all().map { try Budget(row: $0, now: now) }
         }
