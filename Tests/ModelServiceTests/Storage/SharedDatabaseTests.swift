@@ -112,6 +112,8 @@ import Testing
         await #expect(throws: StorageError.self) {
             try await components.withRunning { try await $0.database.checkReachable(timeout: .seconds(3)) }
         }
-        #expect(clock.now - start < .seconds(10))
+        // A hang guard, not a speed test: on CI's loaded machine starting and stopping the components around the 3 s check
+        // once took 12.5 s. What must hold is that it ends, with the clear error above.
+        #expect(clock.now - start < .seconds(60))
     }
 }
