@@ -51,8 +51,7 @@ import Testing
         #expect(streamed.0 == 200 && streamed.1.hasSuffix("data: [DONE]\n\n"))
 
         kill(process.processIdentifier, SIGTERM)
-        _ = try await eventually(timeout: .seconds(20)) { !process.isRunning }
-        #expect(!process.isRunning)
+        try #require(await ChildProcess.finish(process, within: .seconds(20)), "serve did not exit after SIGTERM")
         #expect(process.terminationStatus == 0)
 
         let components = try await TestApp.components(databaseURL: databaseURL)
@@ -79,11 +78,11 @@ import Testing
         let output = directory.appendingPathComponent("serve.log")
         let process = try KeyRotationTests.launch(["serve"], environment: environment, output: output)
         // Far above the 2 s it takes: the point is that it ends, and how.
-        _ = try await eventually(timeout: .seconds(60)) { !process.isRunning }
+        let ended = await ChildProcess.finish(process, within: .seconds(60))
         let log = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         _ = try await holder.query("ROLLBACK")
         try await holder.close()
-        #expect(!process.isRunning)
+        try #require(ended, "serve went on with the file locked: \(log)")
         #expect(process.terminationStatus != 0)
         let lines = log.split(separator: "\n")
         #expect(lines.count == 1 && lines.first?.contains("the SQLite file \(path) is locked by another process") == true, "\(log)")

@@ -5,7 +5,7 @@ import Testing
 
 /// `model-service version` and `--version`, as the real binary prints them: version, commit and the last migration.
 @Suite struct VersionCommandTests {
-    @Test func versionNamesTheReleaseTheCommitAndTheMigrationLevel() throws {
+    @Test func versionNamesTheReleaseTheCommitAndTheMigrationLevel() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("version-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -14,7 +14,7 @@ import Testing
             let output = directory.appendingPathComponent("\(arguments[0]).log")
             // No database and no configuration: printing the version needs neither.
             let process = try KeyRotationTests.launch(arguments, environment: ["PATH": "/usr/bin:/bin"], output: output)
-            process.waitUntilExit()
+            try #require(await ChildProcess.finish(process, within: .seconds(60)))
             #expect(process.terminationStatus == 0)
             outputs.append(try String(contentsOf: output, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
         }

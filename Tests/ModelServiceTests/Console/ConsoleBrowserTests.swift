@@ -17,21 +17,11 @@ import Testing
 
     static var browserInstalled: Bool {
         FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium")
-            && (try? OpenAISDKTests.run(["python3", "-c", "import playwright.sync_api"]).status) == 0
+            && (try? ChildProcess.output(of: ["python3", "-c", "import playwright.sync_api"]).status) == 0
     }
 
     /// In CI the browser must be there: a missing one fails instead of skipping.
     static var enabled: Bool { browserInstalled || ProcessInfo.processInfo.environment["CI"] != nil }
-
-    /// Waits for the script on a Dispatch thread: blocking one of the few threads of Swift's
-    /// cooperative pool for a minute would stall every other test running meanwhile.
-    static func runOffThePool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try OpenAISDKTests.run(arguments) })
-            }
-        }
-    }
 
     struct Outcome: Decodable {
         var failures: [String]
@@ -61,7 +51,7 @@ import Testing
             #expect(own.status == .ok, "\(own.body)")
             try await Task.sleep(for: .milliseconds(300))
             let arguments = ["python3", Self.script.path, "http://127.0.0.1:\(port)", TestApp.adminToken, try #require(userToken), Self.screenshots.path]
-            let (status, output) = try await Self.runOffThePool(arguments)
+            let (status, output) = try await ChildProcess.outputOffThePool(of: arguments)
             #expect(status == 0, "\(output)")
             let line = try #require(output.split(separator: "\n").last, "\(output)")
             let result = try JSONDecoder().decode(Outcome.self, from: Data(line.utf8))

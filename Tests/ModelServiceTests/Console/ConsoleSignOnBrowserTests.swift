@@ -10,7 +10,7 @@ import Testing
 @Suite struct ConsoleSignOnBrowserTests {
     static let script = ConsoleBrowserTests.script.deletingLastPathComponent().appendingPathComponent("sso_browser_check.py")
 
-    static var providerInstalled: Bool { (try? OpenAISDKTests.run(["python3", "-c", "import oidc_provider_mock"]).status) == 0 }
+    static var providerInstalled: Bool { (try? ChildProcess.output(of: ["python3", "-c", "import oidc_provider_mock"]).status) == 0 }
     static var enabled: Bool { (ConsoleBrowserTests.browserInstalled && providerInstalled) || ProcessInfo.processInfo.environment["CI"] != nil }
 
     /// Starts `python3 -m oidc_provider_mock` on a free port; returns the process and its URL once discovery answers.
@@ -70,7 +70,7 @@ import Testing
 
     static func browse(port: Int, issuer: String, mode: String? = nil) async throws -> ConsoleBrowserTests.Outcome {
         let arguments = ["python3", Self.script.path, "http://127.0.0.1:\(port)", issuer, ConsoleBrowserTests.screenshots.path] + (mode.map { [$0] } ?? [])
-        let (status, output) = try await ConsoleBrowserTests.runOffThePool(arguments)
+        let (status, output) = try await ChildProcess.outputOffThePool(of: arguments)
         #expect(status == 0, "\(output)")
         let line = try #require(output.split(separator: "\n").last, "\(output)")
         return try JSONDecoder().decode(ConsoleBrowserTests.Outcome.self, from: Data(line.utf8))

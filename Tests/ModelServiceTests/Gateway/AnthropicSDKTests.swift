@@ -13,25 +13,11 @@ import Testing
         .appendingPathComponent("sdk/anthropic_sdk_check.py")
 
     static var sdkInstalled: Bool {
-        (try? OpenAISDKTests.run(["python3", "-c", "import anthropic"]).status) == 0
+        (try? ChildProcess.output(of: ["python3", "-c", "import anthropic"]).status) == 0
     }
 
     /// In CI the SDK must be there: a missing SDK fails instead of skipping.
     static var enabled: Bool { sdkInstalled || ProcessInfo.processInfo.environment["CI"] != nil }
-
-    /// Waits for the script on a thread of its own: blocking one of the cooperative pool's few threads
-    /// (two on a 2-core machine) while the gateway under test needs them stalls every test running beside it.
-    static func runOnOwnThread(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                do {
-                    continuation.resume(returning: try OpenAISDKTests.run(arguments))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }.start()
-        }
-    }
 
     struct Output: Decodable {
         struct ToolUse: Decodable, Equatable {
@@ -68,7 +54,7 @@ import Testing
         try await GatewayHarness.run { client, _, _ in
             let port = try #require(client.port)
             let providers = ["anthropic", "openai", "gemini"]
-            let (status, output) = try await Self.runOnOwnThread(
+            let (status, output) = try await ChildProcess.outputOffThePool(of: 
                 [
                     "env", "-u", "ANTHROPIC_API_KEY", "-u", "ANTHROPIC_AUTH_TOKEN", "python3", Self.script.path, "http://127.0.0.1:\(port)",
                     TestApp.adminToken,

@@ -13,7 +13,7 @@ import Testing
     /// The bundled CLI's path, when the package is installed.
     static let executable: String? = {
         let script = "import claude_agent_sdk, os; print(os.path.join(os.path.dirname(claude_agent_sdk.__file__), '_bundled', 'claude'))"
-        guard let found = try? OpenAISDKTests.run(["python3", "-c", script]), found.status == 0 else { return nil }
+        guard let found = try? ChildProcess.output(of: ["python3", "-c", script]), found.status == 0 else { return nil }
         let path = found.output.trimmingCharacters(in: .whitespacesAndNewlines)
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }()
@@ -40,7 +40,7 @@ import Testing
                     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "DISABLE_TELEMETRY=1", "DISABLE_ERROR_REPORTING=1", "DISABLE_AUTOUPDATER=1",
                     "DISABLE_BUG_COMMAND=1", "CLAUDE_CODE_MAX_RETRIES=0", "API_TIMEOUT_MS=60000",
                 ]
-                let (status, output) = try await OpenAISDKTests.runOffPool(
+                let (status, output) = try await ChildProcess.outputOffThePool(of: 
                     ["-u", "ANTHROPIC_API_KEY", "-u", "CLAUDE_CODE_OAUTH_TOKEN"] + environment
                         + ["timeout", "-s", "KILL", "180", claude, "-p", "Say hello to the gateway", "--model", model, "--max-turns", "1"])
                 #expect(status == 0, "\(provider): \(output)")

@@ -42,7 +42,7 @@ import Testing
             }
             let responsesModels = [GatewayHarness.modelName(.openai), GatewayHarness.modelName(.azure)]
             let arguments = ["python3", Self.script.path, "http://127.0.0.1:\(port)/v1", TestApp.adminToken] + embeddingModels + ["--"] + responsesModels
-            let (status, output) = try await OpenAISDKTests.runOffPool(arguments)
+            let (status, output) = try await ChildProcess.outputOffThePool(of: arguments)
             #expect(status == 0, "\(output)")
             let line = try #require(output.split(separator: "\n").last)
             let result = try JSONDecoder().decode(Result.self, from: Data(line.utf8))

@@ -11,38 +11,11 @@ import Testing
         .appendingPathComponent("sdk/openai_sdk_check.py")
 
     static var sdkInstalled: Bool {
-        (try? run(["python3", "-c", "import openai"]).status) == 0
+        (try? ChildProcess.output(of: ["python3", "-c", "import openai"]).status) == 0
     }
 
     /// In CI the SDK must be there: a missing SDK fails instead of skipping.
     static var enabled: Bool { sdkInstalled || ProcessInfo.processInfo.environment["CI"] != nil }
-
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try ChildProcess.run(process)
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    /// Runs the process on a thread of its own: waiting for it on Swift's cooperative pool (one
-    /// thread per core) would stall the servers under test, which run on that pool too.
-    static func runOffPool(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                do {
-                    continuation.resume(returning: try run(arguments))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }.start()
-        }
-    }
 
     struct Result: Decodable {
         struct NotFound: Decodable {
@@ -64,7 +37,7 @@ import Testing
         try await GatewayHarness.run { client, _, _ in
             let port = try #require(client.port)
             let model = GatewayHarness.modelName(.anthropic)
-            let (status, output) = try await Self.runOffPool(["python3", Self.script.path, "http://127.0.0.1:\(port)/v1", TestApp.adminToken, model])
+            let (status, output) = try await ChildProcess.outputOffThePool(of: ["python3", Self.script.path, "http://127.0.0.1:\(port)/v1", TestApp.adminToken, model])
             #expect(status == 0, "\(output)")
             let line = try #require(output.split(separator: "\n").last)
             let result = try JSONDecoder().decode(Result.self, from: Data(line.utf8))

@@ -75,7 +75,7 @@ import Testing
             try await db.run { try await $0.raw("UPDATE audit_log SET detail = \(bind: "model innocent") WHERE seq = 2").run() }
             let found = try await problem()
             #expect(found.contains("seq 2 (id \(second)) was altered"), "\(found)")
-            let cli = try Self.verifyWithCLI(url)
+            let cli = try await Self.verifyWithCLI(url)
             #expect(cli.status == 1 && cli.output.contains(second), "\(cli.output)")
             try await db.run { try await $0.raw("UPDATE audit_log SET detail = \(bind: "model m1") WHERE seq = 2").run() }
             #expect(try await problem() == "")
@@ -95,7 +95,7 @@ import Testing
         // A fresh chain, then a forged row appended at the end and one without a chain position.
         try await TestApp.run(databaseURL: try await database.makeURL(), extra: VaultAPI.environment(fakes: nil)) { client, components in
             #expect(try await client.call(.post, "/api/models", json: #"{"name": "a", "provider": "openai", "modelId": "x"}"#).status == .created)
-            let intact = try Self.verifyWithCLI(components.configuration.environment["DATABASE_URL"]!)
+            let intact = try await Self.verifyWithCLI(components.configuration.environment["DATABASE_URL"]!)
             #expect(intact.status == 0 && intact.output.contains("audit log intact: 1 chained rows"), "\(intact.output)")
             let db = components.database
             try await db.run { sql in
@@ -160,12 +160,12 @@ import Testing
         }
     }
 
-    static func verifyWithCLI(_ databaseURL: String) throws -> (status: Int32, output: String) {
+    static func verifyWithCLI(_ databaseURL: String) async throws -> (status: Int32, output: String) {
         var environment = TestApp.environment(databaseURL: databaseURL)
         environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("audit-verify-\(UUID().uuidString).log")
         let process = try KeyRotationTests.launch(["audit", "verify"], environment: environment, output: output)
-        process.waitUntilExit()
+        guard await ChildProcess.finish(process) else { throw TestFailure("audit verify did not end") }
         return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 }

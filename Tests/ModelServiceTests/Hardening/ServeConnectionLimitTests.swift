@@ -44,6 +44,6 @@ import Testing
         let log = try String(contentsOf: output, encoding: .utf8)
         #expect(log.contains("connection limit reached"))
         kill(process.processIdentifier, SIGTERM)
-        _ = try await eventually(timeout: .seconds(20)) { !process.isRunning }
+        #expect(await ChildProcess.finish(process, within: .seconds(20)), "serve did not exit after SIGTERM")
     }
 }

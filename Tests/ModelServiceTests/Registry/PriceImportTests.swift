@@ -33,7 +33,7 @@ import Testing
         environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         let output = directory.appendingPathComponent("out-\(UUID().uuidString).log")
         let process = try KeyRotationTests.launch(arguments, environment: environment, output: output)
-        process.waitUntilExit()
+        guard await ChildProcess.finish(process) else { throw TestFailure("\(arguments) did not end") }
         return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 

@@ -71,7 +71,7 @@ import Darwin
             (try? String(contentsOf: firstOutput, encoding: .utf8))?.contains("pausing after") ?? false
         }
         kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        await ChildProcess.finish(first)
         let firstLog = (try? String(contentsOf: firstOutput, encoding: .utf8)) ?? ""
         try #require(reachedPause != nil, "rotation never paused: \(firstLog)")
         #expect(first.terminationReason == .uncaughtSignal)
@@ -89,7 +89,7 @@ import Darwin
         // 2. Rerun to the end: it resumes, finishes and retires version 1.
         let secondOutput = directory.appendingPathComponent("second.log")
         let second = try Self.launch(["rotate-encryption-key", "--batch-size", "3"], environment: rotating, output: secondOutput)
-        second.waitUntilExit()
+        try #require(await ChildProcess.finish(second))
         let secondLog = try String(contentsOf: secondOutput, encoding: .utf8)
         #expect(second.terminationStatus == 0, "\(secondLog)")
         #expect(secondLog.contains("re-encrypted \(Self.keyCount - 6) keys"), "\(secondLog)")
@@ -98,7 +98,7 @@ import Darwin
         // A third run has nothing to do.
         let thirdOutput = directory.appendingPathComponent("third.log")
         let third = try Self.launch(["rotate-encryption-key"], environment: rotating, output: thirdOutput)
-        third.waitUntilExit()
+        try #require(await ChildProcess.finish(third))
         #expect(third.terminationStatus == 0)
         #expect(try String(contentsOf: thirdOutput, encoding: .utf8).contains("re-encrypted 0 keys"))
 
