@@ -11,9 +11,9 @@ extension CallPipeline {
         guard adapter.relaysAnthropicMessages(model: call.model.modelId, settings: call.model.providerSettings) else { return nil }
         let (target, key) = try target(for: call.model, userId: call.userId, teamId: call.teamId, requestId: call.requestId)
         do {
-            return try await UpstreamClient.$callDeadline.withValue(call.deadline) {
-                try await adapter.messages(request.body, path: "/v1/messages/count_tokens", headers: headers, target: target, client: upstream)
-            }
+            var client = upstream
+            client.callDeadline = call.deadline
+            return try await adapter.messages(request.body, path: "/v1/messages/count_tokens", headers: headers, target: target, client: client)
         } catch let error as ProviderError {
             throw ServiceError(error, model: call.model, key: key)
         } catch let error as ServiceError {

@@ -51,12 +51,10 @@ package final class CallRun: Sendable {
     ) async throws(ServiceError) -> (Model, T) {
         let endpoints = pipeline.endpoints
         do {
-            let outcome = try await UpstreamClient.$callDeadline.withValue(call.deadline) {
-                try await pipeline.traffic.attempts.run(
-                    candidates: call.candidates, deadline: call.deadline, circuit: { TrafficControl.circuit(for: $0, endpoints: endpoints) }
-                ) { candidate in
-                    try await attempt(candidate, operation)
-                }
+            let outcome = try await pipeline.traffic.attempts.run(
+                candidates: call.candidates, deadline: call.deadline, circuit: { TrafficControl.circuit(for: $0, endpoints: endpoints) }
+            ) { candidate in
+                try await attempt(candidate, operation)
             }
             return (outcome.model, outcome.value)
         } catch let error as ServiceError {
@@ -93,15 +91,13 @@ package final class CallRun: Sendable {
             if let deployment { router.began(deployment) }
             let attemptStarted = ContinuousClock.now
             do {
+                var upstream = pipeline.upstream
+                upstream.callDeadline = call.deadline
                 // A pooled key's limits are the key's, not the deployment's: the pool rests the key instead.
-                var observer: UpstreamClient.RateLimitObserver?
                 if let deployment, !key.pooled {
-                    observer = UpstreamClient.RateLimitObserver { limits in router.observed(deployment, limits) }
+                    upstream.rateLimitObserver = { limits in router.observed(deployment, limits) }
                 }
-                let upstream = pipeline.upstream
-                let answer: T = try await UpstreamClient.$rateLimitObserver.withValue(observer) {
-                    try await operation(adapter, upstreamCall, target, upstream)
-                }
+                let answer: T = try await operation(adapter, upstreamCall, target, upstream)
                 if let deployment {
                     attemptEnded(candidate, deployment, answered: true, elapsed: .now - attemptStarted)
                     if let conversation = call.conversation { router.stick(conversation, to: deployment) }

@@ -16,23 +16,16 @@ public struct UpstreamClient: Sendable {
     /// Longest line a streamed upstream answer may send (SSE or JSON lines); longer ends the call with an error.
     public var maxLineBytes: Int = ServerSentEventParser.defaultMaxLineBytes
 
-    /// The deadline of the whole call an attempt belongs to (every retry and fallback included), set by
-    /// the call pipeline around its attempts: no attempt waits for an answer past it.
-    @TaskLocal public static var callDeadline: ContinuousClock.Instant?
+    /// The deadline of the whole call an attempt belongs to (every retry and fallback included), set by the call
+    /// pipeline on the copy it hands each attempt: no attempt waits for an answer past it.
+    ///
+    /// This and ``rateLimitObserver`` are stored on the attempt's copy rather than held in task-locals: a
+    /// task-local costs a push per attempt and a thread-local lookup per read, on every call.
+    package var callDeadline: ContinuousClock.Instant?
 
-    /// Told what an upstream answer said about its rate limits, set by the call pipeline around an attempt so the
-    /// router learns each deployment's headroom; nil (no header read) outside the pipeline.
-    @TaskLocal public static var rateLimitObserver: RateLimitObserver?
-
-    /// Receives an answer's rate-limit headers. A class, not a bare optional closure: a task-local holding an
-    /// optional function type crashed in `swift_task_localValuePush` in release builds (Swift 6.3).
-    public final class RateLimitObserver: Sendable {
-        let report: @Sendable (UpstreamRateLimits) -> Void
-
-        public init(_ report: @escaping @Sendable (UpstreamRateLimits) -> Void) {
-            self.report = report
-        }
-    }
+    /// Told what an upstream answer said about its rate limits, so the router learns each deployment's headroom;
+    /// set on an attempt's copy by the call pipeline, nil (no header read) elsewhere.
+    package var rateLimitObserver: (@Sendable (UpstreamRateLimits) -> Void)?
 
     /// Vertex AI's access tokens, shared by every copy of this client (adapters hold no state; this cache does).
     public let googleTokens: GoogleAccessTokens
@@ -98,7 +91,7 @@ public struct UpstreamClient: Sendable {
 
     /// When this attempt stops waiting for an answer: `requestTimeout` from now, or the call's deadline when sooner.
     package func attemptDeadline() throws(ProviderError) -> NIODeadline {
-        guard let callDeadline = Self.callDeadline else { return .now() + requestTimeout }
+        guard let callDeadline else { return .now() + requestTimeout }
         let left = ContinuousClock.now.duration(to: callDeadline)
         guard left > .zero else { throw .timeout }
         return .now() + min(requestTimeout, .nanoseconds(Saturating.nanoseconds(left)))
@@ -112,8 +105,8 @@ public struct UpstreamClient: Sendable {
         } catch {
             throw Self.providerError(for: error, apiKey: apiKey)
         }
-        if let observer = Self.rateLimitObserver, let limits = UpstreamRateLimits(headers: response.headers) {
-            observer.report(limits)
+        if let rateLimitObserver, let limits = UpstreamRateLimits(headers: response.headers) {
+            rateLimitObserver(limits)
         }
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {

@@ -7,7 +7,7 @@ import Foundation
 /// (before the first byte reaches the client); what follows is never retried.
 ///
 /// The call's deadline bounds the whole loop, every attempt and fallback included (an attempt's own
-/// wait is cut at the deadline by ``UpstreamClient/callDeadline``), and at most `maxAttempts`
+/// wait is cut at the deadline by ``UpstreamClient/callDeadline``, set on the copy each attempt gets), and at most `maxAttempts`
 /// upstream calls are made: one request can never fan out into dozens or hold a connection for hours.
 public struct AttemptLoop: Sendable {
     public let policy: RetryPolicy
