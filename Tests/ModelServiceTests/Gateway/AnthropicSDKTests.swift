@@ -54,7 +54,7 @@ import Testing
         try await GatewayHarness.run { client, _, _ in
             let port = try #require(client.port)
             let providers = ["anthropic", "openai", "gemini"]
-            let (status, output) = try await ChildProcess.outputOffThePool(of: 
+            let (status, output) = try await ChildProcess.outputOffThePool(of:
                 [
                     "env", "-u", "ANTHROPIC_API_KEY", "-u", "ANTHROPIC_AUTH_TOKEN", "python3", Self.script.path, "http://127.0.0.1:\(port)",
                     TestApp.adminToken,

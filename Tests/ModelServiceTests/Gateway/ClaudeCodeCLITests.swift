@@ -40,7 +40,7 @@ import Testing
                     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1", "DISABLE_TELEMETRY=1", "DISABLE_ERROR_REPORTING=1", "DISABLE_AUTOUPDATER=1",
                     "DISABLE_BUG_COMMAND=1", "CLAUDE_CODE_MAX_RETRIES=0", "API_TIMEOUT_MS=60000",
                 ]
-                let (status, output) = try await ChildProcess.outputOffThePool(of: 
+                let (status, output) = try await ChildProcess.outputOffThePool(of:
                     ["-u", "ANTHROPIC_API_KEY", "-u", "CLAUDE_CODE_OAUTH_TOKEN"] + environment
                         + ["timeout", "-s", "KILL", "180", claude, "-p", "Say hello to the gateway", "--model", model, "--max-turns", "1"])
                 #expect(status == 0, "\(provider): \(output)")

@@ -76,6 +76,15 @@ enum DeploymentTest {
             deployment: response.headers.first(name: "X-Model-Service-Deployment"), body: String(buffer: answer))
     }
 
+    /// `/metrics` on a connection of the shared client: after thousands of calls the test client's one kept-alive
+    /// connection, idle all along, may have been closed on a loaded machine.
+    static func metrics(port: Int) async throws -> String {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics")
+        request.headers.add(name: "authorization", value: "Bearer \(TestApp.adminToken)")
+        let response = try await Self.execute(request)
+        return String(buffer: try await response.body.collect(upTo: 8 << 20))
+    }
+
     /// Sends `request`, again when the pooled connection it went out on turns out closed: the shared client keeps
     /// connections of servers earlier tests stopped, and a loaded machine notices their closing late. Such a
     /// request never reached the gateway, so sending it again counts nothing twice.
