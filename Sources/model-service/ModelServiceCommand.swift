@@ -51,7 +51,7 @@ enum CommandSupport {
             }
             var handler = StreamLogHandler.standardOutput(label: label)
             handler.logLevel = configuration.logLevel
-            return handler
+            return DeferredMetadataLogHandler(wrapping: handler)
         }
         return Logger(label: "model-service")
     }
