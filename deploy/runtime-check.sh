@@ -49,7 +49,9 @@ chroot "$ROOTFS" useradd --system --home-dir /data --shell /usr/sbin/nologin mod
 mkdir -p "$ROOTFS/app" "$ROOTFS/data" && chroot "$ROOTFS" chown model-service:model-service /data
 cp "$BIN_DIR/model-service" "$ROOTFS/app/" && cp -R "$BIN_DIR"/*.resources "$ROOTFS/app/"
 mount -t proc proc "$ROOTFS/proc"
-run() { chroot --userspec=model-service:model-service "$ROOTFS" env -i HOME=/data "$@"; }
+# Always called in a subshell of its own (`$(…)` or `&`): `exec` makes the service that subshell's process, so `$!`
+# names the service itself and SIGTERM reaches it, not a shell that would die at once and leave it running.
+run() { exec chroot --userspec=model-service:model-service "$ROOTFS" env -i HOME=/data "$@"; }
 
 version=$(run /app/model-service version) || fail "version failed"
 echo "runtime-check: $version"
@@ -81,5 +83,11 @@ for _ in $(seq 300); do kill -0 "$SERVE_PID" 2> /dev/null || break; sleep 0.1; d
 kill -0 "$SERVE_PID" 2> /dev/null && fail "serve did not stop within 30 s of SIGTERM"
 wait "$SERVE_PID" 2> /dev/null || true
 SERVE_PID=""
+# Nothing of the service may be left running in the root file system.
+for proc in /proc/[0-9]*; do
+  if [[ $(readlink "$proc/root" 2> /dev/null) == "$ROOTFS" ]] && grep -qa serve "$proc/cmdline" 2> /dev/null; then
+    fail "a serve process (pid ${proc#/proc/}) outlived SIGTERM"
+  fi
+done
 stopped=$(echo "$(date +%s.%N) - $began" | bc)
 echo "runtime-check: started, migrated, answered /api/health and a chat, stopped ${stopped}s after SIGTERM"
