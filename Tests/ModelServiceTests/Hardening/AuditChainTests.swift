@@ -164,8 +164,6 @@ import Testing
         var environment = TestApp.environment(databaseURL: databaseURL)
         environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("audit-verify-\(UUID().uuidString).log")
-        let process = try KeyRotationTests.launch(["audit", "verify"], environment: environment, output: output)
-        guard await ChildProcess.finish(process) else { throw TestFailure("audit verify did not end") }
-        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        return try await KeyRotationTests.runToEnd(["audit", "verify"], environment: environment, output: output)
     }
 }

@@ -32,9 +32,7 @@ import Testing
         var environment = TestApp.environment(databaseURL: url, extra: ["LOG_LEVEL": "warning", "SEED_ON_START": "false"])
         environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
         let output = directory.appendingPathComponent("out-\(UUID().uuidString).log")
-        let process = try KeyRotationTests.launch(arguments, environment: environment, output: output)
-        guard await ChildProcess.finish(process) else { throw TestFailure("\(arguments) did not end") }
-        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        return try await KeyRotationTests.runToEnd(arguments, environment: environment, output: output)
     }
 
     @Test(arguments: TestDatabase.available)

@@ -26,23 +26,32 @@ enum ChildProcess {
         }
     }
 
-    /// Runs `arguments` with stdout and stderr in a file, which a lingering grandchild cannot hold open the way it
-    /// holds a pipe. Past `limit` the child's process group (Foundation starts each child in one of its own) is
-    /// killed, and the output says so. Blocks the calling thread: call it from one of its own
-    /// (``outputOffThePool(of:within:)``) when a server under test needs the cooperative pool.
-    static func output(of arguments: [String], within limit: Duration = defaultLimit) throws -> (status: Int32, output: String) {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let handle = try FileHandle(forWritingTo: file)
+    /// Starts `executable` with stdin empty and stdout and stderr in the file `output` (made empty first): a file,
+    /// which a lingering grandchild cannot hold open the way it holds a pipe. `environment` nil inherits the tests'.
+    static func start(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil, output: URL) throws -> Process {
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        // The child has its own copy once started; this one would only leak a descriptor per child.
         defer { try? handle.close() }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = handle
         process.standardError = handle
         try run(process)
+        return process
+    }
+
+    /// Runs `arguments` (found on the PATH) to its end with its output in a file (``start(_:_:environment:output:)``).
+    /// Past `limit` the child's process group (Foundation starts each child in one of its own) is killed, and the
+    /// output says so. Blocks the calling thread: call it from one of its own (``outputOffThePool(of:within:)``) when a
+    /// server under test needs the cooperative pool.
+    static func output(of arguments: [String], within limit: Duration = defaultLimit) throws -> (status: Int32, output: String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = try start(URL(fileURLWithPath: "/usr/bin/env"), arguments, output: file)
         let deadline = ContinuousClock.now + limit
         while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
         let timedOut = process.isRunning

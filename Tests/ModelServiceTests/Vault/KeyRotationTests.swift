@@ -31,16 +31,14 @@ import Darwin
 
     /// Starts the CLI with `arguments` and `environment`, stdout and stderr into `output`.
     static func launch(_ arguments: [String], environment: [String: String], output: URL) throws -> Process {
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
-        process.environment = environment
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try ChildProcess.run(process)
-        return process
+        try ChildProcess.start(try binary(), arguments, environment: environment, output: output)
+    }
+
+    /// Runs the CLI to its end (``ChildProcess/finish(_:within:)``'s limit) and returns its status and what it printed.
+    static func runToEnd(_ arguments: [String], environment: [String: String], output: URL) async throws -> (status: Int32, output: String) {
+        let process = try launch(arguments, environment: environment, output: output)
+        guard await ChildProcess.finish(process) else { throw TestFailure("model-service \(arguments) did not end") }
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
     @Test(arguments: TestDatabase.available)
