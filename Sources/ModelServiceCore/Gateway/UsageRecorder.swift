@@ -215,12 +215,15 @@ public final class UsageRecorder: Service, Sendable {
 
     /// One transaction: the rows (existing ids skipped), then counters, rollups and hooks for the rows that went in.
     private func insert(_ batch: [UsageRecord]) async throws {
-        let written = try await database.transaction { [hooks, dialect = database.dialect] sql in
+        let committed = try await database.transaction { [hooks, dialect = database.dialect] sql in
             let inserted = try await Self.insertRows(batch, dialect: dialect, on: sql)
-            for hook in hooks { try await hook.writing(inserted, on: sql) }
-            return inserted
+            var afterCommit: [@Sendable () -> Void] = []
+            for hook in hooks {
+                if let work = try await hook.writing(inserted, on: sql) { afterCommit.append(work) }
+            }
+            return afterCommit
         }
-        for hook in hooks { hook.written(written) }
+        for work in committed { work() }
     }
 
     /// Inserts `batch` in the caller's transaction (ids already there are skipped), then adds the records

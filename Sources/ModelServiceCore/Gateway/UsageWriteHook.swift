@@ -5,7 +5,7 @@ import SQLKit
 /// written twice (a retried batch, a re-imported spill file) counts once.
 package protocol UsageWriteHook: Sendable {
     /// Inside the transaction that inserts `records`: a failure rolls the batch back, to be retried.
-    func writing(_ records: [UsageRecord], on sql: any SQLDatabase) async throws
-    /// After that transaction committed: for work kept in memory, which a rollback could not undo.
-    func written(_ records: [UsageRecord])
+    /// Returns what to do once that transaction committed (work kept in memory, which a rollback
+    /// could not undo), or nil.
+    func writing(_ records: [UsageRecord], on sql: any SQLDatabase) async throws -> (@Sendable () -> Void)?
 }

@@ -17,8 +17,6 @@ public final class BudgetBook: Service, Sendable {
         package var userId: String?
         package var tokenId: String?
         package var teamId: String?
-        /// When the budget was created: it counts the calls that settle from then on.
-        package var createdAt: Int64
         package var maxCost: Double?
         package var maxTokens: Int?
         package var softThreshold: Double
@@ -30,7 +28,6 @@ public final class BudgetBook: Service, Sendable {
             userId = budget.userId
             tokenId = budget.tokenId
             teamId = budget.teamId
-            createdAt = Clock.parseISO8601(budget.createdAt).map(Clock.millis(from:)) ?? 0
             maxCost = budget.maxCost
             maxTokens = budget.maxTokens
             softThreshold = budget.softThreshold

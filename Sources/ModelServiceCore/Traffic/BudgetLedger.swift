@@ -1,3 +1,5 @@
+import SQLKit
+
 /// Where budget spending is counted, as ``RateCounters`` is for limits: in this instance's memory on SQLite
 /// (one instance, ``MemoryBudgetLedger``), or in the shared rows with headroom each instance leases on
 /// PostgreSQL (``LeasedBudgetLedger``). ``BudgetBook`` picks the budgets of a call and hands them here.
@@ -21,6 +23,10 @@ package protocol BudgetLedger: Sendable {
     /// Settles reservations held in the shared rows (one statement); a failure is logged and the
     /// reservation lapses with its period.
     func settleInRows(_ reservations: [BudgetRows.Reservation], cost: Double, tokens: Int) async
+
+    /// Charges what calls that settled without reserving on these budgets owe them, inside the
+    /// transaction writing their usage records; returns what to do once it committed, or nil.
+    func chargeLate(_ owed: [LateBudgetCharges.Owed], on sql: any SQLDatabase) async throws -> (@Sendable () -> Void)?
 
     /// A budget as read from its row, with this instance's figures not written yet.
     func current(_ budget: Budget) -> Budget

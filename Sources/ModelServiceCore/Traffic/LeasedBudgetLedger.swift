@@ -1,4 +1,5 @@
 import Logging
+import SQLKit
 import Synchronization
 
 /// The budget ledger of instances sharing PostgreSQL: one row per budget for all of them. A call whose
@@ -60,6 +61,12 @@ package final class LeasedBudgetLedger: BudgetLedger {
         } catch {
             logger.error("settling a budget failed", metadata: ["error": "\(Database.describe(error))"])
         }
+    }
+
+    /// The rows are charged in the usage batch's transaction: every instance reads them.
+    package func chargeLate(_ owed: [LateBudgetCharges.Owed], on sql: any SQLDatabase) async throws -> (@Sendable () -> Void)? {
+        try await LateBudgetCharges.charge(owed, on: sql)
+        return nil
     }
 
     /// The row with what this instance's leased calls spent and is not written yet.

@@ -42,6 +42,9 @@ package final class MemoryBudgetLedger: BudgetLedger {
         package var entries: [String: Entry] = [:]
         /// Budgets whose spending changed since the last flush.
         package var dirty: Set<String> = []
+        /// Late charges for budgets whose rows exist but are not loaded here yet, added when they load;
+        /// `at` is when the charge was made, so a load read later without the budget drops it (deleted).
+        package var owed: [String: (cost: Double, tokens: Int, at: Int64)] = [:]
     }
 
     private let state = Mutex(State())
@@ -87,6 +90,31 @@ package final class MemoryBudgetLedger: BudgetLedger {
 
     package func settleInRows(_ reservations: [BudgetRows.Reservation], cost: Double, tokens: Int) async {}
 
+    /// Spending is counted in memory: charged once the batch committed (a rollback charges nothing).
+    package func chargeLate(_ owed: [LateBudgetCharges.Owed], on sql: any SQLDatabase) async throws -> (@Sendable () -> Void)? {
+        { self.chargeLate(owed, now: Clock.nowMillis()) }
+    }
+
+    /// Adds late charges to the budgets loaded here (auditing a soft-threshold crossing as a settlement
+    /// does); a budget whose row is newer than this instance's last load is owed until it loads.
+    package func chargeLate(_ owed: [LateBudgetCharges.Owed], now: Int64) {
+        let loaded = state.withLock { state in
+            owed.filter { item in
+                guard state.entries[item.budgetId] == nil else { return true }
+                let before = state.owed[item.budgetId] ?? (0, 0, now)
+                state.owed[item.budgetId] = (before.cost + item.cost, Saturating.add(before.tokens, item.tokens), now)
+                return false
+            }
+        }
+        for item in loaded {
+            let charge = BudgetRows.Reservation(budgetId: item.budgetId, periodStart: 0, cost: 0, tokens: 0)
+            _ = settle([charge], cost: item.cost, tokens: item.tokens)
+        }
+    }
+
+    /// Late charges waiting for their budget to load (for tests).
+    package var owedBudgets: Set<String> { state.withLock { Set($0.owed.keys) } }
+
     package func current(_ budget: Budget) -> Budget {
         overlay(budget, now: Clock.nowMillis())
     }
@@ -127,6 +155,18 @@ package final class MemoryBudgetLedger: BudgetLedger {
                 }
                 fresh[budget.id] = entry
             }
+            for (id, charge) in state.owed {
+                if var entry = fresh[id] {
+                    entry.spentCost += charge.cost
+                    entry.spentTokens = Saturating.add(entry.spentTokens, charge.tokens)
+                    fresh[id] = entry
+                    state.dirty.insert(id)
+                    state.owed[id] = nil
+                } else if now > charge.at {
+                    // These rows were read after the charge and the budget is not among them: it was deleted.
+                    state.owed[id] = nil
+                }
+            }
             state.entries = fresh
             state.dirty = state.dirty.filter { fresh[$0] != nil }
         }
@@ -161,7 +201,7 @@ package final class MemoryBudgetLedger: BudgetLedger {
                     entry.reservedTokens = max(0, entry.reservedTokens - item.tokens)
                 }
                 entry.spentCost += cost
-                entry.spentTokens += tokens
+                entry.spentTokens = Saturating.add(entry.spentTokens, tokens)
                 if entry.softPeriod != entry.periodStart, entry.crossedSoftThreshold {
                     entry.softPeriod = entry.periodStart
                     entry.softReachedAt = now

@@ -50,7 +50,7 @@ import Testing
             // Leaving the loop and dropping the response closes the connection.
             _ = consume iterator
             _ = consume response
-            let recorded = try await eventually(timeout: .seconds(5)) {
+            let recorded = try await eventually(timeout: .seconds(30)) {
                 await components.usage.flush()
                 let rows = try await components.database.run {
                     try await $0.raw("SELECT error_code FROM usage_records WHERE streamed = \(bind: true)").all()

@@ -92,7 +92,7 @@ import Testing
     func aDeploymentAddedOnOneInstanceIsUsedByTheOther() async throws {
         try await MultiInstanceTrafficTests.twoInstances { ports, client, _, second in
             let model = try await DeploymentTest.model(client, name: "deployments/shared", upstreams: ["fake-echo-a"])
-            _ = try #require(try await eventually(timeout: .seconds(5)) { second.registry.model(named: model.name) != nil })
+            _ = try #require(try await eventually(timeout: .seconds(30)) { second.registry.model(named: model.name) != nil })
             let id = try #require(second.registry.model(named: model.name)).id
             let added = try await client.call(.post, "/api/models/\(id)/deployments", json: #"{"modelId": "fake-echo-new"}"#)
             let newId = try #require(try JSONSerialization.jsonObject(with: Data(added.body.utf8)) as? [String: Any])["id"] as? String

@@ -14,13 +14,13 @@ import Testing
                 #expect(created.status == .created)
                 // Visible on the writing instance at once.
                 #expect(try await clientA.call(.get, "/api/models/gpt-4-turbo").status == .ok)
-                let seen = try await eventually(timeout: .seconds(5)) {
+                let seen = try await eventually(timeout: .seconds(30)) {
                     try await clientB.call(.get, "/api/models/gpt-4-turbo").status == .ok
                 }
                 #expect(seen != nil)
 
                 _ = try await clientA.call(.patch, "/api/models/gpt-4-turbo", json: #"{"maxTokens": 4096}"#)
-                let updated = try await eventually(timeout: .seconds(5)) {
+                let updated = try await eventually(timeout: .seconds(30)) {
                     try decodeJSON(Model.self, try await clientB.call(.get, "/api/models/gpt-4-turbo").body).maxTokens == 4096
                 }
                 #expect(updated != nil)
@@ -28,12 +28,12 @@ import Testing
                 // A token revoked on A stops working on B (the feed polls every 250 ms; the wait allows a loaded machine).
                 let created2 = try await clientA.call(.post, "/api/tokens", json: #"{"role": "service"}"#)
                 let token = try decodeJSON(AccessTokenTests.Created.self, created2.body)
-                let usable = try await eventually(timeout: .seconds(5)) {
+                let usable = try await eventually(timeout: .seconds(30)) {
                     try await clientB.call(.get, "/api/models", token: token.token).status == .ok
                 }
                 #expect(usable != nil)
                 _ = try await clientA.call(.delete, "/api/tokens/\(token.accessToken.id)")
-                let revoked = try await eventually(timeout: .seconds(5)) {
+                let revoked = try await eventually(timeout: .seconds(30)) {
                     try await clientB.call(.get, "/api/models", token: token.token).status == .unauthorized
                 }
                 #expect(revoked != nil)

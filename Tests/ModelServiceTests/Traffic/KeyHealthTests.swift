@@ -20,7 +20,7 @@ import Testing
             #expect(refused.status.code == 424 && refused.body.contains("provider_key_rejected"), "\(refused.body)")
             #expect(!refused.body.contains(userKey))
 
-            let marked = try await eventually(timeout: .seconds(5)) {
+            let marked = try await eventually(timeout: .seconds(30)) {
                 try decodeJSON(APIKey.self, try await client.call(.get, "/api/api-keys/\(stored.id)").body).status == APIKey.statusInvalid
             }
             #expect(marked != nil)
@@ -67,7 +67,7 @@ import Testing
                 let model = try await TrafficTest.model(client, upstream: upstream, provider: .gemini)
                 let refused = try await TrafficTest.chat(client, model: model, user: "gil-\(status)")
                 #expect(refused.status.code == 424 && refused.body.contains("provider_key_rejected"), "\(upstream): \(refused.body)")
-                let marked = try await eventually(timeout: .seconds(5)) {
+                let marked = try await eventually(timeout: .seconds(30)) {
                     try decodeJSON(APIKey.self, try await client.call(.get, "/api/api-keys/\(stored.id)").body).status == APIKey.statusInvalid
                 }
                 #expect(marked != nil, "\(upstream)")

@@ -5,8 +5,15 @@ import Testing
 @testable import ModelServiceCore
 
 /// A budget counts every call that settles after its creation, even one admitted by an instance that
-/// had not loaded it yet: `spent` is the sum of those calls' usage records.
+/// had not loaded it yet: `spent` is the sum of those calls' usage records, for a user's budget and a
+/// team's alike, and whether the records were written before or after the instance loaded it.
 @Suite struct LateBudgetChargeTests {
+    /// Nothing but the test moves budgets or usage: no poll, no notification, no full reload, no timed flush, however
+    /// slowly a loaded machine runs the test.
+    static let environment = TrafficTest.environment.merging([
+        "CHANGE_POLL_MS": "600000", "CHANGE_LISTEN": "false", "CHANGE_FULL_RELOAD_SECONDS": "3600", "USAGE_FLUSH_MS": "600000",
+    ]) { _, new in new }
+
     /// The usage of one user's records written at or after `since`: cost and tokens.
     static func recorded(_ components: ServiceComponents, user: String, since: Int64) async throws -> (cost: Double, tokens: Int) {
         await components.usage.flush()
@@ -19,33 +26,58 @@ import Testing
         }
     }
 
-    /// The budget's row is written behind the instance's back (as another instance would), so the calls
-    /// that follow are admitted without it; they are charged to it when their records are written.
+    /// The budgets' rows are written behind the instance's back (as another instance would), so the
+    /// calls that follow are admitted without them. Two calls' records are written before the instance
+    /// loads the budgets, one after; all three are charged to both.
     @Test(arguments: TestDatabase.available)
     func callsAdmittedBeforeTheInstanceLoadedABudgetAreChargedToIt(database: TestDatabase) async throws {
-        let environment = TrafficTest.environment.merging(["CHANGE_POLL_MS": "60000", "USAGE_FLUSH_MS": "60000"]) { _, new in new }
-        try await GatewayHarness.run(database: database, extra: environment) { client, _, components in
+        try await GatewayHarness.run(database: database, extra: Self.environment) { client, _, components in
+            let team = try await TeamTests.team(client, "Late", members: ["late": "member"])
             let model = GatewayHarness.modelName(.openai)
             #expect(try await TrafficTest.chat(client, model: model, user: "late").status == .ok)
             await components.usage.flush()
             try await Task.sleep(for: .milliseconds(5))
 
-            let budget = try await BudgetRows.insert(
-                .init(userId: "late", period: .day, maxCost: 100, softThreshold: 0.8), database: components.database)
-            #expect(components.traffic.budgets.budgets(userId: "late", tokenId: "-").isEmpty)
-            for _ in 0..<3 { #expect(try await TrafficTest.chat(client, model: model, user: "late").status == .ok) }
+            let budgets = [
+                try await BudgetRows.insert(.init(userId: "late", period: .day, maxCost: 100, softThreshold: 0.8), database: components.database),
+                try await BudgetRows.insert(.init(teamId: team, period: .day, maxCost: 100, softThreshold: 0.8), database: components.database),
+            ]
+            #expect(components.traffic.budgets.budgets(userId: "late", tokenId: "-", teamId: team).isEmpty)
+            for _ in 0..<2 { #expect(try await TrafficTest.chat(client, model: model, user: "late").status == .ok) }
+            await components.usage.flush()
             try await components.traffic.budgets.reload()
+            #expect(components.traffic.budgets.budgets(userId: "late", tokenId: "-", teamId: team).count == 2)
+            #expect(try await TrafficTest.chat(client, model: model, user: "late").status == .ok)
             await components.usage.flush()
             await components.traffic.budgets.flush()
 
-            let since = Clock.millis(from: try #require(Clock.parseISO8601(budget.createdAt)))
-            let recorded = try await Self.recorded(components, user: "late", since: since)
-            let seen = try decodeJSON(Budget.self, try await client.call(.get, "/api/budgets/\(budget.id)").body)
-            #expect(recorded.cost > 0)
-            #expect(abs(seen.spent - recorded.cost) < 1e-9, "spent \(seen.spent), records since creation \(recorded.cost)")
-            #expect(seen.spentTokens == recorded.tokens)
+            for budget in budgets {
+                let since = Clock.millis(from: try #require(Clock.parseISO8601(budget.createdAt)))
+                let recorded = try await Self.recorded(components, user: "late", since: since)
+                let seen = try decodeJSON(Budget.self, try await client.call(.get, "/api/budgets/\(budget.id)").body)
+                #expect(recorded.tokens == 30, "three calls of 10 tokens since the budget's creation")
+                #expect(abs(seen.spent - recorded.cost) < 1e-9, "\(budget.label): spent \(seen.spent), records since creation \(recorded.cost)")
+                #expect(seen.spentTokens == recorded.tokens)
+            }
             let everything = try await Self.recorded(components, user: "late", since: 0)
-            #expect(everything.cost > recorded.cost, "the call before the budget is not charged to it")
+            #expect(everything.tokens == 40, "the call before the budgets is recorded but charged to neither")
+        }
+    }
+
+    /// On SQLite a late charge for a budget this instance has not loaded waits in memory for it; a
+    /// budget deleted meanwhile leaves nothing waiting once the instance reloads.
+    @Test func aChargeOwedToABudgetDeletedBeforeItLoadedIsDropped() async throws {
+        try await GatewayHarness.run(database: .sqlite, extra: Self.environment) { client, _, components in
+            let ledger = try #require(components.traffic.budgets.ledger as? MemoryBudgetLedger)
+            let budget = try await BudgetRows.insert(
+                .init(userId: "gone", period: .day, maxCost: 100, softThreshold: 0.8), database: components.database)
+            #expect(try await TrafficTest.chat(client, model: GatewayHarness.modelName(.openai), user: "gone").status == .ok)
+            await components.usage.flush()
+            #expect(ledger.owedBudgets == [budget.id])
+            #expect(try await BudgetRows.delete(id: budget.id, database: components.database))
+            try await Task.sleep(for: .milliseconds(2))
+            try await components.traffic.budgets.reload()
+            #expect(ledger.owedBudgets.isEmpty)
         }
     }
 }

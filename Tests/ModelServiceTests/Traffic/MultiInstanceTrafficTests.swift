@@ -54,7 +54,7 @@ import Testing
         try await Self.twoInstances { ports, client, _, second in
             let model = GatewayHarness.modelName(.openai)
             #expect(try await client.call(.patch, "/api/models/\(model)", json: #"{"rateLimitPerMinute": 10}"#).status == .ok)
-            let seen = try await eventually(timeout: .seconds(5)) { second.registry.model(named: model)?.rateLimitPerMinute == 10 }
+            let seen = try await eventually(timeout: .seconds(30)) { second.registry.model(named: model)?.rateLimitPerMinute == 10 }
             #expect(seen != nil)
             try await Self.awayFromAMinuteBoundary()
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -76,7 +76,7 @@ import Testing
             let budget = 5 * callCost
             let created = try await client.call(.post, "/api/budgets", json: #"{"userId": "spender", "period": "day", "maxCost": \#(budget)}"#)
             #expect(created.status == .created)
-            let seen = try await eventually(timeout: .seconds(5)) { !second.traffic.budgets.budgets(userId: "spender", tokenId: "-").isEmpty }
+            let seen = try await eventually(timeout: .seconds(30)) { !second.traffic.budgets.budgets(userId: "spender", tokenId: "-").isEmpty }
             #expect(seen != nil)
             let model = GatewayHarness.modelName(.openai)
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -159,7 +159,7 @@ import Testing
         try await Self.twoInstances(extra: ["DATABASE_TIMEOUT_SECONDS": "2", "LIMITS_WHEN_DB_DOWN": "local"]) { ports, client, first, second in
             let model = GatewayHarness.modelName(.openai)
             #expect(try await client.call(.patch, "/api/models/\(model)", json: #"{"rateLimitPerHour": 10}"#).status == .ok)
-            let seen = try await eventually(timeout: .seconds(5)) { second.registry.model(named: model)?.rateLimitPerHour == 10 }
+            let seen = try await eventually(timeout: .seconds(30)) { second.registry.model(named: model)?.rateLimitPerHour == 10 }
             #expect(seen != nil)
             // Both heartbeat rows are written at start; a beat each now makes both count two without waiting 5 s.
             await second.traffic.limiter.heartbeat()

@@ -62,7 +62,7 @@ import Testing
                 }
                 #expect(seen[0].body == seen[1].body)
 
-                let log = try await eventually(timeout: .seconds(5)) {
+                let log = try await eventually(timeout: .seconds(30)) {
                     try await Self.deliveries(client, created.webhook.id).first?.status == .delivered
                 }
                 #expect(log != nil)
