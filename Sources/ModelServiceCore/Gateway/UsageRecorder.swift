@@ -28,6 +28,8 @@ public final class UsageRecorder: Service, Sendable {
     private let state = Mutex(State())
     /// One flush at a time: a caller of ``flush()`` returns only after a flush already under way has written too.
     private let writing = AsyncLock()
+    /// The pause between a shutdown's tries to write what is left.
+    private static let drainRetryPause: Duration = .milliseconds(250)
     /// Rows per INSERT statement: 20 columns each keeps a statement under SQLite's bound-variable limit.
     package static let rowsPerStatement = 150
 
@@ -114,13 +116,24 @@ public final class UsageRecorder: Service, Sendable {
     }
 
     /// Shutdown: writes for at most `bound`, then puts whatever is left in the pending file, so the
-    /// process exits in time even when the database is gone or a write hangs.
+    /// process exits in time even when the database is gone or a write hangs. A write the database
+    /// refuses for the moment (no connection free on a loaded server) is tried again until then.
     public func drain(within bound: Duration) async {
         let batch = takeAll()
         guard !batch.isEmpty else { return }
         // A second short of the bound is left for the file.
         let writeBudget = bound > .seconds(2) ? bound - .seconds(1) : bound / 2
-        let unwritten = await withDeadline(writeBudget) { await self.writeResiliently(batch) } ?? batch
+        let giveUp = ContinuousClock.now + writeBudget
+        let unwritten =
+            await withDeadline(writeBudget) {
+                var left = batch
+                while !left.isEmpty {
+                    left = await self.writeResiliently(left)
+                    guard !left.isEmpty, ContinuousClock.now + Self.drainRetryPause < giveUp else { break }
+                    try? await Task.sleep(for: Self.drainRetryPause)
+                }
+                return left
+            } ?? batch
         guard !unwritten.isEmpty else { return }
         logger.warning("usage records kept in the pending file for the next start", metadata: [
             "count": "\(unwritten.count)", "file": "\(spill.path(.pending))",

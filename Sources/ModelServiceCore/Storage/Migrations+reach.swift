@@ -39,5 +39,9 @@ extension Migrations {
             .addColumn(table: "budgets", column: "team_id", type: "TEXT"),
             .addColumn(table: "usage_records", column: "team_id", type: "TEXT"),
         ] + UsageRollups.createStatements([.teams]).map(Step.sql)),
+        // Every usage batch looks up the budgets of its users, tokens and teams (late budget charges).
+        Migration(name: "022_budgets_team_index", steps: [
+            .sql("CREATE INDEX IF NOT EXISTS budgets_team ON budgets (team_id)")
+        ]),
     ]
 }

@@ -25,6 +25,18 @@ public final class CircuitBreakers: Sendable {
         public var upstreamModel: String
         /// The deployment calls go through (nil for a key made outside the pipeline).
         public var deployment: String? = nil
+
+        /// A deployment names one upstream, so its id alone is hashed: a call looks its circuit up
+        /// several times, and hashing the URL and model each time was most of the lookup's cost.
+        public func hash(into hasher: inout Hasher) {
+            if let deployment {
+                hasher.combine(deployment)
+            } else {
+                hasher.combine(provider)
+                hasher.combine(baseURL)
+                hasher.combine(upstreamModel)
+            }
+        }
     }
 
     public enum State: String, Sendable, Encodable {

@@ -77,21 +77,23 @@ import Testing
     }
 }
 
-/// Records still buffered when the service stops are written on the way out.
+/// Records still buffered when the service stops are written on the way out, or, when the database
+/// cannot take them in time (a loaded server), by the next start from the pending file.
 @Suite struct UsageShutdownTests {
     @Test(arguments: TestDatabase.available)
     func aGracefulShutdownLosesNoRecord(database: TestDatabase) async throws {
         let url = try await database.makeURL()
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ms-data-\(UUID().uuidString)").path
         // A flush interval far longer than the test: only the shutdown can write these records.
-        try await GatewayHarness.run(databaseURL: url, extra: ["USAGE_FLUSH_MS": "600000"]) { client, _, components in
+        try await GatewayHarness.run(databaseURL: url, extra: ["USAGE_FLUSH_MS": "600000", "DATA_DIR": dataDirectory]) { client, _, components in
             for _ in 0..<25 {
                 let response = try await client.call(.post, "/v1/chat/completions", json: GatewayHarness.chatBody(model: GatewayHarness.modelName(.openai), stream: false))
                 #expect(response.status == .ok)
             }
             #expect(components.usage.pendingCount == 25)
         }
-        let components = try await TestApp.components(databaseURL: url)
-        let count = try await components.withRunning { components in
+        // The next start re-imports whatever the shutdown left in the pending file.
+        let count = try await TestApp.run(databaseURL: url, extra: ["DATA_DIR": dataDirectory, "SEED_ON_START": "false"]) { _, components in
             try await components.database.run { try await $0.raw("SELECT COUNT(*) AS n FROM usage_records").first()?.decode(column: "n", as: Int.self) }
         }
         #expect(count == 25)

@@ -1,5 +1,6 @@
 import Foundation
 import SQLKit
+import Synchronization
 import Testing
 @testable import ModelService
 @testable import ModelServiceCore
@@ -85,6 +86,40 @@ import Testing
             let count = try await Self.count(components.database)
             #expect(count == 8)
             #expect(!FileManager.default.fileExists(atPath: components.usage.spill.path(.pending)))
+        }
+    }
+
+    /// A database that refuses connections when the shutdown starts and is back 3 s later, after the first
+    /// write gave up waiting for a connection (1 s) and well within the 19 s the shutdown may write for:
+    /// the records go in, none is left in the pending file.
+    @Test(.timeLimit(.minutes(5)), arguments: TestDatabase.available.filter { $0 == .postgres })
+    func aShutdownWritesOnceTheDatabaseIsBackWithinItsBound(database: TestDatabase) async throws {
+        let url = try await database.makeURL()
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ms-data-\(UUID().uuidString)").path
+        let extra = [
+            "USAGE_FLUSH_MS": "600000", "DATA_DIR": dataDirectory, "SEED_ON_START": "false", "USAGE_SHUTDOWN_SECONDS": "20",
+            "DATABASE_TIMEOUT_SECONDS": "1",
+        ]
+        let restorer = Mutex<Task<Void, any Error>?>(nil)
+        do {
+            try await TestApp.run(databaseURL: url, extra: extra) { _, components in
+                for index in 0..<10 { components.usage.record(Self.record("back-\(index)")) }
+                try await PostgresAdmin.cut(url)
+                restorer.withLock {
+                    $0 = Task {
+                        try await Task.sleep(for: .seconds(3))
+                        try await PostgresAdmin.restore(url)
+                    }
+                }
+            }
+            try await restorer.withLock { $0 }?.value
+            #expect(UsageSpillFile(directory: dataDirectory, logger: TestApp.logger).pendingCount == 0)
+            let location = try DatabaseLocation.parse(url, dataDirectory: dataDirectory)
+            let count = try await Database.open(location, logger: TestApp.logger).withRunning { try await Self.count($0) }
+            #expect(count == 10)
+        } catch {
+            try? await PostgresAdmin.restore(url)
+            throw error
         }
     }
 
