@@ -42,9 +42,17 @@ public final class WebhookDispatcher: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var lastPrune: Int64 = 0
+            var waitedOnce = false
             while !Task.isCancelled {
                 guard self.armed.load(ordering: .relaxed) else {
                     try? await Task.sleep(for: .milliseconds(50))
+                    continue
+                }
+                // The first poll comes one interval after the start, as every later one does, not at a
+                // moment that depends on how fast the start went.
+                if !waitedOnce {
+                    waitedOnce = true
+                    try? await Task.sleep(for: .milliseconds(self.settings.pollMillis))
                     continue
                 }
                 let sent = await self.deliverDue()

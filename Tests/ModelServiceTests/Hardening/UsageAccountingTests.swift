@@ -89,17 +89,14 @@ import Testing
         }
     }
 
-    /// A database that refuses connections when the shutdown starts and is back 3 s later, after the first
-    /// write gave up waiting for a connection (1 s) and well within the 19 s the shutdown may write for:
-    /// the records go in, none is left in the pending file.
+    /// A database that refuses connections when the shutdown starts, and is let back in only once the
+    /// shutdown's first write has failed (`model_service_usage_write_failures_total`), well within the 29 s
+    /// it may write for: the records go in, none is left in the pending file.
     @Test(.timeLimit(.minutes(5)), arguments: TestDatabase.available.filter { $0 == .postgres })
     func aShutdownWritesOnceTheDatabaseIsBackWithinItsBound(database: TestDatabase) async throws {
         let url = try await database.makeURL()
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ms-data-\(UUID().uuidString)").path
-        let extra = [
-            "USAGE_FLUSH_MS": "600000", "DATA_DIR": dataDirectory, "SEED_ON_START": "false", "USAGE_SHUTDOWN_SECONDS": "20",
-            "DATABASE_TIMEOUT_SECONDS": "1",
-        ]
+        let extra = ["USAGE_FLUSH_MS": "600000", "DATA_DIR": dataDirectory, "SEED_ON_START": "false", "USAGE_SHUTDOWN_SECONDS": "30"]
         let restorer = Mutex<Task<Void, any Error>?>(nil)
         do {
             try await TestApp.run(databaseURL: url, extra: extra) { _, components in
@@ -107,7 +104,9 @@ import Testing
                 try await PostgresAdmin.cut(url)
                 restorer.withLock {
                     $0 = Task {
-                        try await Task.sleep(for: .seconds(3))
+                        _ = try await eventually(timeout: .seconds(60)) {
+                            (MetricsTests.value(components.metrics.registry.emitToString(), "model_service_usage_write_failures_total") ?? 0) >= 1
+                        }
                         try await PostgresAdmin.restore(url)
                     }
                 }
