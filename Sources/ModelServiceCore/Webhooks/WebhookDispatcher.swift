@@ -42,27 +42,26 @@ public final class WebhookDispatcher: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var lastPrune: Int64 = 0
-            var waitedOnce = false
+            // How many the last poll found due: none before the first.
+            var sent = 0
             while !Task.isCancelled {
                 guard self.armed.load(ordering: .relaxed) else {
                     try? await Task.sleep(for: .milliseconds(50))
                     continue
                 }
-                // The first poll comes one interval after the start, as every later one does, not at a
-                // moment that depends on how fast the start went.
-                if !waitedOnce {
-                    waitedOnce = true
+                // A full batch means more are waiting: go on without sleeping. Otherwise wait an interval
+                // first, so the first poll too comes one interval after the start, not at a moment that
+                // depends on how fast the start went.
+                if sent < Self.batchSize {
                     try? await Task.sleep(for: .milliseconds(self.settings.pollMillis))
-                    continue
+                    if Task.isCancelled { break }
                 }
-                let sent = await self.deliverDue()
+                sent = await self.deliverDue()
                 let now = Clock.nowMillis()
                 if now - lastPrune > 3_600_000 {
                     lastPrune = now
                     await self.prune(now: now)
                 }
-                // A full batch means more are waiting: go on without sleeping.
-                if sent < Self.batchSize { try? await Task.sleep(for: .milliseconds(self.settings.pollMillis)) }
             }
         }
     }
