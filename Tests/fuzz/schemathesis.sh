@@ -13,7 +13,7 @@ PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
-    rm -rf "$WORK"
+    [ -n "${FUZZ_KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -52,9 +52,36 @@ for _ in $(seq 1 600); do
 done
 curl -fsS "$BASE/api/health" >/dev/null || { echo "fuzz: the service did not start" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 
+# One schemathesis run: the JUnit report at $1, any further options after it.
+fuzz() {
+    local report="$1"
+    shift
+    schemathesis run "$BASE/openapi.json" --url "$BASE" -H "Authorization: Bearer $ADMIN_TOKEN" \
+        -c not_a_server_error -n "$EXAMPLES" --max-time "$MAX_SECONDS" --request-timeout 30 \
+        --report junit --report-junit-path "$report" "$@"
+}
+
 status=0
-schemathesis run "$BASE/openapi.json" --url "$BASE" -H "Authorization: Bearer $ADMIN_TOKEN" \
-    -c not_a_server_error -n "$EXAMPLES" --max-time "$MAX_SECONDS" --request-timeout 30 || status=$?
+fuzz "$WORK/junit.xml" || status=$?
+# A failed run whose only errors are inside Hypothesis's own engine fuzzes those operations again (up to twice,
+# each with a fresh seed) rather than failing on the fuzzer's fault; a 5xx or any other error still fails.
+if [ "$status" -ne 0 ] && [ -f "$WORK/junit.xml" ]; then
+    if rerun="$(python3 Tests/fuzz/junit_verdict.py "$WORK/junit.xml")" && [ -n "$rerun" ]; then
+        status=0
+        while IFS= read -r operation; do
+            echo "fuzz: the fuzzer's engine failed on $operation (not the service); fuzzing it again"
+            passed=no
+            for attempt in 1 2; do
+                operation_status=0
+                fuzz "$WORK/junit-rerun-$attempt.xml" --include-name "$operation" || operation_status=$?
+                [ "$operation_status" -eq 0 ] && { passed=yes; break; }
+                again="$(python3 Tests/fuzz/junit_verdict.py "$WORK/junit-rerun-$attempt.xml")" || break
+                [ -n "$again" ] || break
+            done
+            [ "$passed" = yes ] || status=1
+        done <<<"$rerun"
+    fi
+fi
 
 health="$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/health" || true)"
 if [ "$health" != "200" ]; then
