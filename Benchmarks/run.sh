@@ -11,7 +11,9 @@
 #          --light (the gateway on round one's lighter path: admin token, stored shared key, no
 #          budget or limit), --baseline BIN (add a column for another model-service binary, for
 #          example an earlier commit's release build, on the light path: same machine, same run;
-#          --baseline-first measures it before the gateway in each scenario).
+#          --baseline-first measures it before the gateway in each scenario), --rounds N (with --baseline:
+#          N more rounds of the c=32 scenarios, gateway and baseline back to back, the order swapped every
+#          round; the per-round ratios and their median go to $RESULTS_DIR/rounds.md).
 # LiteLLM (the proxy users compare against) runs from a venv the harness makes in .build-litellm-venv
 # (`pip install 'litellm[proxy]'`); when it cannot be installed its column is left out, with a line saying so.
 # Env:     SCRATCH_PATH (default .build-release), RESULTS_DIR (default Benchmarks/results).
@@ -23,7 +25,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-QUICK=0 PIN=0 BUILD=1 HOTPATH=1 LITELLM=1 FLOOR=0 KEEP=0 DURATION="" LIGHT=0 BASELINE_BIN="" BASELINE_FIRST=0
+QUICK=0 PIN=0 BUILD=1 HOTPATH=1 LITELLM=1 FLOOR=0 KEEP=0 DURATION="" LIGHT=0 BASELINE_BIN="" BASELINE_FIRST=0 ROUNDS=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -37,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --light) LIGHT=1 ;;
     --baseline) BASELINE_BIN=$(realpath "$2"); shift ;;
     --baseline-first) BASELINE_FIRST=1 ;;
+    --rounds) ROUNDS=$2; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
@@ -327,8 +330,8 @@ pids_of() {
 }
 
 # ---------------------------------------------------------------- load
-run_wrk() {  # target mode connections
-  local target=$1 mode=$2 c=$3 name="$1-$2-c$3"
+run_wrk() {  # target mode connections [name prefix]
+  local target=$1 mode=$2 c=$3 name="${4:-}$1-$2-c$3"
   local -a env=(BENCH_BODY="$TMP/$target-$mode.body" BENCH_TOKEN="${TOKEN[$target]}")
   env "${env[@]}" BENCH_OUT="$TMP/runs/$name.warmup.json" timeout $((WARMUP + 20)) \
     "${WRK_CPU[@]}" wrk -t1 -c"$c" -d"${WARMUP}s" --timeout 5s -s "$ROOT/Benchmarks/lib/chat.lua" "${URL[$target]}" > /dev/null
@@ -354,6 +357,19 @@ for mode in json stream; do
     done
   done
 done
+
+if (( ROUNDS > 0 )) && [[ -n ${BL_PORT:-} ]]; then
+  log "rounds: $ROUNDS more of the c=32 scenarios, gateway and baseline back to back, the order swapped each round"
+  for round in $(seq 1 "$ROUNDS"); do
+    order=(gateway baseline)
+    (( round % 2 == 0 )) && order=(baseline gateway)
+    for mode in json stream; do
+      for target in "${order[@]}"; do run_wrk "$target" "$mode" 32 "round$round-"; done
+    done
+  done
+  python3 "$ROOT/Benchmarks/lib/rounds.py" "$TMP/runs" "$ROUNDS" > "$RESULTS/rounds.md"
+  cat "$RESULTS/rounds.md" >&2
+fi
 
 log "time to first chunk: $TTFC_N streamed requests each, one at a time"
 for target in "${TARGETS[@]}"; do
