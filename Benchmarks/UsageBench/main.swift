@@ -78,7 +78,7 @@ let results = try await database.withRunning { database in
                         case .lateCharges:
                             let inserted = try await UsageRecorder.insertRows(records, dialect: database.dialect, on: sql)
                             let owed = try await LateBudgetCharges.owed(by: inserted, dialect: database.dialect, on: sql)
-                            if database.dialect == .postgres { try await LateBudgetCharges.charge(owed, on: sql) }
+                            if database.dialect == .postgres { _ = try await LateBudgetCharges.charge(owed, on: sql) }
                         }
                     }
                 }

@@ -81,14 +81,18 @@ package enum LateBudgetCharges {
         return sums.values.sorted { $0.budgetId < $1.budgetId }
     }
 
-    /// Charges the rows themselves (PostgreSQL), in the caller's transaction and in id order.
-    package static func charge(_ owed: [Owed], on sql: any SQLDatabase) async throws {
+    /// Charges the rows themselves (PostgreSQL), in the caller's transaction and in id order; returns the
+    /// budgets the charge took to their soft threshold with the crossing not yet recorded this period.
+    package static func charge(_ owed: [Owed], on sql: any SQLDatabase) async throws -> [String] {
+        var crossed: [String] = []
         for item in owed {
-            try await sql.raw("""
+            let row = try await sql.raw("""
                 UPDATE budgets SET spent_cost = spent_cost + \(bind: item.cost), spent_tokens = spent_tokens + \(bind: Int64(item.tokens)) \
-                WHERE id = \(bind: item.budgetId)
-                """).run()
+                WHERE id = \(bind: item.budgetId) RETURNING \(unsafeRaw: BudgetRows.crossingExpression) AS crossing
+                """).first()
+            if try row?.decode(column: "crossing", as: Bool?.self) == true { crossed.append(item.budgetId) }
         }
+        return crossed
     }
 
     private static func jsonArray(_ values: [String]) throws -> String {

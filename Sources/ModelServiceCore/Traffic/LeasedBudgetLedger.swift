@@ -65,8 +65,20 @@ package final class LeasedBudgetLedger: BudgetLedger {
 
     /// The rows are charged in the usage batch's transaction: every instance reads them.
     package func chargeLate(_ owed: [LateBudgetCharges.Owed], on sql: any SQLDatabase) async throws -> (@Sendable () -> Void)? {
-        try await LateBudgetCharges.charge(owed, on: sql)
-        return nil
+        let crossed = try await LateBudgetCharges.charge(owed, on: sql)
+        guard !crossed.isEmpty else { return nil }
+        // Recorded once the charge committed, as a settlement records it (guarded: once per period).
+        return { [database, logger] in
+            Task {
+                for budgetId in crossed {
+                    do {
+                        _ = try await BudgetRows.markSoftThreshold(budgetId: budgetId, database: database)
+                    } catch {
+                        logger.error("auditing a budget threshold failed", metadata: ["error": "\(Database.describe(error))"])
+                    }
+                }
+            }
+        }
     }
 
     /// The row with what this instance's leased calls spent and is not written yet.

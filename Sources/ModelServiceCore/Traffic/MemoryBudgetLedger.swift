@@ -134,8 +134,18 @@ package final class MemoryBudgetLedger: BudgetLedger {
     package func housekeeping() async {}
 
     /// Installs the rows read from the database, keeping what this instance counted meanwhile
-    /// (memory is ahead of the rows until the next flush).
+    /// (memory is ahead of the rows until the next flush), then adds the late charges held for budgets
+    /// that loaded now, as a settlement does: a soft threshold one of them crosses is audited.
     package func load(_ budgets: [Budget], now: Int64) {
+        let held = install(budgets, now: now)
+        for (id, charge) in held {
+            let reservation = BudgetRows.Reservation(budgetId: id, periodStart: 0, cost: 0, tokens: 0)
+            _ = settle([reservation], cost: charge.cost, tokens: charge.tokens)
+        }
+    }
+
+    /// Replaces the entries with `budgets`' rows; returns the held late charges whose budget is now among them.
+    private func install(_ budgets: [Budget], now: Int64) -> [(String, (cost: Double, tokens: Int))] {
         state.withLock { state in
             var fresh: [String: Entry] = [:]
             for budget in budgets {
@@ -155,12 +165,10 @@ package final class MemoryBudgetLedger: BudgetLedger {
                 }
                 fresh[budget.id] = entry
             }
+            var loaded: [(String, (cost: Double, tokens: Int))] = []
             for (id, charge) in state.owed {
-                if var entry = fresh[id] {
-                    entry.spentCost += charge.cost
-                    entry.spentTokens = Saturating.add(entry.spentTokens, charge.tokens)
-                    fresh[id] = entry
-                    state.dirty.insert(id)
+                if fresh[id] != nil {
+                    loaded.append((id, (charge.cost, charge.tokens)))
                     state.owed[id] = nil
                 } else if now > charge.at {
                     // These rows were read after the charge and the budget is not among them: it was deleted.
@@ -169,6 +177,7 @@ package final class MemoryBudgetLedger: BudgetLedger {
             }
             state.entries = fresh
             state.dirty = state.dirty.filter { fresh[$0] != nil }
+            return loaded
         }
     }
 

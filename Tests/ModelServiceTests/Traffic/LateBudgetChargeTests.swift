@@ -64,6 +64,32 @@ import Testing
         }
     }
 
+    /// A late charge that takes a budget to its soft threshold records the crossing as a settlement does: the
+    /// budget says when, and the audit has it once (the webhook event is queued in the same transaction).
+    /// 20 of 25 tokens reach the 0.8 threshold.
+    @Test(arguments: TestDatabase.available)
+    func aLateChargeThatCrossesTheSoftThresholdIsRecorded(database: TestDatabase) async throws {
+        try await GatewayHarness.run(database: database, extra: Self.environment) { client, _, components in
+            let budget = try await BudgetRows.insert(
+                .init(userId: "edge", period: .day, maxTokens: 25, softThreshold: 0.8), database: components.database)
+            for _ in 0..<2 { #expect(try await TrafficTest.chat(client, model: GatewayHarness.modelName(.openai), user: "edge").status == .ok) }
+            await components.usage.flush()
+            try await components.traffic.budgets.reload()
+            await components.traffic.budgets.flush()
+
+            let seen = try decodeJSON(Budget.self, try await client.call(.get, "/api/budgets/\(budget.id)").body)
+            #expect(seen.spentTokens == 20)
+            let recorded = try await eventually(timeout: .seconds(30)) {
+                let audit = try decodeJSON([AuditLog.Entry].self, try await client.call(.get, "/api/audit?action=budget_threshold").body)
+                return audit.count == 1
+            }
+            #expect(recorded != nil, "no budget_threshold audit entry")
+            await components.traffic.budgets.flush()
+            let after = try decodeJSON(Budget.self, try await client.call(.get, "/api/budgets/\(budget.id)").body)
+            #expect(after.softThresholdReachedAt != nil)
+        }
+    }
+
     /// On SQLite a late charge for a budget this instance has not loaded waits in memory for it; a
     /// budget deleted meanwhile leaves nothing waiting once the instance reloads.
     @Test func aChargeOwedToABudgetDeletedBeforeItLoadedIsDropped() async throws {
