@@ -106,7 +106,12 @@ package final class MemoryBudgetLedger: BudgetLedger {
                 return false
             }
         }
-        for item in loaded {
+        add(loaded)
+    }
+
+    /// Adds late charges to loaded budgets through `settle`, which audits a soft threshold one of them crosses.
+    private func add(_ charges: [LateBudgetCharges.Owed]) {
+        for item in charges {
             let charge = BudgetRows.Reservation(budgetId: item.budgetId, periodStart: 0, cost: 0, tokens: 0)
             _ = settle([charge], cost: item.cost, tokens: item.tokens)
         }
@@ -137,15 +142,11 @@ package final class MemoryBudgetLedger: BudgetLedger {
     /// (memory is ahead of the rows until the next flush), then adds the late charges held for budgets
     /// that loaded now, as a settlement does: a soft threshold one of them crosses is audited.
     package func load(_ budgets: [Budget], now: Int64) {
-        let held = install(budgets, now: now)
-        for (id, charge) in held {
-            let reservation = BudgetRows.Reservation(budgetId: id, periodStart: 0, cost: 0, tokens: 0)
-            _ = settle([reservation], cost: charge.cost, tokens: charge.tokens)
-        }
+        add(install(budgets, now: now))
     }
 
     /// Replaces the entries with `budgets`' rows; returns the held late charges whose budget is now among them.
-    private func install(_ budgets: [Budget], now: Int64) -> [(String, (cost: Double, tokens: Int))] {
+    private func install(_ budgets: [Budget], now: Int64) -> [LateBudgetCharges.Owed] {
         state.withLock { state in
             var fresh: [String: Entry] = [:]
             for budget in budgets {
@@ -165,10 +166,10 @@ package final class MemoryBudgetLedger: BudgetLedger {
                 }
                 fresh[budget.id] = entry
             }
-            var loaded: [(String, (cost: Double, tokens: Int))] = []
+            var loaded: [LateBudgetCharges.Owed] = []
             for (id, charge) in state.owed {
                 if fresh[id] != nil {
-                    loaded.append((id, (charge.cost, charge.tokens)))
+                    loaded.append(LateBudgetCharges.Owed(budgetId: id, cost: charge.cost, tokens: charge.tokens))
                     state.owed[id] = nil
                 } else if now > charge.at {
                     // These rows were read after the charge and the budget is not among them: it was deleted.
